@@ -1,0 +1,53 @@
+"""The `fieldsvc` command line (a Flask CLI group: `fieldsvc db upgrade`, `fieldsvc routes` work too)."""
+from __future__ import annotations
+
+import importlib
+import os
+
+import click
+from flask.cli import FlaskGroup
+
+from fieldsvc.web import create_app
+
+#: Commands that live next to the code they drive: (module, attribute).
+COMMANDS = [
+    ("fieldsvc.demo_cli", "demo"),
+    ("fieldsvc.visits.importer_cli", "import_"),
+    ("fieldsvc.planner.cli", "solve"),
+    ("fieldsvc.planner.cli", "bench"),
+    ("fieldsvc.plan_cli", "plan"),
+    ("fieldsvc.plan_cli", "plan_horizon"),
+    ("fieldsvc.scorecard_cli", "scorecard"),
+    ("fieldsvc.jobs", "scheduler"),
+]
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=True, add_version_option=False)
+def main() -> None:
+    """fieldsvc: field service for POS terminals."""
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000 or $PORT")
+def serve(host: str, port: int) -> None:
+    """Serve the web UI and API (waitress-free: Flask's threaded server; use gunicorn in production)."""
+    app = create_app()
+    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def _register_optional() -> None:
+    for module, attr in COMMANDS:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name == module:
+                continue
+            raise
+        cmd = getattr(mod, attr, None)
+        if cmd is not None:
+            main.add_command(cmd)
+
+
+_register_optional()

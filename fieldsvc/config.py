@@ -1,0 +1,77 @@
+"""Settings from the environment, with safe defaults for the embedded demo."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Where runtime files live (SQLite database, secret key, uploads, e-mail outbox).
+VAR_DIR = Path(os.environ.get("FIELDSVC_VAR_DIR", REPO_ROOT / "var")).resolve()
+#: Shared data beside the project (benchmarks, geodata); never copied into the repo.
+SHARED_DATA_DIR = Path(os.environ.get("FIELDSVC_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve()
+TEHRAN_COUNTIES_GEOJSON = SHARED_DATA_DIR / "geo" / "tehran_province_counties.osm.min.geojson"
+
+
+def secret_key(var_dir: Path = VAR_DIR) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in var/secret_key."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def database_url() -> str:
+    """DATABASE_URL, else the embedded SQLite database in var/."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        if url.startswith("postgres://"):
+            url = "postgresql://" + url.removeprefix("postgres://")
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        return url
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{VAR_DIR / 'fieldsvc.sqlite'}"
+
+
+class Config:
+    """Flask configuration; every value can be overridden by `create_app(overrides)`."""
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = secret_key()
+        self.SQLALCHEMY_DATABASE_URI = database_url()
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.TIMEZONE = os.environ.get("FIELDSVC_TZ", "Asia/Tehran")
+        self.BABEL_DEFAULT_LOCALE = os.environ.get("FIELDSVC_LANG", "fa")
+        self.BABEL_DEFAULT_TIMEZONE = "UTC"
+        self.LANGUAGES = ("fa", "en")
+        self.UPLOAD_DIR = str(Path(os.environ.get("FIELDSVC_UPLOAD_DIR", VAR_DIR / "uploads")))
+        self.OUTBOX_DIR = str(Path(os.environ.get("FIELDSVC_OUTBOX_DIR", VAR_DIR / "outbox")))
+        self.MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = os.environ.get("FIELDSVC_HTTPS", "") == "1"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.RATELIMIT_STORAGE_URI = os.environ.get("FIELDSVC_RATELIMIT_STORAGE", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.SMTP_HOST = os.environ.get("FIELDSVC_SMTP_HOST", "")
+        self.SMTP_PORT = int(os.environ.get("FIELDSVC_SMTP_PORT", "25"))
+        self.SMTP_USER = os.environ.get("FIELDSVC_SMTP_USER", "")
+        self.SMTP_PASSWORD = os.environ.get("FIELDSVC_SMTP_PASSWORD", "")
+        self.MAIL_FROM = os.environ.get("FIELDSVC_MAIL_FROM", "fieldsvc@localhost")
+        self.PUBLIC_BASE_URL = os.environ.get("FIELDSVC_PUBLIC_URL", "http://127.0.0.1:5000")
+        self.NIGHTLY_PLAN_AT = os.environ.get("FIELDSVC_NIGHTLY_PLAN_AT", "22:00")
+        self.PLAN_TIME_LIMIT = int(os.environ.get("FIELDSVC_PLAN_TIME_LIMIT", "30"))
+        self.OSRM_URL = os.environ.get("FIELDSVC_OSRM_URL", "")
+        self.API_TITLE = "fieldsvc API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.API_SPEC_OPTIONS = {"components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"}}}}
+        self.TOKEN_TTL_DAYS = int(os.environ.get("FIELDSVC_TOKEN_TTL_DAYS", "30"))

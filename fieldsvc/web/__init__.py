@@ -1,0 +1,40 @@
+"""The web application: `create_app()` builds it (pages and the /api/v1 JSON API)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from fieldsvc.config import Config
+from fieldsvc.db import db
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Application factory; `overrides` replace settings (tests pass their database URL)."""
+    app = Flask(__name__)
+    app.config.from_object(Config())
+    app.config.update(overrides or {})
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+
+    from fieldsvc.web.extensions import api, babel, csrf, limiter, login_manager, migrate
+    from fieldsvc.web import errors, i18n, nav, security, vendor, views
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_i18n(app, babel)
+    security.init_security(app)
+    api.init_app(app)
+    errors.init_errors(app)
+    vendor.init_vendor(app)
+    nav.init_nav(app)
+    views.register(app, api)
+    return app

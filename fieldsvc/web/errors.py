@@ -1,0 +1,94 @@
+"""Errors for people: JSON `{"error": {"code", "message", "field"}}` under /api, pages elsewhere."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from fieldsvc.visits.scope import Forbidden, NotFound
+from fieldsvc.visits.states import IllegalTransition
+
+
+class ApiError(Exception):
+    """An error with an HTTP status, a machine code, a human message and the field at fault."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _answer(status: int, code: str, message: str, field: str | None = None):  # noqa: ANN202
+    if _wants_json():
+        return jsonify(error_body(code, message, field)), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_errors(app: Flask) -> None:
+    """Register handlers so every error, expected or not, reads well."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(e: ApiError):  # noqa: ANN202
+        return _answer(e.status, e.code, e.message, e.field)
+
+    @app.errorhandler(NotFound)
+    def _not_found(e: NotFound):  # noqa: ANN202
+        return _answer(404, "not_found", _("Not found: %(what)s", what=str(e)))
+
+    @app.errorhandler(Forbidden)
+    def _forbidden(e: Forbidden):  # noqa: ANN202
+        return _answer(403, "forbidden", str(e))
+
+    @app.errorhandler(IllegalTransition)
+    def _conflict(e: IllegalTransition):  # noqa: ANN202
+        return _answer(409, "illegal_transition", str(e), "status")
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):  # noqa: ANN202
+        if e.code == 422 and _wants_json():
+            field, message = _first_validation_error(e)
+            return jsonify(error_body("invalid", message, field)), 422
+        messages = {
+            400: _("The request could not be read. Check the values and try again."),
+            401: _("Please log in first."),
+            403: _("You do not have permission to do this."),
+            404: _("This page or object does not exist, or you may not see it."),
+            405: _("This action is not allowed here."),
+            409: _("Someone else changed this at the same time. Reload and try again."),
+            413: _("The upload is too large."),
+            429: _("Too many attempts. Wait a minute and try again."),
+        }
+        message = messages.get(e.code or 500, e.description or e.name)
+        if e.code == 400 and e.description and "CSRF" in e.description:
+            message = _("Your form expired. Reload the page and submit again.")
+        return _answer(e.code or 500, e.name.lower().replace(" ", "_"), message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception):  # noqa: ANN202
+        app.logger.exception("unexpected error")
+        return _answer(500, "internal_error",
+                       _("Something went wrong on our side; nothing was saved. Try again."))
+
+
+def _first_validation_error(e: HTTPException) -> tuple[str | None, str]:
+    """Field and message from a webargs/marshmallow 422 raised by flask-smorest."""
+    messages = getattr(e, "data", {}).get("messages") if hasattr(e, "data") else None
+    if not messages:
+        return None, e.description or "invalid input"
+    for _loc, fields in messages.items():
+        if isinstance(fields, dict):
+            for field, errs in fields.items():
+                msg = errs[0] if isinstance(errs, list) and errs else str(errs)
+                if isinstance(msg, dict):
+                    msg = str(msg)
+                return str(field), f"{field}: {msg}"
+    return None, str(messages)

@@ -1,0 +1,66 @@
+"""Language and time zone of each request; Jinja filters for dates, numbers and amounts."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, get_locale
+from flask_login import current_user
+
+TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+
+
+def select_locale() -> str:
+    """The user's setting, else the session's choice, else the browser's Accept-Language."""
+    langs = current_app.config["LANGUAGES"]
+    if getattr(current_user, "is_authenticated", False) and getattr(current_user, "language", None) in langs:
+        return current_user.language
+    if session.get("lang") in langs:
+        return session["lang"]
+    return request.accept_languages.best_match(langs) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def lang() -> str:
+    """Current language code ('fa' or 'en')."""
+    loc = get_locale()
+    return loc.language if loc else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def text_dir() -> str:
+    return "rtl" if lang() == "fa" else "ltr"
+
+
+def init_i18n(app: Flask, babel: Babel) -> None:
+    """Bind Flask-Babel and register the display filters."""
+    from fieldsvc import dates, text
+
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(TRANSLATIONS_DIR))
+    tz = app.config["TIMEZONE"]
+
+    def _date(d: date | datetime | None) -> str:
+        if d is None:
+            return "—"
+        if isinstance(d, datetime):
+            d = dates.to_local(d, tz).date()
+        return dates.format_date(d, lang())
+
+    def _datetime(d: datetime | None) -> str:
+        return "—" if d is None else dates.format_datetime(d, lang(), tz)
+
+    def _time(d: datetime | None) -> str:
+        if d is None:
+            return "—"
+        s = dates.to_local(d, tz).strftime("%H:%M")
+        return text.to_persian_digits(s) if lang() == "fa" else s
+
+    def _number(n: float | int | None) -> str:
+        return "—" if n is None else text.format_number(n, lang())
+
+    def _amount(rial: int | None) -> str:
+        unit = "toman" if getattr(current_user, "show_toman", False) else "rial"
+        return "—" if rial is None else text.format_amount(rial, lang(), unit)
+
+    app.jinja_env.filters.update(date=_date, datetime=_datetime, time=_time, number=_number, amount=_amount)
+    app.jinja_env.globals.update(lang=lang, text_dir=text_dir)

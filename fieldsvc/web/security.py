@@ -1,0 +1,95 @@
+"""Request-level security: bearer tokens, CSRF for cookie sessions, CSP nonces and headers."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import Flask, Response, g, request
+from flask_login import current_user
+
+from fieldsvc.db import db, utcnow
+from fieldsvc.visits.models import ApiToken, User
+from fieldsvc.web.extensions import csrf, login_manager
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex of an API token (only the hash is stored)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, ttl_days: int, name: str = "") -> tuple[str, ApiToken]:
+    """Create an API token for `user`; returns the clear token (shown once) and its row."""
+    token = secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), name=name,
+                   expires_at=utcnow() + timedelta(days=ttl_days))
+    db.session.add(row)
+    return token, row
+
+
+def bearer_token() -> str | None:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return None
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user and user.is_active else None
+
+
+@login_manager.request_loader
+def _load_from_token(req) -> User | None:  # noqa: ANN001
+    token = bearer_token()
+    if not token:
+        return None
+    row = db.session.query(ApiToken).filter_by(token_hash=hash_token(token)).first()
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
+        return None
+    g.api_token = row
+    return row.user
+
+
+def csp_nonce() -> str:
+    """The per-request nonce that inline scripts must carry."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def init_security(app: Flask) -> None:
+    """CSRF on every cookie-session form and API call; security headers on every answer."""
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+
+    @app.before_request
+    def _csrf() -> None:
+        if request.method in ("GET", "HEAD", "OPTIONS") or not app.config.get("WTF_CSRF_ENABLED", True):
+            return
+        if request.blueprint and request.path.startswith("/api/") and (
+                bearer_token() or request.path == "/api/v1/auth/token"):
+            return
+        csrf.protect(apply_exemptions=True)
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        nonce = csp_nonce()
+        if "Content-Security-Policy" not in resp.headers:
+            resp.headers["Content-Security-Policy"] = (
+                "default-src 'self'; "
+                f"script-src 'self' 'nonce-{nonce}'; "
+                "style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data: blob: https://*.tile.openstreetmap.org; "
+                "connect-src 'self'; font-src 'self' data:; object-src 'none'; "
+                "base-uri 'self'; frame-ancestors 'self'; form-action 'self'")
+        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return resp
+
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["current_user"] = current_user
