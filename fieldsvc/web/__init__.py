@@ -20,7 +20,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
 
-    from fieldsvc.web.extensions import api, babel, csrf, limiter, login_manager, migrate
+    from flask_smorest import Api
+
+    from fieldsvc.web.extensions import babel, csrf, limiter, login_manager, migrate
     from fieldsvc.web import errors, i18n, nav, security, vendor, views
 
     db.init_app(app)
@@ -32,7 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_i18n(app, babel)
     security.init_security(app)
-    api.init_app(app)
+    api = Api(app)  # one per app: its OpenAPI document is built from this app's blueprints
     errors.init_errors(app)
     vendor.init_vendor(app)
     nav.init_nav(app)

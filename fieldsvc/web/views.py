@@ -1,14 +1,42 @@
-"""Blueprint registry: every page and API blueprint is registered here."""
+"""Blueprint registry: every page and API blueprint is registered here.
+
+Each module below exports `bp` (a Flask blueprint of pages) and/or `blp` (a flask-smorest
+blueprint of the JSON API, documented in /api/v1/openapi.json).
+"""
 from __future__ import annotations
+
+import importlib
 
 from flask import Flask
 from flask_smorest import Api
 
+BLUEPRINT_MODULES = [
+    "fieldsvc.web.auth",
+    "fieldsvc.web.api.auth_api",
+    "fieldsvc.web.dispatcher",
+    "fieldsvc.web.api.plans_api",
+    "fieldsvc.web.api.routes_api",
+    "fieldsvc.web.psp_calls",
+    "fieldsvc.web.track",
+    "fieldsvc.web.api.calls_api",
+    "fieldsvc.web.technician",
+    "fieldsvc.web.api.visits_api",
+    "fieldsvc.web.psp",
+    "fieldsvc.web.api.scorecards_api",
+    "fieldsvc.web.admin",
+]
+
 
 def register(app: Flask, api: Api) -> None:
-    """Register all blueprints (pages on the app, JSON API on the smorest Api)."""
-    from fieldsvc.web import auth
-    from fieldsvc.web.api import auth_api
-
-    app.register_blueprint(auth.bp)
-    api.register_blueprint(auth_api.blp)
+    """Register the blueprints of every module in BLUEPRINT_MODULES that exists."""
+    for name in BLUEPRINT_MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as e:
+            if e.name == name:
+                continue
+            raise
+        if hasattr(mod, "bp"):
+            app.register_blueprint(mod.bp)
+        if hasattr(mod, "blp"):
+            api.register_blueprint(mod.blp)
