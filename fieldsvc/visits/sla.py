@@ -52,6 +52,8 @@ __all__ = [
     "pm_status",
     "pm_done_status",
     "pm_days_late",
+    "install_deadline",
+    "days_late",
 ]
 
 _ALWAYS = CalendarSpec(mode="24x7", iran_holidays=False)
@@ -219,6 +221,22 @@ def sla_state(now: dt.datetime, started_at: dt.datetime, deadline: dt.datetime, 
     if budget <= 0 or used >= at_risk_fraction * budget:
         return SlaState.AT_RISK
     return SlaState.OK
+
+
+def install_deadline(requested_at: dt.datetime, hours: int, calendar: CalendarSpec,
+                     pauses: Pauses = (), *, now: dt.datetime | None = None) -> dt.datetime:
+    """Installation deadline: ``hours`` working hours of ``calendar`` after the request."""
+    if hours <= 0:
+        raise ValueError(f"hours must be > 0, got {hours}")
+    return add_working_time(calendar, requested_at, hours * 3600, pauses, now=now)
+
+
+def days_late(deadline: dt.datetime, done_at: dt.datetime) -> int:
+    """Started 24-hour periods after ``deadline`` (0 when on time; 1 s late → 1 day; 24 h → 1;
+    24 h + 1 s → 2). Used for "per day of late installation"."""
+    if done_at <= deadline:
+        return 0
+    return math.ceil((done_at - deadline) / dt.timedelta(days=1))
 
 
 # --------------------------------------------------------------------------- PM

@@ -17,7 +17,9 @@ from fieldsvc.visits.sla import (
     SlaState,
     SlaTargets,
     deadlines,
+    days_late,
     elapsed_working_minutes,
+    install_deadline,
     minutes_late,
     pm_days_late,
     pm_done_status,
@@ -202,3 +204,19 @@ def test_pm_window_and_status():
 def test_pm_window_bad_input(interval, tolerance):
     with pytest.raises(ValueError):
         pm_window(dt.date(2026, 1, 1), interval, tolerance)
+
+
+# --------------------------------------------------------------------------- installation
+
+
+def test_install_deadline_and_days_late():
+    # 72 working hours from Wed 2026-11-25 16:00: 1 (Wed) + 5 (Thu) + 9 * 5 (Sat 28 .. Wed 2 Dec)
+    # + 5 (Thu 3 Dec) + 9 (Sat 5 Dec, Fri 4 off) = 65 → 7 h on Sun 6 Dec → 15:00
+    deadline = install_deadline(T(2026, 11, 25, 16), 72, IR)
+    assert deadline == T(2026, 12, 6, 15)
+    assert days_late(deadline, deadline) == 0
+    assert days_late(deadline, deadline + dt.timedelta(seconds=1)) == 1
+    assert days_late(deadline, deadline + dt.timedelta(days=1)) == 1
+    assert days_late(deadline, deadline + dt.timedelta(days=1, seconds=1)) == 2
+    with pytest.raises(ValueError):
+        install_deadline(T(2026, 11, 25, 16), 0, IR)
