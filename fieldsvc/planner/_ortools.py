@@ -1,0 +1,207 @@
+"""The only module that imports OR-Tools: turns a :class:`RoutingModel` into a routing solve.
+
+One ``_add_*`` function per constraint family.  Matrices are registered with
+``RegisterTransitMatrix`` (no Python callbacks on the hot path); service time rides on the
+outgoing arc of the time dimension.
+"""
+from __future__ import annotations
+
+import time as _time
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from ._model import RawResult, RawRoute, RoutingModel
+
+_STATUS = {
+    0: "not_solved", 1: "success", 2: "fail", 3: "fail_timeout", 4: "invalid",
+    5: "infeasible", 6: "optimal",
+}
+
+
+def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
+                metaheuristic: str = "GUIDED_LOCAL_SEARCH", solution_limit: int | None = None,
+                log_search: bool = False, finalizers: bool = False,
+                gls_lambda: float | None = None, extra: dict | None = None) -> RawResult:
+    """Solve ``m`` and return raw routes (node lists with service starts) and dropped nodes."""
+    t0 = _time.perf_counter()
+    n = len(m.service)
+    starts = [v.start for v in m.vehicles]
+    ends = [v.end for v in m.vehicles]
+    manager = pywrapcp.RoutingIndexManager(n, len(m.vehicles), starts, ends)
+    routing = pywrapcp.RoutingModel(manager)
+    time_dim = _add_time(routing, manager, m)
+    _add_windows(routing, manager, m, time_dim)
+    _add_counts(routing, m)
+    _add_demand(routing, m)
+    _add_allowed(routing, manager, m)
+    _add_disjunctions(routing, manager, m)
+    _add_sla(manager, m, time_dim)
+    breaks = _add_breaks(routing, manager, m, time_dim)
+    if m.fixed_cost:
+        routing.SetFixedCostOfAllVehicles(int(m.fixed_cost))
+    for v in range(len(m.vehicles) if finalizers else 0):
+        routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
+    params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
+    params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
+    if solution_limit:
+        params.solution_limit = int(solution_limit)
+    params.log_search = log_search
+    if gls_lambda is not None:
+        params.guided_local_search_lambda_coefficient = gls_lambda
+    for key, val in (extra or {}).items():
+        obj = params
+        *path, last = key.split(".")
+        for part in path:
+            obj = getattr(obj, part)
+        setattr(obj, last, val)
+    routing.CloseModelWithParameters(params)
+    _add_prefixes(routing, manager, m)
+
+    sol = None
+    if m.initial_routes:
+        routes = [[manager.NodeToIndex(x) for x in r] for r in m.initial_routes]
+        initial = routing.ReadAssignmentFromRoutes(routes, True)
+        if initial is not None:
+            sol = routing.SolveFromAssignmentWithParameters(initial, params)
+    if sol is None:
+        sol = routing.SolveWithParameters(params)
+    status = _STATUS.get(routing.status(), str(routing.status()))
+    if status == "invalid":
+        raise RuntimeError("OR-Tools rejected the model or the search parameters (see its log)")
+    if sol is None:
+        return RawResult([], list(m.stop_nodes), 0, status, _time.perf_counter() - t0)
+    return _extract(routing, manager, m, sol, time_dim, breaks, status, t0)
+
+
+def _matrix_list(a: np.ndarray) -> list[list[int]]:
+    return np.asarray(a, dtype=np.int64).tolist()
+
+
+def _add_time(routing, manager, m: RoutingModel):
+    svc = np.asarray(m.service, dtype=np.int64)[:, None]
+    cost = m.cost or m.durations
+    time_cbs = [routing.RegisterTransitMatrix(_matrix_list(d + svc)) for d in m.durations]
+    if m.cost is None:
+        # arc cost = travel without service; the service part is constant for served nodes
+        cost_cbs = [routing.RegisterTransitMatrix(_matrix_list(d)) for d in cost]
+    else:
+        cost_cbs = [routing.RegisterTransitMatrix(_matrix_list(c)) for c in cost]
+    for v, spec in enumerate(m.vehicles):
+        routing.SetArcCostEvaluatorOfVehicle(cost_cbs[spec.profile], v)
+    routing.AddDimensionWithVehicleTransits(
+        [time_cbs[spec.profile] for spec in m.vehicles], int(m.horizon), int(m.horizon), False, "time")
+    return routing.GetDimensionOrDie("time")
+
+
+def _add_windows(routing, manager, m: RoutingModel, time_dim) -> None:
+    for node in m.stop_nodes:
+        ws = sorted(m.windows[node])
+        if not ws:
+            continue
+        var = time_dim.CumulVar(manager.NodeToIndex(node))
+        var.SetRange(int(ws[0][0]), int(max(w[1] for w in ws)))
+        reach = ws[0][1]
+        for a, b in ws[1:]:
+            if a > reach + 1:
+                var.RemoveInterval(int(reach + 1), int(a - 1))
+            reach = max(reach, b)
+    for v, spec in enumerate(m.vehicles):
+        lo, hi = int(spec.tw[0]), int(spec.tw[1])
+        time_dim.CumulVar(routing.Start(v)).SetRange(lo, hi)
+        time_dim.CumulVar(routing.End(v)).SetRange(lo, hi)
+
+
+def _add_counts(routing, m: RoutingModel) -> None:
+    if all(v.max_visits is None for v in m.vehicles):
+        return
+    ones = [0] * len(m.service)
+    for node in m.stop_nodes:
+        ones[node] = 1
+    cb = routing.RegisterUnaryTransitVector(ones)
+    caps = [int(v.max_visits) if v.max_visits is not None else len(m.stop_nodes) for v in m.vehicles]
+    routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "count")
+
+
+def _add_demand(routing, m: RoutingModel) -> None:
+    if m.demand is None or all(v.capacity is None for v in m.vehicles):
+        return
+    cb = routing.RegisterUnaryTransitVector([int(x) for x in m.demand])
+    big = int(np.sum(m.demand)) + 1
+    caps = [int(v.capacity) if v.capacity is not None else big for v in m.vehicles]
+    routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "demand")
+
+
+def _add_allowed(routing, manager, m: RoutingModel) -> None:
+    for node, allowed in m.allowed.items():
+        # SetAllowedVehiclesForIndex fails in the 9.15 wheel; restrict the vehicle var instead
+        routing.VehicleVar(manager.NodeToIndex(node)).SetValues([-1, *[int(v) for v in allowed]])
+
+
+def _add_disjunctions(routing, manager, m: RoutingModel) -> None:
+    for node in m.stop_nodes:
+        pen = m.penalty.get(node)
+        if pen is not None:
+            routing.AddDisjunction([manager.NodeToIndex(node)], int(pen))
+
+
+def _add_sla(manager, m: RoutingModel, time_dim) -> None:
+    for node, deadline in m.sla.items():
+        time_dim.SetCumulVarSoftUpperBound(manager.NodeToIndex(node), int(deadline), int(m.late_cost))
+
+
+def _add_breaks(routing, manager, m: RoutingModel, time_dim) -> dict[int, list]:
+    out: dict[int, list] = {}
+    if not any(v.breaks for v in m.vehicles):
+        return out
+    solver = routing.solver()
+    visit_transit = [0] * routing.Size()
+    for index in range(routing.Size()):
+        visit_transit[index] = int(m.service[manager.IndexToNode(index)])
+    for v, spec in enumerate(m.vehicles):
+        if not spec.breaks:
+            continue
+        ivs = [solver.FixedDurationIntervalVar(int(a), int(max(a, b)), int(d), False, f"break {v}.{k}")
+               for k, (a, b, d) in enumerate(spec.breaks)]
+        time_dim.SetBreakIntervalsOfVehicle(ivs, v, visit_transit)
+        out[v] = ivs
+    return out
+
+
+def _add_prefixes(routing, manager, m: RoutingModel) -> None:
+    for v, spec in enumerate(m.vehicles):
+        if not spec.prefix:
+            continue
+        prev = routing.Start(v)
+        for node in spec.prefix:
+            idx = manager.NodeToIndex(node)
+            routing.NextVar(prev).SetValue(idx)
+            prev = idx
+
+
+def _extract(routing, manager, m: RoutingModel, sol, time_dim, breaks, status: str, t0: float) -> RawResult:
+    routes: list[RawRoute] = []
+    served: set[int] = set()
+    for v in range(len(m.vehicles)):
+        idx = routing.Start(v)
+        depart = sol.Min(time_dim.CumulVar(idx))
+        nodes, starts = [], []
+        idx = sol.Value(routing.NextVar(idx))
+        while not routing.IsEnd(idx):
+            node = manager.IndexToNode(idx)
+            nodes.append(node)
+            starts.append(sol.Min(time_dim.CumulVar(idx)))
+            idx = sol.Value(routing.NextVar(idx))
+        arrive_end = sol.Min(time_dim.CumulVar(idx))
+        brk = []
+        for iv in breaks.get(v, []):
+            if sol.PerformedValue(iv):
+                brk.append((sol.StartValue(iv), sol.DurationValue(iv)))
+        served.update(nodes)
+        routes.append(RawRoute(v, nodes, starts, depart, arrive_end, sorted(brk)))
+    dropped = [n for n in m.stop_nodes if n not in served]
+    return RawResult(routes, dropped, sol.ObjectiveValue(), status, _time.perf_counter() - t0)

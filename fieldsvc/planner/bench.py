@@ -1,0 +1,182 @@
+"""Benchmarks: Solomon VRPTW against best-known solutions, and synthetic Tehran days,
+side by side with PyVRP and pyvroom (the ``bench`` extra) on the same machine.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from . import solomon
+from .params import SolveParams
+from .problem import Problem
+
+
+@dataclass
+class Row:
+    instance: str
+    solver: str
+    cost: float | None
+    vehicles: int | None
+    gap: float | None
+    feasible: bool
+    seconds: float
+    extra: dict = field(default_factory=dict)
+
+
+def _ours_solomon(inst: solomon.Instance, time_limit: float, params: SolveParams | None = None) -> Row:
+    from .pm import solve
+
+    p = replace(params or SolveParams(), time_limit=time_limit, allow_drops=False)
+    t0 = time.perf_counter()
+    sol = solve(inst.problem, p)
+    wall = time.perf_counter() - t0
+    ok = sol.status == "ok" and not sol.unassigned
+    cost = sol.distance_m / solomon.SCALE if ok else None
+    return Row(inst.name, "fieldsvc", cost, sum(1 for r in sol.routes if r.visit_ids) if ok else None,
+               solomon.gap(cost, inst.bks_cost) if ok else None, ok, wall)
+
+
+def _pyvrp_solomon(inst: solomon.Instance, time_limit: float) -> Row:
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    data = pyvrp.read(str(inst.path), round_func="dimacs")
+    t0 = time.perf_counter()
+    res = pyvrp.solve(data, stop=MaxRuntime(time_limit), seed=0, display=False)
+    wall = time.perf_counter() - t0
+    ok = res.is_feasible()
+    cost = res.cost() / solomon.SCALE if ok else None
+    return Row(inst.name, "pyvrp", cost, res.best.num_routes() if ok else None,
+               solomon.gap(cost, inst.bks_cost) if ok else None, ok, wall)
+
+
+def vroom_solve(problem: Problem, exploration: int = 5, threads: int = 1,
+                params: SolveParams | None = None) -> tuple[dict, dict]:
+    """Solve ``problem`` with pyvroom; returns (VROOM solution dict, our-id by vroom job id)."""
+    import vroom
+
+    from .vroom_json import to_vroom_input
+
+    data = to_vroom_input(problem, params)
+    job_ids = {}
+    for k, j in enumerate(data["jobs"]):
+        job_ids[k + 1] = j["id"]
+        j["id"] = k + 1
+    for k, v in enumerate(data["vehicles"]):
+        v["id"] = k + 1
+        for b in v.get("breaks", []):
+            b["id"] = 1
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
+        json.dump(data, fh)
+        name = fh.name
+    try:
+        inp = vroom.Input.from_json(name)
+    finally:
+        os.unlink(name)
+    sol = inp.solve(exploration_level=exploration, nb_threads=threads)
+    return sol.to_dict(), job_ids
+
+
+def _vroom_solomon(inst: solomon.Instance, time_limit: float) -> Row:
+    t0 = time.perf_counter()
+    out, _ = vroom_solve(inst.problem, exploration=5, threads=1)
+    wall = time.perf_counter() - t0
+    ok = not out["unassigned"]
+    cost = out["summary"]["cost"] / solomon.SCALE if ok else None
+    return Row(inst.name, "vroom", cost, len(out["routes"]) if ok else None,
+               solomon.gap(cost, inst.bks_cost) if ok else None, ok, wall)
+
+
+SOLOMON_SOLVERS: dict[str, Callable[[solomon.Instance, float], Row]] = {
+    "fieldsvc": _ours_solomon, "pyvrp": _pyvrp_solomon, "vroom": _vroom_solomon}
+
+
+def bench_solomon(directory: str | Path | None = None, time_limit: float = 10.0, compare: tuple[str, ...] = (),
+                  names: list[str] | None = None, progress: Callable[[Row], None] | None = None) -> list[Row]:
+    """Run ours (and ``compare`` peers) on every instance, one solver at a time."""
+    rows = []
+    for path in solomon.instances(directory, names):
+        inst = solomon.load(path)
+        for solver in ("fieldsvc", *compare):
+            row = SOLOMON_SOLVERS[solver](inst, time_limit)
+            rows.append(row)
+            if progress:
+                progress(row)
+    return rows
+
+
+def summarize(rows: list[Row]) -> list[dict]:
+    """Per solver: instances, infeasible count, mean/max gap, mean seconds."""
+    out = []
+    for solver in dict.fromkeys(r.solver for r in rows):
+        rs = [r for r in rows if r.solver == solver]
+        gaps = [r.gap for r in rs if r.gap is not None and not math.isnan(r.gap)]
+        out.append({"solver": solver, "instances": len(rs), "infeasible": sum(not r.feasible for r in rs),
+                    "mean_gap": round(sum(gaps) / len(gaps), 2) if gaps else None,
+                    "max_gap": round(max(gaps), 2) if gaps else None,
+                    "mean_seconds": round(sum(r.seconds for r in rs) / len(rs), 1) if rs else None})
+    return out
+
+
+def markdown_solomon(rows: list[Row]) -> str:
+    """A markdown table: one line per instance, columns per solver."""
+    solvers = list(dict.fromkeys(r.solver for r in rows))
+    head = "| instance | " + " | ".join(f"{s} dist | veh | gap % " for s in solvers) + "|"
+    sep = "|---|" + "---|---|---|" * len(solvers)
+    lines = [head, sep]
+    for name in dict.fromkeys(r.instance for r in rows):
+        cells = []
+        for s in solvers:
+            r = next((x for x in rows if x.instance == name and x.solver == s), None)
+            if r is None or not r.feasible:
+                cells.append("infeasible | – | –")
+            else:
+                cells.append(f"{r.cost:.1f} | {r.vehicles} | {r.gap:.2f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("| solver | instances | infeasible | mean gap % | max gap % | mean s |")
+    lines.append("|---|---|---|---|---|---|")
+    for s in summarize(rows):
+        lines.append(f"| {s['solver']} | {s['instances']} | {s['infeasible']} | {s['mean_gap']} | {s['max_gap']} | {s['mean_seconds']} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- city day
+def city_ours(problem: Problem, time_limit: float, params: SolveParams | None = None, **kw) -> dict:
+    from .day import solve_day
+
+    p = replace(params or SolveParams(), time_limit=time_limit)
+    t0 = time.perf_counter()
+    sol = solve_day(problem, p, **kw)
+    wall = time.perf_counter() - t0
+    late = sum(s.late_seconds for r in sol.routes for s in r.stops)
+    return {"solver": "fieldsvc", "served": len(sol.served), "priority": sol.served_priority(problem),
+            "travel_h": round(sol.travel_seconds / 3600, 1), "em_late_min": round(late / 60),
+            "unassigned": len(sol.unassigned), "wall_s": round(wall, 1)}
+
+
+def city_vroom(problem: Problem, exploration: int = 5, threads: int = 2, params: SolveParams | None = None) -> dict:
+    t0 = time.perf_counter()
+    out, ids = vroom_solve(problem, exploration, threads, params)
+    wall = time.perf_counter() - t0
+    served = [ids[s["id"]] for r in out["routes"] for s in r["steps"] if s["type"] == "job"]
+    pri = {v.id: v.priority for v in problem.visits}
+    sla = {v.id: v.sla_deadline for v in problem.visits if v.sla_deadline is not None}
+    late = sum(max(0, s["arrival"] + s["waiting_time"] - sla[ids[s["id"]]]) for r in out["routes"]
+               for s in r["steps"] if s["type"] == "job" and ids[s["id"]] in sla)
+    return {"solver": f"vroom x{exploration}", "served": len(served), "priority": sum(pri[v] for v in served),
+            "travel_h": round(out["summary"]["duration"] / 3600, 1), "em_late_min": round(late / 60),
+            "unassigned": len(out["unassigned"]), "wall_s": round(wall, 1)}
+
+
+def markdown_city(rows: list[dict], title: str = "") -> str:
+    keys = ["solver", "served", "priority", "travel_h", "em_late_min", "unassigned", "wall_s"]
+    lines = ([f"**{title}**", ""] if title else []) + ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
+    return "\n".join(lines)

@@ -1,0 +1,105 @@
+"""Click commands ``solve`` and ``bench`` (registered in the top-level ``fieldsvc`` group)."""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import click
+
+from .params import SolveParams
+
+
+@click.command("solve")
+@click.argument("problem_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the solution here (default: stdout).")
+@click.option("--time-limit", type=float, default=10.0, show_default=True, help="Solver time limit in seconds.")
+@click.option("--max-part-visits", type=int, default=150, show_default=True, help="Split bigger days into territories.")
+def solve(problem_file: Path, output: Path | None, time_limit: float, max_part_visits: int) -> None:
+    """Solve a VROOM-style PROBLEM_FILE and write a VROOM-style solution."""
+    from .day import solve_day
+    from .vroom_json import params_with_options, read_problem, solution_to_dict
+
+    try:
+        problem, options = read_problem(problem_file)
+        params = params_with_options(replace(SolveParams(), time_limit=time_limit), options)
+        sol = solve_day(problem, params, max_part_visits=max_part_visits)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    text = json.dumps(solution_to_dict(sol, problem), indent=1, default=str)
+    if output:
+        output.write_text(text)
+        click.echo(f"{len(sol.served)} visits served, {len(sol.unassigned)} unassigned -> {output}", err=True)
+    else:
+        click.echo(text)
+
+
+@click.group("bench")
+def bench() -> None:
+    """Planner benchmarks side by side with peers (PyVRP, pyvroom)."""
+
+
+def _compare(value: str) -> tuple[str, ...]:
+    out = tuple(x.strip() for x in value.split(",") if x.strip())
+    for x in out:
+        if x not in ("pyvrp", "vroom"):
+            raise click.BadParameter(f"unknown peer {x!r} (pyvrp, vroom)", param_hint="--compare")
+    return out
+
+
+@bench.command("solomon")
+@click.option("--instances", "directory", default="../shared/data/vrptw/solomon", show_default=True,
+              help="Folder of Solomon .vrp/.sol files (relative paths resolve against the repo root).")
+@click.option("--time-limit", type=float, default=10.0, show_default=True)
+@click.option("--compare", default="", help="Comma list of peers: pyvrp,vroom")
+@click.option("--only", default="", help="Comma list of instance names (default: all).")
+@click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write a markdown table.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write raw rows as JSON.")
+def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str, md_out: Path | None,
+                      json_out: Path | None) -> None:
+    """Solomon VRPTW: distance, vehicles and gap to the best known, per solver."""
+    from . import bench as b
+    from . import solomon
+
+    names = [x for x in only.split(",") if x] or None
+    paths = solomon.instances(directory, names)
+    if not paths:
+        raise click.ClickException(f"no .vrp files in {directory}")
+    peers = _compare(compare)
+    with click.progressbar(length=len(paths) * (1 + len(peers)), label="solomon", file=sys.stderr) as bar:
+        rows = b.bench_solomon(directory, time_limit, peers, names, progress=lambda r: bar.update(1))
+    md = b.markdown_solomon(rows)
+    click.echo(md)
+    if md_out:
+        md_out.write_text(md + "\n")
+    if json_out:
+        json_out.write_text(json.dumps([r.__dict__ for r in rows], indent=1))
+
+
+@bench.command("city")
+@click.option("--visits", type=int, default=600, show_default=True)
+@click.option("--technicians", type=int, default=40, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--time-limit", type=float, default=60.0, show_default=True)
+@click.option("--compare", default="", help="vroom")
+@click.option("--exploration", type=int, default=5, show_default=True, help="VROOM exploration level.")
+@click.option("--threads", type=int, default=2, show_default=True, help="Worker processes / VROOM threads.")
+@click.option("--max-part-visits", type=int, default=150, show_default=True)
+@click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path))
+def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, compare: str, exploration: int,
+                   threads: int, max_part_visits: int, md_out: Path | None) -> None:
+    """A synthetic Tehran day: served visits, served priority, travel and wall time per solver."""
+    from . import bench as b
+    from .synth import city_day
+
+    problem = city_day(visits, technicians, seed)
+    rows = [b.city_ours(problem, time_limit, workers=threads, max_part_visits=max_part_visits)]
+    click.echo(f"fieldsvc: {rows[-1]}", err=True)
+    if "vroom" in _compare(compare):
+        rows.append(b.city_vroom(problem, exploration, threads))
+        click.echo(f"vroom: {rows[-1]}", err=True)
+    md = b.markdown_city(rows, f"{visits} visits / {technicians} technicians, seed {seed}, limit {time_limit:g} s")
+    click.echo(md)
+    if md_out:
+        md_out.write_text(md + "\n")

@@ -1,0 +1,103 @@
+"""Planning a whole day: territory decomposition for big days, and re-planning under way.
+
+:func:`solve_day` is the entry point the dispatcher uses for a day's routes;
+:func:`lock_day` / :func:`replan_day` re-plan a day in progress: finished visits leave the
+problem, work under way becomes a frozen route prefix, each technician restarts from the
+current position and time, and pinned visits stay with their technician.
+"""
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from typing import Iterable, Mapping
+
+from .params import SolveParams
+from .partition import solve_partitioned
+from .pm import solve
+from .problem import Id, Point, Problem, TimeWindow
+from .solution import Solution
+
+
+def solve_day(problem: Problem, params: SolveParams | None = None, executor: Executor | None = None,
+              max_part_visits: int = 150, workers: int | None = None,
+              initial: Mapping[Id, list[Id]] | None = None) -> Solution:
+    """Route a day; days above ``max_part_visits`` visits are split into territories solved
+    in parallel on ``executor`` (processes by default).  ``initial`` warm-starts a single model."""
+    params = params or SolveParams()
+    if len(problem.visits) <= max_part_visits or initial:
+        return solve(problem, params, dict(initial) if initial else None)
+    return solve_partitioned(problem, params, executor, max_part_visits, workers)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a technician is in a day under way.
+
+    ``done`` visits are finished (removed from the plan); ``under_way`` visits are committed
+    next stops, in order (a frozen prefix); the technician restarts from ``position`` (or
+    ``position_index``) at ``time``.  ``break_taken`` drops the remaining breaks.
+    """
+
+    technician_id: Id
+    time: int
+    position: Point | None = None
+    position_index: int | None = None
+    done: tuple[Id, ...] = ()
+    under_way: tuple[Id, ...] = ()
+    break_taken: bool = False
+
+
+def lock_day(problem: Problem, progress: Iterable[Progress] = (), pins: Mapping[Id, Id] | None = None) -> Problem:
+    """The remaining problem of a day under way (see :class:`Progress`); ``pins`` maps visit → technician."""
+    prog = {p.technician_id: p for p in progress}
+    tech_ids = {t.id for t in problem.technicians}
+    for tid in prog:
+        if tid not in tech_ids:
+            raise ValueError(f"progress: unknown technician {tid!r}")
+    done = {v for p in prog.values() for v in p.done}
+    pins = dict(pins or {})
+    techs = []
+    for t in problem.technicians:
+        p = prog.get(t.id)
+        if p is None:
+            techs.append(t)
+            continue
+        keep_end = t.end if t.end is not None else t.start
+        keep_end_idx = t.end_index if t.end_index is not None else t.start_index
+        start_changes = {"start": p.position, "start_index": None} if p.position is not None else {}
+        if p.position_index is not None:
+            start_changes = {"start_index": p.position_index, "start": None}
+        techs.append(replace(
+            t, **start_changes, end=keep_end, end_index=keep_end_idx,
+            shift=TimeWindow(max(t.shift.start, p.time), t.shift.end),
+            breaks=() if p.break_taken else tuple(b for b in t.breaks if b.window.end - b.duration >= p.time),
+            frozen_prefix=tuple(v for v in p.under_way if v not in done),
+            max_visits=None if t.max_visits is None else max(0, t.max_visits - len([v for v in p.done]))))
+    visits = []
+    for v in problem.visits:
+        if v.id in done:
+            continue
+        if v.id in pins:
+            if pins[v.id] not in tech_ids:
+                raise ValueError(f"pins: visit {v.id!r} pinned to unknown technician {pins[v.id]!r}")
+            v = replace(v, pinned_to=pins[v.id])
+        visits.append(v)
+    return replace(problem, technicians=tuple(techs), visits=tuple(visits))
+
+
+def replan_day(problem: Problem, progress: Iterable[Progress] = (), pins: Mapping[Id, Id] | None = None,
+               params: SolveParams | None = None, previous: Solution | None = None,
+               executor: Executor | None = None) -> Solution:
+    """Re-plan the rest of a day; ``previous`` (the current plan) warm-starts the search."""
+    locked = lock_day(problem, progress, pins)
+    initial = None
+    if previous is not None:
+        left = {v.id for v in locked.visits}
+        initial = {r.technician_id: [v for v in r.visit_ids if v in left] for r in previous.routes}
+        for t in locked.technicians:  # frozen prefixes first
+            if t.frozen_prefix:
+                rest = [v for v in initial.get(t.id, []) if v not in t.frozen_prefix]
+                initial[t.id] = list(t.frozen_prefix) + rest
+        for tid, ids in list(initial.items()):
+            initial[tid] = [v for v in ids if not any(v in t.frozen_prefix and t.id != tid for t in locked.technicians)]
+    return solve_day(locked, params, executor, initial=initial)

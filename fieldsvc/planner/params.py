@@ -1,0 +1,36 @@
+"""Solver parameters and cost weights."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    """How to solve.
+
+    Cost units are travel seconds (or the matrix's own unit).  Dropping a visit costs
+    ``drop_base + priority * drop_per_priority`` (+ ``pm_overdue_per_day`` per overdue day for
+    PM), far above any detour, so the solver serves the most priority first, as VROOM does.
+    ``em_late_per_second`` is the cost per second past an EM visit's SLA deadline.
+    """
+
+    time_limit: float = 10.0
+    solution_limit: int | None = None
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    drop_base: int = 100_000
+    drop_per_priority: int = 10_000
+    pm_overdue_per_day: int = 5_000
+    mandatory_drop: int = 10_000_000_000
+    em_late_per_second: int = 100
+    vehicle_fixed_cost: int = 0
+    merge_radius_m: float = 0.0
+    allow_drops: bool = True
+    log_search: bool = False
+    # travel model for Point locations
+    detour_factor: float = 1.35
+    speeds_mps: dict = field(default_factory=lambda: {"car": 6.5, "motorbike": 8.0, "walk": 1.3})
+    metric: str = "haversine"  # or "geodesic" or "osrm"
+
+    def __hash__(self) -> int:
+        return hash((self.time_limit, self.first_solution, self.metaheuristic))

@@ -1,0 +1,348 @@
+"""Daily routing: :func:`solve` turns a :class:`Problem` into a :class:`Solution`.
+
+Pipeline: validate → merge visits into stops → travel matrices → pre-checks (skills, windows)
+→ OR-Tools model (:mod:`._ortools`) → routes with times and unassigned reasons.
+"""
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._model import RawResult, RoutingModel, VehicleSpec
+from .matrix import travel_matrices
+from .params import SolveParams
+from .problem import Id, Point, Problem, Technician, validate
+from .solution import Cost, Route, Solution, Stop, Unassigned
+from .stops import StopSpec, merge_visits
+
+BIG_DAY = 7 * 24 * 3600
+
+
+@dataclass
+class Compiled:
+    """A problem compiled to node arrays, with the maps back to ids."""
+
+    model: RoutingModel
+    stops: list[StopSpec]
+    node_of_stop: dict[int, int]  # stop position -> node
+    stop_of_node: dict[int, int]
+    node_lat_lon: list[tuple[float, float] | None]
+    node_loc_index: list[int | None]
+    pre_unassigned: list[Unassigned]
+    profiles: list[str]
+    techs: tuple[Technician, ...]
+
+
+def drop_cost(stop: StopSpec, params: SolveParams) -> int | None:
+    """Disjunction penalty of a stop; None when drops are disabled."""
+    if not params.allow_drops:
+        return None
+    return sum(visit_drop_cost(v, params) for v in stop.visits)
+
+
+def visit_drop_cost(v, params: SolveParams) -> int:
+    """Drop cost of one visit: mandatory ≫ priority ≫ PM overdue days ≫ any detour."""
+    if v.mandatory:
+        return params.mandatory_drop
+    cost = params.drop_base + v.priority * params.drop_per_priority
+    if v.kind == "pm":
+        cost += max(0, v.overdue_days) * params.pm_overdue_per_day
+    return cost
+
+
+def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
+    """Validate and compile ``problem``; raises ``ValueError`` on bad input."""
+    validate(problem)
+    techs = problem.technicians
+    stops = merge_visits(problem.visits, params.merge_radius_m)
+    index_mode = problem.matrices is not None and bool(problem.matrices.durations)
+
+    # locations of depots (start/end) and stops, as keys
+    def tkey(t: Technician, end: bool):
+        idx = (t.end_index if t.end_index is not None else t.start_index) if end else \
+            (t.start_index if t.start_index is not None else t.end_index)
+        pt = (t.end or t.start) if end else (t.start or t.end)
+        return _key(idx, pt, index_mode, f"technician {t.id!r}")
+
+    keys: list = []
+    key_node: dict = {}
+
+    def node_for(key) -> int:
+        if key not in key_node:
+            key_node[key] = len(keys)
+            keys.append(key)
+        return key_node[key]
+
+    t_start = [node_for(tkey(t, False)) for t in techs]
+    t_end = [None if (t.open_end and t.end is None and t.end_index is None) else node_for(tkey(t, True))
+             for t in techs]
+    stop_keys = [_key(s.lead.location_index, s.lead.location, index_mode, f"visit {s.lead.id!r}") for s in stops]
+    n_depot = len(keys)
+    n = n_depot + len(stops) + (1 if any(e is None for e in t_end) else 0)
+    dummy = n - 1 if any(e is None for e in t_end) else None
+    t_end = [dummy if e is None else e for e in t_end]
+    all_keys = keys + stop_keys
+
+    profiles = sorted({t.profile for t in techs})
+    if index_mode:
+        mats = problem.matrices
+        idx = np.array([k[1] for k in all_keys], dtype=np.int64)
+        avail = list(mats.durations)
+        durs = []
+        for p in profiles:
+            src = mats.durations.get(p, mats.durations[avail[0]] if len(avail) == 1 else None)
+            if src is None:
+                raise ValueError(f"profile {p!r}: no durations matrix (have {avail})")
+            durs.append(np.asarray(src, dtype=np.int64)[np.ix_(idx, idx)])
+        dsrc = mats.distances.get(profiles[0]) if mats.distances else None
+        if dsrc is None and mats.distances and len(mats.distances) == 1:
+            dsrc = next(iter(mats.distances.values()))
+        dist = np.asarray(dsrc, dtype=np.int64)[np.ix_(idx, idx)] if dsrc is not None else None
+        lat_lon = [None] * len(all_keys)
+        loc_index = [int(k[1]) for k in all_keys]
+    else:
+        pts = [Point(k[1], k[2]) for k in all_keys]
+        speeds = {}
+        for p in profiles:
+            if p not in params.speeds_mps:
+                raise ValueError(f"profile {p!r}: unknown vehicle profile (have {sorted(params.speeds_mps)})")
+            speeds[p] = params.speeds_mps[p]
+        dmap, dist = travel_matrices(pts, speeds, params.detour_factor, params.metric)
+        durs = [dmap[p] for p in profiles]
+        lat_lon = [(k[1], k[2]) for k in all_keys]
+        loc_index = [None] * len(all_keys)
+    if dummy is not None:
+        durs = [_pad(d) for d in durs]
+        dist = _pad(dist) if dist is not None else None
+        lat_lon.append(None)
+        loc_index.append(None)
+
+    prof_of = {p: i for i, p in enumerate(profiles)}
+    vehicles = []
+    for i, t in enumerate(techs):
+        vehicles.append(VehicleSpec(
+            start=t_start[i], end=t_end[i], tw=(t.shift.start, t.shift.end), profile=prof_of[t.profile],
+            max_visits=t.max_visits, capacity=t.capacity,
+            breaks=[(b.window.start, b.window.end - b.duration, b.duration) for b in t.breaks]))
+    service = np.zeros(n, dtype=np.int64)
+    windows: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    demand = np.zeros(n, dtype=np.int64)
+    visit_stop = {v.id: si for si, s in enumerate(stops) for v in s.visits}
+    prefix_stops: dict[int, int] = {}
+    for i, t in enumerate(techs):
+        for vid in t.frozen_prefix:
+            prefix_stops[visit_stop[vid]] = i
+
+    pre: list[Unassigned] = []
+    node_of_stop, stop_of_node, allowed, penalty, sla = {}, {}, {}, {}, {}
+    horizon = max([t.shift.end for t in techs] + [w.end for s in stops for w in s.windows] + [1])
+    for si, s in enumerate(stops):
+        node = n_depot + si
+        service[node] = s.service
+        demand[node] = s.demand
+        ok = [i for i, t in enumerate(techs) if s.skills <= t.skills]
+        if s.pinned_to is not None:
+            ok = [i for i in ok if techs[i].id == s.pinned_to]
+        if si in prefix_stops:
+            ok = [prefix_stops[si]]
+            windows[node] = []
+        else:
+            windows[node] = [(w.start, w.end) for w in s.windows]
+        reason = None
+        if not ok:
+            reason = "skills"
+        elif si not in prefix_stops:
+            ok2 = [i for i in ok if _reachable(durs[vehicles[i].profile], vehicles[i], node, s.service, windows[node])]
+            if not ok2:
+                reason = "time_window"
+            ok = ok2
+            if ok and all(techs[i].max_visits == 0 for i in ok):
+                reason = "capacity"
+        if reason:
+            pre.extend(Unassigned(vid, reason) for vid in s.ids)
+            continue
+        node_of_stop[si] = node
+        stop_of_node[node] = si
+        if len(ok) < len(techs):
+            allowed[node] = ok
+        penalty[node] = None if si in prefix_stops else drop_cost(s, params)
+        if s.sla_deadline is not None:
+            sla[node] = s.sla_deadline
+    for i, t in enumerate(techs):
+        vehicles[i].prefix = [node_of_stop[visit_stop[vid]] for vid in t.frozen_prefix]
+    # compact: keep depots, routable stops and the dummy end
+    keep = [x for x in range(n) if x < n_depot or x in stop_of_node or x == dummy]
+    new_of = {old: i for i, old in enumerate(keep)}
+    kk = np.array(keep, dtype=np.int64)
+    durs = [d[np.ix_(kk, kk)] for d in durs]
+    dist = dist[np.ix_(kk, kk)] if dist is not None else None
+    for spec in vehicles:
+        spec.start, spec.end = new_of[spec.start], new_of[spec.end]
+        spec.prefix = [new_of[x] for x in spec.prefix]
+    node_of_stop = {si: new_of[x] for si, x in node_of_stop.items()}
+    stop_of_node = {node: si for si, node in node_of_stop.items()}
+    model = RoutingModel(
+        durations=durs, distances=dist, service=service[kk], windows=[windows[x] for x in keep],
+        vehicles=vehicles, stop_nodes=sorted(stop_of_node),
+        allowed={new_of[x]: a for x, a in allowed.items()}, penalty={new_of[x]: p for x, p in penalty.items()},
+        sla={new_of[x]: d for x, d in sla.items()},
+        demand=demand[kk] if demand.any() else None, late_cost=params.em_late_per_second,
+        fixed_cost=params.vehicle_fixed_cost, horizon=int(min(BIG_DAY, horizon + int(durs[0].max(initial=0)) + 1)))
+    return Compiled(model, stops, node_of_stop, stop_of_node, [lat_lon[x] for x in keep],
+                    [loc_index[x] for x in keep], pre, profiles, techs)
+
+
+def solve(problem: Problem, params: SolveParams | None = None,
+          initial: dict[Id, list[Id]] | None = None) -> Solution:
+    """Route one day.  ``initial`` optionally maps technician id → ordered visit ids (warm start)."""
+    params = params or SolveParams()
+    t0 = _time.perf_counter()
+    comp = compile_problem(problem, params)
+    if initial:
+        comp.model.initial_routes = initial_node_routes(comp, initial)
+    if comp.model.stop_nodes:
+        from ._ortools import solve_model
+
+        raw = solve_model(comp.model, params.time_limit, params.first_solution, params.metaheuristic,
+                          params.solution_limit, params.log_search)
+    else:
+        raw = _empty_result(comp)
+    sol = to_solution(comp, raw, params)
+    sol.statistics.update({"wall_seconds": round(_time.perf_counter() - t0, 3),
+                           "solver_seconds": round(raw.wall, 3), "objective": raw.objective,
+                           "stops": len(comp.stops), "visits": len(problem.visits)})
+    return sol
+
+
+def initial_node_routes(comp: Compiled, initial: dict[Id, list[Id]]) -> list[list[int]]:
+    """Translate technician → visit ids into per-vehicle node lists (unknown ids skipped)."""
+    visit_stop = {v.id: si for si, s in enumerate(comp.stops) for v in s.visits}
+    routes = []
+    for t in comp.techs:
+        nodes: list[int] = []
+        for vid in initial.get(t.id, []):
+            si = visit_stop.get(vid)
+            node = comp.node_of_stop.get(si) if si is not None else None
+            if node is not None and node not in nodes:
+                nodes.append(node)
+        routes.append(nodes)
+    used = set()
+    for r in routes:  # a node may appear only once overall
+        r[:] = [x for x in r if not (x in used or used.add(x))]
+    return routes
+
+
+def _empty_result(comp: Compiled) -> RawResult:
+    from ._model import RawRoute
+
+    routes = [RawRoute(v, [], [], spec.tw[0], spec.tw[0], []) for v, spec in enumerate(comp.model.vehicles)]
+    return RawResult(routes, [], 0, "success", 0.0)
+
+
+def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution:
+    """Turn raw node routes into a :class:`Solution` with times, costs and reasons."""
+    m = comp.model
+    routes: list[Route] = []
+    cost = Cost()
+    for rr in raw.routes:
+        spec = m.vehicles[rr.vehicle]
+        tech = comp.techs[rr.vehicle]
+        d = m.durations[spec.profile]
+        cmat = (m.cost or m.durations)[spec.profile]
+        route = Route(tech.id)
+        depart = rr.depart
+        if rr.nodes and not any(b[0] < rr.starts[0] for b in rr.breaks):
+            depart = max(depart, rr.starts[0] - int(d[spec.start, rr.nodes[0]]))  # leave as late as useful
+        route.stops.append(_stop(comp, "start", spec.start, depart, depart, depart, 0))
+        prev, prev_end, dist_acc = spec.start, depart, 0
+        pending = list(rr.breaks)
+        seq = list(zip(rr.nodes, rr.starts)) + [(spec.end, None)]
+        for node, start in seq:
+            travel = int(d[prev, node])
+            arc_dist = int(m.distances[prev, node]) if m.distances is not None else 0
+            arrival = prev_end + travel
+            brk_before = [b for b in pending if start is None or b[0] < start]
+            for b in brk_before:
+                bstart = max(b[0], prev_end)
+                arrival = max(arrival, bstart + b[1] + travel) if start is None else arrival
+                k = len(rr.breaks) - len(pending)
+                bid = tech.breaks[k].id if k < len(tech.breaks) else "break"
+                route.stops.append(Stop("break", bstart, bstart, bstart + b[1], distance=dist_acc, id=bid))
+                arrival += b[1]
+                pending.remove(b)
+            if start is None:
+                route.stops.append(_stop(comp, "end", node, arrival, arrival, arrival, dist_acc + arc_dist))
+                route.stops[-1].travel = travel
+            else:
+                arrival = min(arrival, start)
+                svc = int(m.service[node])
+                st = _stop(comp, "job", node, arrival, start, start + svc, dist_acc + arc_dist)
+                deadline = m.sla.get(node)
+                if deadline is not None and start > deadline:
+                    st.late_seconds = start - deadline
+                    cost.lateness += st.late_seconds * m.late_cost
+                st.travel = travel
+                route.stops.append(st)
+                route.service_seconds += svc
+                route.waiting_seconds += start - arrival
+                prev_end = start + svc
+            route.travel_seconds += travel
+            cost.travel += int(cmat[prev, node])
+            dist_acc += arc_dist
+            prev = node
+        route.distance_m = dist_acc
+        if rr.nodes and m.fixed_cost:
+            cost.fixed += m.fixed_cost
+        routes.append(route)
+    unassigned = list(comp.pre_unassigned)
+    loads = {rr.vehicle: len(rr.nodes) for rr in raw.routes}
+    dem = {rr.vehicle: int(sum(m.demand[x] for x in rr.nodes)) if m.demand is not None else 0 for rr in raw.routes}
+    for node in raw.dropped:
+        s = comp.stops[comp.stop_of_node[node]]
+        cands = m.allowed.get(node, range(len(m.vehicles)))
+        full = all((m.vehicles[v].max_visits is not None and loads.get(v, 0) >= m.vehicles[v].max_visits)
+                   or (m.vehicles[v].capacity is not None and m.demand is not None
+                       and dem.get(v, 0) + m.demand[node] > m.vehicles[v].capacity) for v in cands)
+        unassigned.extend(Unassigned(vid, "capacity" if full else "cost") for vid in s.ids)
+        cost.drops += m.penalty.get(node) or 0
+    if params.allow_drops and comp.pre_unassigned:
+        by_id = {v.id: v for s in comp.stops for v in s.visits}
+        cost.drops += sum(visit_drop_cost(by_id[u.visit_id], params) for u in comp.pre_unassigned)
+    status = "ok" if raw.status in ("success", "optimal") else raw.status
+    return Solution(routes, unassigned, cost, status, {"solver_status": raw.status})
+
+
+def _stop(comp: Compiled, typ: str, node: int, arrival: int, start: int, end: int, dist: int) -> Stop:
+    ll = comp.node_lat_lon[node]
+    ids = comp.stops[comp.stop_of_node[node]].ids if typ == "job" else ()
+    return Stop(typ, int(arrival), int(start), int(end), ids, comp.node_loc_index[node],
+                ll[0] if ll else None, ll[1] if ll else None, int(dist))
+
+
+def _reachable(d: np.ndarray, v: VehicleSpec, node: int, service: int, wins: list[tuple[int, int]]) -> bool:
+    """Can vehicle ``v`` alone go start → node → end inside its shift and one window?"""
+    earliest = v.tw[0] + int(d[v.start, node])
+    ws = wins or [(earliest, v.tw[1])]
+    for a, b in ws:
+        s = max(earliest, a)
+        if s <= b and s + service + int(d[node, v.end]) <= v.tw[1]:
+            return True
+    return False
+
+
+def _key(idx: int | None, pt, index_mode: bool, who: str):
+    if index_mode:
+        if idx is None:
+            raise ValueError(f"{who}: the problem has matrices, so a location_index is required")
+        return ("i", int(idx))
+    if pt is None:
+        raise ValueError(f"{who}: needs a location (lat/lon) when the problem has no matrices")
+    return ("p", float(pt.lat), float(pt.lon))
+
+
+def _pad(a: np.ndarray) -> np.ndarray:
+    out = np.zeros((a.shape[0] + 1, a.shape[1] + 1), dtype=a.dtype)
+    out[:-1, :-1] = a
+    return out

@@ -1,0 +1,196 @@
+"""Frozen input dataclasses of the planner: a :class:`Problem` of technicians and visits.
+
+Units: integer seconds from the start of the planning day, integer metres,
+locations as :class:`Point` (lat, lon in degrees) or as indices into explicit matrices.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Hashable
+
+Id = Hashable
+
+VISIT_KINDS = ("pm", "em", "install", "removal", "swap", "other")
+
+
+@dataclass(frozen=True)
+class Point:
+    """A WGS84 position (degrees)."""
+
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Closed interval ``[start, end]`` in seconds from the day's start."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Break:
+    """A break of ``duration`` seconds that must start and end inside ``window``."""
+
+    window: TimeWindow
+    duration: int
+    id: Id = "break"
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One job at one place.
+
+    ``location`` or ``location_index`` (into :class:`Matrices`) must be given.  Service starts
+    inside one of ``time_windows`` (empty: any time).  ``priority`` is 0–100 (VROOM semantics:
+    the objective serves the most total priority first).  PM visits are optional and their drop
+    cost grows with ``overdue_days``; an EM visit's ``sla_deadline`` is a soft upper bound on the
+    start of service.  ``mandatory`` visits are dropped only if no route can take them.
+    ``pinned_to`` restricts the visit to one technician.  Visits sharing ``merchant`` (or within
+    :attr:`SolveParams.merge_radius_m`) are merged into one stop.
+    """
+
+    id: Id
+    location: Point | None = None
+    location_index: int | None = None
+    service: int = 0
+    time_windows: tuple[TimeWindow, ...] = ()
+    skills: frozenset[str] = frozenset()
+    priority: int = 0
+    kind: str = "pm"
+    mandatory: bool = False
+    overdue_days: int = 0
+    sla_deadline: int | None = None
+    pinned_to: Id | None = None
+    merchant: Id | None = None
+    demand: int = 0
+
+
+@dataclass(frozen=True)
+class Technician:
+    """One technician's day.
+
+    ``start``/``end`` (or ``start_index``/``end_index``) default to each other; a route may be
+    open-ended if both end fields are None and ``open_end`` is set.  ``shift`` bounds departure
+    and return.  ``frozen_prefix`` lists visit ids that must be this technician's first stops
+    in this order (work under way when re-planning; set ``start``/``shift.start`` to the
+    technician's current position and time).
+    """
+
+    id: Id
+    start: Point | None = None
+    end: Point | None = None
+    start_index: int | None = None
+    end_index: int | None = None
+    shift: TimeWindow = TimeWindow(0, 24 * 3600)
+    breaks: tuple[Break, ...] = ()
+    max_visits: int | None = None
+    skills: frozenset[str] = frozenset()
+    profile: str = "car"
+    capacity: int | None = None
+    frozen_prefix: tuple[Id, ...] = ()
+    open_end: bool = False
+
+
+@dataclass(frozen=True)
+class Matrices:
+    """Explicit travel matrices per vehicle profile, indexed by ``location_index``.
+
+    ``durations[profile][i][j]`` seconds and ``distances[profile][i][j]`` metres; asymmetric
+    matrices are fine.  ``distances`` may be empty (then distance is reported as 0).
+    """
+
+    durations: dict[str, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
+    distances: dict[str, tuple[tuple[int, ...], ...]] = field(default_factory=dict)
+
+    def __hash__(self) -> int:  # dict fields: identity hash is enough for a frozen holder
+        return id(self)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A day to plan: technicians, visits and optionally explicit matrices."""
+
+    technicians: tuple[Technician, ...]
+    visits: tuple[Visit, ...]
+    matrices: Matrices | None = None
+    name: str = "day"
+
+
+def validate(problem: Problem, known_skills: frozenset[str] | None = None) -> None:
+    """Raise ``ValueError`` naming the visit or technician for bad input.
+
+    Checks: empty fleet, duplicate ids, windows that end before they start, negative
+    durations, missing locations, unknown skills (a visit skill no technician has is *not* an
+    error – it becomes an unassigned reason – unless ``known_skills`` is given), pins and
+    frozen prefixes naming unknown ids, matrix indices out of range.
+    """
+    if not problem.technicians:
+        raise ValueError("empty fleet: the problem has no technicians")
+    n_loc = None
+    if problem.matrices is not None and problem.matrices.durations:
+        sizes = {len(m) for m in problem.matrices.durations.values()}
+        for prof, m in problem.matrices.durations.items():
+            if any(len(row) != len(m) for row in m):
+                raise ValueError(f"matrices.{prof}.durations is not square")
+        n_loc = min(sizes)
+    seen: set = set()
+    for t in problem.technicians:
+        who = f"technician {t.id!r}"
+        if t.id in seen:
+            raise ValueError(f"{who}: duplicate id")
+        seen.add(t.id)
+        if t.shift.end < t.shift.start:
+            raise ValueError(f"{who}: shift ends ({t.shift.end}) before it starts ({t.shift.start})")
+        if t.start is None and t.start_index is None and t.end is None and t.end_index is None:
+            raise ValueError(f"{who}: needs a start or an end location")
+        for b in t.breaks:
+            if b.duration < 0:
+                raise ValueError(f"{who}: break {b.id!r} has a negative duration")
+            if b.window.end < b.window.start:
+                raise ValueError(f"{who}: break {b.id!r} window ends before it starts")
+        if t.max_visits is not None and t.max_visits < 0:
+            raise ValueError(f"{who}: negative max_visits")
+        for idx in (t.start_index, t.end_index):
+            _check_index(idx, n_loc, who)
+        if known_skills is not None and not t.skills <= known_skills:
+            raise ValueError(f"{who}: unknown skill(s) {sorted(t.skills - known_skills)}")
+    tech_ids = {t.id for t in problem.technicians}
+    vseen: set = set()
+    for v in problem.visits:
+        who = f"visit {v.id!r}"
+        if v.id in vseen:
+            raise ValueError(f"{who}: duplicate id")
+        vseen.add(v.id)
+        if v.service < 0:
+            raise ValueError(f"{who}: negative service duration {v.service}")
+        if v.demand < 0:
+            raise ValueError(f"{who}: negative demand")
+        if not 0 <= v.priority <= 100:
+            raise ValueError(f"{who}: priority {v.priority} outside 0..100")
+        for w in v.time_windows:
+            if w.end < w.start:
+                raise ValueError(f"{who}: time window ends ({w.end}) before it starts ({w.start})")
+        if v.location is None and v.location_index is None:
+            raise ValueError(f"{who}: needs a location or a location_index")
+        _check_index(v.location_index, n_loc, who)
+        if v.location_index is not None and n_loc is None and v.location is None:
+            raise ValueError(f"{who}: location_index given but the problem has no matrices")
+        if v.pinned_to is not None and v.pinned_to not in tech_ids:
+            raise ValueError(f"{who}: pinned to unknown technician {v.pinned_to!r}")
+        if known_skills is not None and not v.skills <= known_skills:
+            raise ValueError(f"{who}: unknown skill(s) {sorted(v.skills - known_skills)}")
+    for t in problem.technicians:
+        for vid in t.frozen_prefix:
+            if vid not in vseen:
+                raise ValueError(f"technician {t.id!r}: frozen_prefix names unknown visit {vid!r}")
+
+
+def _check_index(idx: int | None, n_loc: int | None, who: str) -> None:
+    if idx is None:
+        return
+    if n_loc is None:
+        return
+    if not 0 <= idx < n_loc:
+        raise ValueError(f"{who}: location_index {idx} outside the matrix (size {n_loc})")
