@@ -17,7 +17,7 @@ DEFAULT_CALENDAR = {"tz": "Asia/Tehran", "mode": "business", "iran_holidays": Tr
 DEFAULT_PENALTIES = {
     "late_response_per_hour": 500_000, "late_resolution_per_hour": 1_000_000,
     "missed_pm": 2_000_000, "late_pm_per_day": 200_000, "late_install_per_day": 1_000_000,
-    "per_ticket_cap": 20_000_000, "per_month_cap": 500_000_000,
+    "ticket_cap": 20_000_000, "monthly_cap": 500_000_000,
 }
 TWO_SHIFTS = {d: [["09:00", "13:00"], ["16:30", "21:00"]] for d in ("sat", "sun", "mon", "tue", "wed", "thu")}
 TWO_SHIFTS["fri"] = []
