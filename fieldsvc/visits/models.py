@@ -382,6 +382,8 @@ class Visit(TimestampMixin, Model):
     checkin_distance_m: Mapped[Optional[float]] = mapped_column(Float)
     checkin_verified: Mapped[Optional[bool]] = mapped_column(Boolean)
     checkin_reason: Mapped[str] = mapped_column(Text, default="")
+    #: Why a check-in is unverified: "distance", "stale_fix", "accuracy", "no_position".
+    checkin_flags: Mapped[list] = mapped_column(JSON, default=list)
     checkout_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     checkout_received_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     outcome: Mapped[Optional[str]] = mapped_column(String(32))
@@ -391,6 +393,8 @@ class Visit(TimestampMixin, Model):
     old_serial: Mapped[Optional[str]] = mapped_column(String(64))
     new_serial: Mapped[Optional[str]] = mapped_column(String(64))
     merchant_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Code the merchant gives the technician at check-out when a visit has no call code.
+    confirmation_code: Mapped[Optional[str]] = mapped_column(String(12))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     merchant: Mapped[Merchant] = relationship()
