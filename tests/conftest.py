@@ -36,23 +36,52 @@ def database_url(tmp_path_factory, worker_id) -> str:  # noqa: ANN001
     return _database_url(tmp_path_factory.mktemp("db"), worker_id)
 
 
-@pytest.fixture
-def app(database_url, tmp_path):  # noqa: ANN001, ANN201
+@pytest.fixture(scope="session")
+def _app(database_url, tmp_path_factory):  # noqa: ANN001, ANN202
+    """One application per test session (creating it is slow); its schema is made once."""
+    files = tmp_path_factory.mktemp("files")
     app = create_app({
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "test-secret",
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-        "OUTBOX_DIR": str(tmp_path / "outbox"),
+        "UPLOAD_DIR": str(files / "uploads"),
+        "OUTBOX_DIR": str(files / "outbox"),
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,
     })
     with app.app_context():
         db.drop_all()
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         db.create_all()
-        yield app
+    return app
+
+
+def _empty_tables() -> None:
+    """Delete every row (faster than dropping and creating the schema for each test)."""
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for t in tables:
+                conn.execute(t.delete())
+
+
+@pytest.fixture
+def app(_app, tmp_path):  # noqa: ANN001, ANN201
+    """The application with empty tables and per-test upload/outbox folders; config restored after."""
+    saved = dict(_app.config)
+    _app.config.update(UPLOAD_DIR=str(tmp_path / "uploads"), OUTBOX_DIR=str(tmp_path / "outbox"))
+    with _app.app_context():
+        _empty_tables()
+        yield _app
         db.session.remove()
-        db.drop_all()
+        if not set(db.metadata.tables) <= set(db.inspect(db.engine).get_table_names()):
+            db.create_all()  # a test dropped the schema (the migrations test)
+    _app.config.clear()
+    _app.config.update(saved)
 
 
 @pytest.fixture

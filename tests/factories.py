@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+
+from werkzeug.security import generate_password_hash
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
@@ -35,9 +38,14 @@ class World:
     users: dict[str, m.User] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=8)
+def _hash(password: str) -> str:
+    return generate_password_hash(password)
+
+
 def user(username: str, role: str, password: str = "demo", **kw) -> m.User:
-    u = m.User(username=username, role=role, name=kw.pop("name", username), **kw)
-    u.set_password(password)
+    """A user with a (cached) password hash, added to the session."""
+    u = m.User(username=username, role=role, name=kw.pop("name", username), password_hash=_hash(password), **kw)
     db.session.add(u)
     return u
 
