@@ -1,19 +1,26 @@
-"""Login, logout, language switch and the role-aware home page."""
+"""Login, logout, language switch, the role-aware home page and the user's own account page
+(language, Rial/Toman, password, API tokens)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired
+from sqlalchemy import select
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from fieldsvc.db import db
-from fieldsvc.visits.accounts import LoginError, authenticate
+from fieldsvc.db import db, utcnow
+from fieldsvc.text import normalize_digits
+from fieldsvc.visits.accounts import LoginError, authenticate, change_password
 from fieldsvc.visits.audit import record
-from fieldsvc.visits.models import Role
+from fieldsvc.visits.models import ApiToken, Role
 from fieldsvc.web.extensions import limiter
+from fieldsvc.web.forms import text_filter
+from fieldsvc.web.security import issue_token
 
 bp = Blueprint("auth", __name__)
 
@@ -26,12 +33,53 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
+class _AccountForm(FlaskForm):
+    """Forms of the account page; CSRF is checked for every POST by fieldsvc.web.security."""
+
+    class Meta:
+        csrf = False
+
+
+class SettingsForm(_AccountForm):
+    language = SelectField(_l("Language"), choices=[SelectChoice("fa", "فارسی", render_kw={"lang": "fa"}),
+                                                    SelectChoice("en", "English", render_kw={"lang": "en"})])
+    show_toman = BooleanField(_l("Show amounts in Toman (1 Toman = 10 Rial)"))
+
+
+class PasswordForm(_AccountForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new = PasswordField(_l("New password"), validators=[
+        DataRequired(), Length(min=8, message=_l("Use at least 8 characters."))])
+    repeat = PasswordField(_l("Repeat the new password"), validators=[
+        DataRequired(), EqualTo("new", message=_l("The two new passwords differ."))])
+
+
+class TokenForm(_AccountForm):
+    name = StringField(_l("Token name (what it is for)"), filters=[text_filter],
+                       validators=[DataRequired(), Length(max=100)])
+
+
 def _safe_next(target: str | None) -> str | None:
-    return target if target and target.startswith("/") and not target.startswith("//") else None
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def _username_key() -> str:
+    """Rate-limit key of a login attempt: the username typed (lower case, ASCII digits)."""
+    name = request.form.get("username") or (request.get_json(silent=True) or {}).get("username") or ""
+    return "login:" + normalize_digits(str(name)).strip().lower()
+
+
+#: Login attempts: per address, and per account whatever the address (the account itself also
+#: locks for 15 minutes after 5 wrong passwords in a row, see fieldsvc.visits.accounts).
+LOGIN_LIMITS = [limiter.limit("20 per minute", methods=["POST"]),
+                limiter.limit("10 per minute", methods=["POST"], key_func=_username_key)]
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("20 per minute", methods=["POST"])
+@LOGIN_LIMITS[0]
+@LOGIN_LIMITS[1]
 def login():  # noqa: ANN201
     form = LoginForm()
     error = None
@@ -72,3 +120,68 @@ def home():  # noqa: ANN201
     if endpoint not in current_app.view_functions:
         return render_template("home.html")
     return redirect(url_for(endpoint))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():  # noqa: ANN201
+    """The user's own settings: language, Toman, password; their API tokens."""
+    user = current_user._get_current_object()
+    settings = SettingsForm(prefix="s", language=user.language or lang_default(), show_toman=user.show_toman)
+    password = PasswordForm(prefix="p")
+    token_form = TokenForm(prefix="t")
+    new_token = None
+    status = 200
+    if request.method == "POST":
+        action = request.form.get("action")
+        if action not in ("settings", "password", "token"):
+            abort(400)
+        if action == "settings" and settings.validate_on_submit():
+            user.language, user.show_toman = settings.language.data, bool(settings.show_toman.data)
+            session["lang"] = user.language
+            record("settings_changed", user, actor=user, language=user.language, show_toman=user.show_toman)
+            db.session.commit()
+            flash(_("Your settings were saved."), "success")
+            return redirect(url_for("auth.account"))
+        if action == "password" and password.validate_on_submit():
+            try:
+                change_password(user, password.current.data, password.new.data)
+            except LoginError as e:
+                password.current.errors = [_(str(e))]
+            else:
+                flash(_("Your password was changed."), "success")
+                return redirect(url_for("auth.account"))
+        if action == "token" and token_form.validate_on_submit():
+            new_token, _row = issue_token(user, current_app.config["TOKEN_TTL_DAYS"], token_form.name.data)
+            record("token_issued", user, actor=user, name=token_form.name.data)
+            db.session.commit()
+            token_form = TokenForm(prefix="t", formdata=None)
+        else:
+            status = 422
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.created_at.desc())).all()
+    return render_template("auth/account.html", settings=settings, password=password, token_form=token_form,
+                           tokens=tokens, new_token=new_token, now=utcnow()), status
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):  # noqa: ANN201
+    """Revoke one of the user's own API tokens (another user's token is not found)."""
+    user = current_user._get_current_object()
+    row = db.session.scalars(select(ApiToken).where(ApiToken.id == token_id,
+                                                    ApiToken.user_id == user.id)).first()
+    if row is None:
+        abort(404)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        record("token_revoked", user, actor=user, token_id=row.id, name=row.name)
+        db.session.commit()
+        flash(_("The token was revoked; it no longer works."), "success")
+    return redirect(url_for("auth.account"))
+
+
+def lang_default() -> str:
+    from fieldsvc.web.i18n import lang
+    return lang()
+

@@ -7,6 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from fieldsvc.db import db
 from fieldsvc.visits.scope import Forbidden, NotFound
 from fieldsvc.visits.states import IllegalTransition
 
@@ -42,11 +43,11 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def _not_found(e: NotFound):  # noqa: ANN202
-        return _answer(404, "not_found", _("Not found: %(what)s", what=str(e)))
+        return _answer(404, "not_found", _("This page or object does not exist, or you may not see it."))
 
     @app.errorhandler(Forbidden)
     def _forbidden(e: Forbidden):  # noqa: ANN202
-        return _answer(403, "forbidden", str(e))
+        return _answer(403, "forbidden", _("You do not have permission to do this."))
 
     @app.errorhandler(IllegalTransition)
     def _conflict(e: IllegalTransition):  # noqa: ANN202
@@ -75,6 +76,7 @@ def init_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):  # noqa: ANN202
         app.logger.exception("unexpected error")
+        db.session.rollback()
         return _answer(500, "internal_error",
                        _("Something went wrong on our side; nothing was saved. Try again."))
 

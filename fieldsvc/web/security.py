@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, g, redirect, request, url_for
 from flask_login import current_user
 
 from fieldsvc.db import db, utcnow
@@ -27,7 +27,12 @@ def issue_token(user: User, ttl_days: int, name: str = "") -> tuple[str, ApiToke
     return token, row
 
 
+#: How often (at most) a token's last_used_at is written, to keep API calls read-only.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
+
+
 def bearer_token() -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, if any."""
     auth = request.headers.get("Authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
@@ -50,7 +55,18 @@ def _load_from_token(req) -> User | None:  # noqa: ANN001
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.is_active:
         return None
     g.api_token = row
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        db.session.commit()
     return row.user
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():  # noqa: ANN202
+    """API calls and JSON clients get 401 (JSON error); people are sent to the login page."""
+    if request.path.startswith("/api/") or bearer_token() or request.accept_mimetypes.best == "application/json":
+        abort(401)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def csp_nonce() -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
@@ -39,7 +40,7 @@ class Token(MethodView):
         try:
             user = authenticate(body["username"], body["password"])
         except LoginError as e:
-            raise ApiError(401, "bad_credentials", str(e), "password") from e
+            raise ApiError(401, "bad_credentials", _(str(e)), "password") from e
         token, row = issue_token(user, current_app.config["TOKEN_TTL_DAYS"], body.get("name", ""))
         record("token_issued", user, actor=user)
         db.session.commit()
@@ -51,7 +52,7 @@ class Token(MethodView):
         """Revoke the token used for this request."""
         row = g.get("api_token")
         if row is None:
-            raise ApiError(400, "no_token", "Send the token to revoke as 'Authorization: Bearer <token>'.")
+            raise ApiError(400, "no_token", _("Send the token to revoke as 'Authorization: Bearer <token>'."))
         row.revoked_at = utcnow()
         record("token_revoked", current_user._get_current_object(), actor=current_user._get_current_object())
         db.session.commit()
