@@ -1,0 +1,75 @@
+"""Territories, parallel parts, re-planning a day under way, and the purity rule."""
+import ast
+import pathlib
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+from fieldsvc.planner import Progress, SolveParams, lock_day, replan_day, solve, solve_day
+from fieldsvc.planner.partition import split
+from fieldsvc.planner.synth import city_day
+
+from .helpers import FAST, problem, tech, visit
+
+PKG = pathlib.Path(__file__).resolve().parents[2] / "fieldsvc" / "planner"
+
+
+def test_split_covers_every_visit_and_technician_once():
+    p = city_day(240, 16, seed=2)
+    parts = split(p, max_visits=80)
+    assert len(parts) == 3
+    assert sorted(v.id for q in parts for v in q.visits) == sorted(v.id for v in p.visits)
+    assert sorted(t.id for q in parts for t in q.technicians) == sorted(t.id for t in p.technicians)
+    for q in parts:
+        skills = frozenset().union(*(t.skills for t in q.technicians))
+        assert all(v.skills <= skills for v in q.visits)
+
+
+def test_solve_day_with_an_injected_executor():
+    p = city_day(60, 6, seed=1)
+    with ThreadPoolExecutor(2) as ex:
+        sol = solve_day(p, SolveParams(time_limit=1), executor=ex, max_part_visits=30, workers=2)
+    assert sol.statistics["parts"] == 2
+    assert len(sol.served) + len(sol.unassigned) == 60
+    assert {r.technician_id for r in sol.routes} == {t.id for t in p.technicians}
+
+
+def test_lock_day_removes_done_freezes_under_way_and_pins():
+    p = problem([tech("t1", 0), tech("t2", 0)], [visit(x, i + 1) for i, x in enumerate("abcd")], [0, 1, 2, 3, 4])
+    prog = Progress("t1", time=100, position_index=3, done=("a",), under_way=("c",))
+    locked = lock_day(p, [prog], pins={"d": "t2"})
+    assert [v.id for v in locked.visits] == ["b", "c", "d"]
+    t1 = locked.technicians[0]
+    assert t1.start_index == 3 and t1.shift.start == 100 and t1.frozen_prefix == ("c",)
+    assert next(v for v in locked.visits if v.id == "d").pinned_to == "t2"
+
+
+def test_replan_day_keeps_the_frozen_prefix_and_warm_starts():
+    p = problem([tech("t1", 0), tech("t2", 0)], [visit(x, i + 1) for i, x in enumerate("abcd")], [0, 1, 2, 3, 4])
+    first = solve(p, FAST)
+    prog = Progress("t1", time=50, position_index=1, done=("a",), under_way=("d",))
+    sol = replan_day(p, [prog], {"b": "t2"}, FAST, previous=first)
+    assert sol.route_of("t1").visit_ids[0] == "d"
+    assert "b" in sol.route_of("t2").visit_ids
+    assert "a" not in sol.served
+    assert sol.route_of("t1").stops[0].start >= 50
+
+
+def test_planner_is_pure_and_only_one_module_imports_ortools():
+    offenders, ortools_users = [], []
+    for f in PKG.rglob("*.py"):
+        for node in ast.walk(ast.parse(f.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for n in names:
+                if n.split(".")[0] in ("flask", "sqlalchemy") or n.startswith("fieldsvc.visits") or n.startswith("fieldsvc.web"):
+                    offenders.append((f.name, n))
+                if n.split(".")[0] == "ortools":
+                    ortools_users.append(f.name)
+    assert offenders == []
+    assert set(ortools_users) == {"_ortools.py"}
+    code = "import sys, fieldsvc.planner; print(any(m.split('.')[0] in ('flask', 'sqlalchemy') for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"

@@ -1,0 +1,133 @@
+"""VROOM-style JSON, the solve/bench CLI and Solomon files."""
+import json
+import warnings
+
+import pytest
+from click.testing import CliRunner
+
+from fieldsvc.planner import Point, SolveParams, solve, solomon
+from fieldsvc.planner.cli import bench, solve as solve_cmd
+from fieldsvc.planner.matrix import haversine_matrix, travel_matrices
+from fieldsvc.planner.vroom_json import problem_from_dict, problem_to_dict, solution_to_dict
+
+PROBLEM = {
+    "vehicles": [{"id": 1, "start": [51.40, 35.70], "end": [51.40, 35.70], "time_window": [28800, 61200],
+                  "skills": [1], "max_tasks": 3,
+                  "breaks": [{"id": 7, "time_windows": [[43200, 50400]], "service": 1800}]}],
+    "jobs": [
+        {"id": 10, "location": [51.41, 35.71], "service": 600, "skills": [1], "priority": 5,
+         "time_windows": [[32400, 46800], [59400, 75600]]},
+        {"id": 11, "location": [51.42, 35.70], "service": 600, "priority": 50, "x_kind": "em",
+         "x_sla_deadline": 36000},
+        {"id": 12, "location": [51.43, 35.70], "service": 300, "x_merchant": "m1"},
+        {"id": 13, "location": [51.43, 35.70], "service": 300, "x_merchant": "m1"},
+        {"id": 14, "location": [51.5, 35.8], "skills": [2]},
+    ],
+}
+
+MATRIX_PROBLEM = {
+    "vehicles": [{"id": "v", "start_index": 0, "end_index": 0}],
+    "jobs": [{"id": 1, "location_index": 1, "service": 5}, {"id": 2, "location_index": 2, "service": 5}],
+    "matrices": {"car": {"durations": [[0, 10, 20], [10, 0, 10], [20, 10, 0]],
+                         "distances": [[0, 100, 200], [100, 0, 100], [200, 100, 0]]}},
+}
+
+
+def test_cli_solve_writes_vroom_solution(tmp_path):
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(PROBLEM))
+    out = tmp_path / "s.json"
+    res = CliRunner().invoke(solve_cmd, [str(src), "-o", str(out), "--time-limit", "1"])
+    assert res.exit_code == 0, res.output
+    sol = json.loads(out.read_text())
+    assert sol["code"] == 0
+    assert set(sol["summary"]) >= {"cost", "routes", "unassigned", "service", "duration", "waiting_time", "distance"}
+    steps = sol["routes"][0]["steps"]
+    assert steps[0]["type"] == "start" and steps[-1]["type"] == "end"
+    assert {s["type"] for s in steps} >= {"job", "break"}
+    assert [s["id"] for s in steps if s["type"] == "job" and s["id"] in (12, 13)] == [12, 13]
+    assert sol["unassigned"] == [{"id": 14, "type": "job", "reason": "skills", "x_message": sol["unassigned"][0]["x_message"],
+                                  "location": [51.5, 35.8]}]
+    for s in steps:
+        assert {"arrival", "service", "waiting_time"} <= set(s)
+
+
+def test_cli_solve_to_stdout_with_matrices(tmp_path):
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(MATRIX_PROBLEM))
+    res = CliRunner().invoke(solve_cmd, [str(src), "--time-limit", "1"])
+    assert res.exit_code == 0, res.output
+    sol = json.loads(res.output)
+    assert sol["summary"]["cost"] == 40 and sol["summary"]["distance"] == 400
+    assert [s.get("location_index") for s in sol["routes"][0]["steps"]][0] == 0
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda d: d["jobs"][0].update(time_windows=[[50, 10]]), "visit 10"),
+    (lambda d: d.update(vehicles=[]), "empty fleet"),
+    (lambda d: d["jobs"][1].update(service=-1), "visit 11"),
+])
+def test_cli_solve_bad_input_names_the_field(tmp_path, mutate, words):
+    data = json.loads(json.dumps(PROBLEM))
+    mutate(data)
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(data))
+    res = CliRunner().invoke(solve_cmd, [str(src), "--time-limit", "1"])
+    assert res.exit_code != 0 and words in res.output
+
+
+def test_invalid_json_is_a_clear_error(tmp_path):
+    src = tmp_path / "p.json"
+    src.write_text("{nope")
+    res = CliRunner().invoke(solve_cmd, [str(src)])
+    assert res.exit_code != 0 and "invalid JSON" in res.output
+
+
+def test_problem_round_trips_through_json():
+    p, _ = problem_from_dict(PROBLEM)
+    again, _ = problem_from_dict(json.loads(json.dumps(problem_to_dict(p))))
+    assert again == p
+
+
+def test_solution_dict_has_extension_fields():
+    p, _ = problem_from_dict(MATRIX_PROBLEM)
+    d = solution_to_dict(solve(p, SolveParams(time_limit=1)), p)
+    assert d["summary"]["x_status"] == "ok" and "x_cost" in d["summary"]
+
+
+def test_solomon_loads_with_best_known():
+    path = solomon.instances(names=["C101"])
+    if not path:
+        pytest.skip("Solomon data not available")
+    inst = solomon.load(path[0])
+    assert len(inst.problem.visits) == 100 and len(inst.problem.technicians) == 25
+    assert inst.bks_cost == pytest.approx(827.3)
+    sol = solve(inst.problem, SolveParams(time_limit=2, allow_drops=False))
+    assert not sol.unassigned
+    assert solomon.gap(sol.distance_m / solomon.SCALE, inst.bks_cost) < 10
+
+
+def test_bench_commands_run_small(tmp_path):
+    if not solomon.instances(names=["C101"]):
+        pytest.skip("Solomon data not available")
+    md = tmp_path / "s.md"
+    res = CliRunner().invoke(bench, ["solomon", "--only", "C101", "--time-limit", "1", "--markdown", str(md)])
+    assert res.exit_code == 0, res.output
+    assert "| C101 |" in md.read_text()
+    res = CliRunner().invoke(bench, ["city", "--visits", "25", "--technicians", "3", "--time-limit", "1",
+                                     "--threads", "1"])
+    assert res.exit_code == 0, res.output
+    assert "fieldsvc" in res.output
+
+
+def test_haversine_and_osrm_fallback(monkeypatch):
+    d = haversine_matrix([Point(35.0, 51.0), Point(36.0, 51.0)])
+    assert d[0, 1] == pytest.approx(111_195, rel=1e-3)
+    monkeypatch.delenv("FIELDSVC_OSRM_URL", raising=False)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        durs, dist = travel_matrices([Point(35.0, 51.0), Point(35.01, 51.0)], {"car": 10.0}, 1.0, "osrm")
+    assert any("falling back to haversine" in str(x.message) for x in w)
+    assert durs["car"][0, 1] == pytest.approx(111, abs=1)
+    g, _ = travel_matrices([Point(35.0, 51.0), Point(35.01, 51.0)], {"car": 10.0}, 1.0, "geodesic")
+    assert g["car"][0, 1] == pytest.approx(111, abs=1)
