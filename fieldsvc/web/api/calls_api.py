@@ -1,0 +1,313 @@
+"""Service calls API: intake, one call with history and SLA state, slot options, assignment and
+lifecycle actions. Rules live in `fieldsvc.visits.calls` and `fieldsvc.visits.slotting`."""
+from __future__ import annotations
+
+from datetime import timezone
+from typing import Any
+
+from flask import current_app, url_for
+from flask.views import MethodView
+from flask_login import current_user, login_required
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from fieldsvc.visits import calls as svc
+from fieldsvc.visits import slotting
+from fieldsvc.visits.models import Channel, Route, ServiceCall
+from fieldsvc.visits.scope import get_scoped
+from fieldsvc.web.errors import ApiError
+
+blp = Blueprint("calls_api", __name__, url_prefix="/api/v1/service-calls",
+                description="EM service calls: intake, SLA, slotting, lifecycle")
+
+_aware = {"format": "iso", "default_timezone": timezone.utc}
+ACTIONS = ("start", "resolve", "close", "reopen", "cancel", "pause", "resume", "priority", "assign")
+
+
+class CallCreateSchema(Schema):
+    terminal_serial = fields.String(validate=validate.Length(1, 64),
+                                    metadata={"description": "the terminal's serial (or give terminal_id)"})
+    terminal_id = fields.Integer(metadata={"description": "instead of the serial: the terminal's id"})
+    merchant_id = fields.Integer(metadata={"description": "optional check: the terminal is at this merchant"})
+    priority = fields.String(required=True, validate=validate.OneOf(list(svc.PRIORITIES)))
+    symptom = fields.String(required=True, validate=validate.OneOf(list(svc.SYMPTOMS)),
+                            metadata={"description": "a symptom code: " + ", ".join(svc.SYMPTOMS)})
+    symptom_text = fields.String(load_default="", validate=validate.Length(max=2000))
+    channel = fields.String(load_default="phone", validate=validate.OneOf([c.value for c in Channel]))
+
+
+class RefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class SlaSchema(Schema):
+    response = fields.String(metadata={"description": "ok, at_risk, breached, met or missed"})
+    resolution = fields.String()
+    paused = fields.Boolean()
+    escalation_level = fields.Integer()
+
+
+class HistorySchema(Schema):
+    at = fields.AwareDateTime(**_aware)
+    action = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    actor = fields.String()
+    data = fields.Dict()
+
+
+class PauseSchema(Schema):
+    started_at = fields.AwareDateTime(**_aware)
+    ended_at = fields.AwareDateTime(allow_none=True, **_aware)
+    reason = fields.String()
+
+
+class CallSchema(Schema):
+    id = fields.Integer()
+    tracking_number = fields.String()
+    tracking_url = fields.String()
+    status = fields.String()
+    priority = fields.String()
+    channel = fields.String()
+    symptom = fields.String()
+    symptom_text = fields.String()
+    terminal_serial = fields.String()
+    merchant = fields.Nested(RefSchema)
+    contractor = fields.Nested(RefSchema)
+    technician = fields.Nested(RefSchema, allow_none=True)
+    reported_at = fields.AwareDateTime(**_aware)
+    response_by = fields.AwareDateTime(**_aware)
+    resolution_by = fields.AwareDateTime(**_aware)
+    responded_at = fields.AwareDateTime(allow_none=True, **_aware)
+    resolved_at = fields.AwareDateTime(allow_none=True, **_aware)
+    closed_at = fields.AwareDateTime(allow_none=True, **_aware)
+    escalation_level = fields.Integer()
+    paused_seconds = fields.Integer()
+    cancel_reason = fields.String()
+    survey_score = fields.Integer(allow_none=True)
+    version = fields.Integer(metadata={"description": "send it back as `version` to detect concurrent changes"})
+    sla = fields.Nested(SlaSchema)
+    pauses = fields.List(fields.Nested(PauseSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+
+
+class SlotOptionSchema(Schema):
+    technician_id = fields.Integer()
+    technician_name = fields.String()
+    position = fields.Integer(metadata={"description": "0 = before the technician's next stop"})
+    eta = fields.AwareDateTime(**_aware, metadata={"description": "service start at the merchant"})
+    arrival = fields.AwareDateTime(**_aware)
+    added_travel_seconds = fields.Integer()
+    sla_met = fields.Boolean()
+    late_seconds = fields.Integer()
+    displaced_visits = fields.List(fields.Integer(), metadata={"description": "PM visits pushed back to the pool"})
+
+
+class AssignSchema(Schema):
+    technician_id = fields.Integer(required=True)
+    position = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    version = fields.Integer(load_default=None, allow_none=True,
+                             metadata={"description": "the call's version you saw; 409 if it changed"})
+
+
+class MerchantRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+
+
+class StopSchema(Schema):
+    visit_id = fields.Integer()
+    kind = fields.String()
+    merchant = fields.Nested(MerchantRefSchema)
+    terminals = fields.List(fields.String())
+    eta = fields.AwareDateTime(allow_none=True, **_aware)
+    end = fields.AwareDateTime(allow_none=True, **_aware)
+    status = fields.String()
+    service_call = fields.String(allow_none=True)
+
+
+class RouteSchema(Schema):
+    id = fields.Integer()
+    technician = fields.Nested(RefSchema)
+    date = fields.Date()
+    stops = fields.List(fields.Nested(StopSchema))
+    travel_seconds = fields.Integer()
+    distance_m = fields.Integer()
+    displaced_visits = fields.List(fields.Integer())
+
+
+class TransitionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+    priority = fields.String(validate=validate.OneOf(list(svc.PRIORITIES)))
+    technician_id = fields.Integer(metadata={"description": "for `assign` (without a route)"})
+    version = fields.Integer(load_default=None, allow_none=True)
+
+
+def _error(e: svc.CallError) -> ApiError:
+    message = e.message
+    if e.call_id is not None and e.code == "duplicate_call":
+        message = f"{message} ({url_for('calls_api.Call', call_id=e.call_id)})"
+    return ApiError(e.status, e.code, message, e.field)
+
+
+def call_dict(call: ServiceCall, with_history: bool = True) -> dict[str, Any]:
+    """The call as the API shows it."""
+    flags = svc.sla_flags(call)
+    out = {
+        "id": call.id, "tracking_number": call.tracking_number,
+        "tracking_url": svc.tracking_url(call, current_app.config["PUBLIC_BASE_URL"]),
+        "status": call.status, "priority": call.priority, "channel": call.channel,
+        "symptom": call.symptom_code, "symptom_text": call.symptom_text, "terminal_serial": call.terminal.serial,
+        "merchant": {"id": call.merchant.id, "code": call.merchant.code, "name": call.merchant.name},
+        "contractor": {"id": call.contractor.id, "code": call.contractor.code, "name": call.contractor.name},
+        "technician": ({"id": call.technician.id, "code": call.technician.code, "name": call.technician.name}
+                       if call.technician else None),
+        "reported_at": call.reported_at, "response_by": call.response_by, "resolution_by": call.resolution_by,
+        "responded_at": call.responded_at, "resolved_at": call.resolved_at, "closed_at": call.closed_at,
+        "escalation_level": call.escalation_level, "paused_seconds": call.paused_seconds,
+        "cancel_reason": call.cancel_reason, "survey_score": call.survey_score, "version": call.version,
+        "sla": {"response": flags.response, "resolution": flags.resolution, "paused": flags.paused,
+                "escalation_level": flags.escalation_level},
+        "pauses": [{"started_at": p.started_at, "ended_at": p.ended_at, "reason": p.reason} for p in call.pauses],
+    }
+    if with_history:
+        out["history"] = [{"at": e.at, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
+                           "actor": e.actor, "data": e.data} for e in svc.history(call)]
+    return out
+
+
+def route_dict(route: Route, displaced: list[int] | None = None) -> dict[str, Any]:
+    """A stored route in the shape of `GET /api/v1/routes`."""
+    stops = [v for v in route.visits if v.route_position is not None]
+    stops.sort(key=lambda v: v.route_position)
+    return {
+        "id": route.id, "date": route.date,
+        "technician": {"id": route.technician.id, "code": route.technician.code, "name": route.technician.name},
+        "stops": [{"visit_id": v.id, "kind": v.kind, "status": v.status, "eta": v.eta, "end": v.planned_end,
+                   "merchant": {"id": v.merchant.id, "name": v.merchant.name, "lat": v.merchant.lat,
+                                "lon": v.merchant.lon},
+                   "terminals": [t.serial for t in v.terminals],
+                   "service_call": v.service_call.tracking_number if v.service_call else None} for v in stops],
+        "travel_seconds": route.travel_seconds, "distance_m": route.distance_m,
+        "displaced_visits": displaced or [],
+    }
+
+
+def _user():  # noqa: ANN202
+    return current_user._get_current_object()
+
+
+@blp.route("")
+class Calls(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(CallCreateSchema)
+    @blp.response(201, CallSchema)
+    def post(self, body: dict):  # noqa: ANN201
+        """Register an EM call (PSP staff): tracking number, contractor and deadlines are set."""
+        try:
+            call = svc.open_call(_user(), priority=body["priority"], symptom_code=body["symptom"],
+                                 channel=body.get("channel", "phone"), terminal_serial=body.get("terminal_serial"),
+                                 terminal_id=body.get("terminal_id"), merchant_id=body.get("merchant_id"),
+                                 symptom_text=body.get("symptom_text", ""))
+        except svc.CallError as e:
+            raise _error(e) from e
+        return call_dict(call)
+
+    @blp.response(200, CallSchema(many=True))
+    def get(self):  # noqa: ANN201
+        """Unfinished calls you may see, most escalated first."""
+        return [call_dict(c, with_history=False) for c in svc.list_calls(_user(), open_only=True)]
+
+
+@blp.route("/<int:call_id>")
+class Call(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, CallSchema)
+    def get(self, call_id: int):  # noqa: ANN201
+        """One call with its status history and SLA state."""
+        return call_dict(get_scoped(ServiceCall, call_id, _user()))
+
+
+@blp.route("/<int:call_id>/slot-options")
+class SlotOptions(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, SlotOptionSchema(many=True))
+    def get(self, call_id: int):  # noqa: ANN201
+        """Best technicians and positions in today's live routes, best first (dispatchers)."""
+        return [o.as_dict() for o in slotting.slot_options(call_id, _user())]
+
+
+@blp.route("/<int:call_id>/assign")
+class Assign(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(AssignSchema)
+    @blp.response(200, RouteSchema)
+    def post(self, body: dict, call_id: int):  # noqa: ANN201
+        """Put the call on a technician's route of today (position: the best one when omitted).
+        409 when another dispatcher assigned it first or the version changed."""
+        try:
+            route = slotting.assign_call(call_id, body["technician_id"], body.get("position"), _user(),
+                                         body.get("version"))
+        except svc.CallError as e:
+            raise _error(e) from e
+        return route_dict(route)
+
+
+@blp.route("/<int:call_id>/transition")
+class Transition(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(TransitionSchema)
+    @blp.response(200, CallSchema)
+    def post(self, body: dict, call_id: int):  # noqa: ANN201
+        """Lifecycle actions: start, resolve, close (QC, PSP staff), reopen, cancel (reason), pause (reason),
+        resume, priority (new priority; deadlines recomputed), assign (technician without a route)."""
+        user = _user()
+        call = get_scoped(ServiceCall, call_id, user)
+        if body.get("version") is not None and body["version"] != call.version:
+            raise ApiError(409, "stale", "Someone else changed this call meanwhile; reload it and try again.",
+                           "version")
+        try:
+            apply_action(call, user, body["action"], reason=body.get("reason", ""),
+                         priority=body.get("priority"), technician_id=body.get("technician_id"))
+        except svc.CallError as e:
+            raise _error(e) from e
+        return call_dict(call)
+
+
+def apply_action(call: ServiceCall, user: Any, action: str, *, reason: str = "", priority: str | None = None,
+                 technician_id: int | None = None) -> None:
+    """Run one lifecycle action on a call (shared by the API and the call page)."""
+    if action == "start":
+        svc.start_call(call, user)
+    elif action == "resolve":
+        svc.resolve_call(call, user, note=reason)
+    elif action == "close":
+        svc.close_call(call, user, note=reason)
+    elif action == "reopen":
+        svc.reopen_call(call, user, reason)
+    elif action == "cancel":
+        svc.cancel_call(call, user, reason)
+    elif action == "pause":
+        svc.pause_call(call, reason, user)
+    elif action == "resume":
+        svc.resume_call(call, user)
+    elif action == "priority":
+        if not priority:
+            raise svc.CallError(422, "priority", "Give the new priority.", "priority")
+        svc.change_priority(call, priority, user, reason)
+    elif action == "assign":
+        if technician_id is None:
+            raise svc.CallError(422, "technician", "Give technician_id.", "technician_id")
+        svc.assign_technician(call, technician_id, user)
+    else:
+        raise svc.CallError(422, "action", f"Unknown action {action!r}.", "action")
