@@ -1,0 +1,111 @@
+"""`fieldsvc plan` (a day's routes from the database) and `fieldsvc plan-horizon` (PM spreading)."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import click
+from flask import current_app
+from tqdm import tqdm
+
+from fieldsvc.dates import parse_date_input
+from fieldsvc.planner.horizon import REASONS as HORIZON_REASONS
+from fieldsvc.planner.solution import REASONS as PLANNER_REASONS
+from fieldsvc.visits import models as m
+from fieldsvc.visits.planning import BRIDGE_REASONS, contractors_to_plan, plan_all_contractors, plan_horizon as _plan_horizon
+
+REASONS = {**PLANNER_REASONS, **BRIDGE_REASONS, **HORIZON_REASONS}
+
+
+def _date(ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
+    lang = "fa" if any(ord(c) > 127 for c in value) or value[:2] in ("13", "14") else "en"
+    try:
+        return parse_date_input(value, lang)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _hm(seconds: int) -> str:
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def _contractor_names() -> dict[int, str]:
+    from fieldsvc.db import db
+
+    return {c.id: c.code for c in db.session.scalars(db.select(m.Contractor))}
+
+
+def _print_unassigned(rows: list[dict], limit: int = 20) -> None:
+    for u in rows[:limit]:
+        click.echo(f"    visit {u['visit_id']} ({u.get('kind', '')}, {u.get('merchant', '')}): "
+                   f"{REASONS.get(u['reason'], u['reason'])}")
+    if len(rows) > limit:
+        click.echo(f"    … and {len(rows) - limit} more")
+
+
+@click.command("plan")
+@click.option("--date", "day", required=True, callback=_date, help="Day to plan: 2026-11-23 or Jalali 1405/09/02.")
+@click.option("--contractor", "contractor", default=None, help="Contractor code (default: all).")
+@click.option("--time-limit", type=click.IntRange(1, 3600), default=None,
+              help="Solver seconds per contractor (default: Config PLAN_TIME_LIMIT).")
+def plan(day: dt.date, contractor: str | None, time_limit: int | None) -> None:
+    """Plan a day's routes from the database and store them (contractors in parallel)."""
+    limit = time_limit or current_app.config["PLAN_TIME_LIMIT"]
+    try:
+        contractors_to_plan(contractor)
+    except LookupError as e:
+        raise click.BadParameter(str(e), param_hint="--contractor") from None
+    t0 = time.perf_counter()
+    with tqdm(total=100, desc=f"planning {day.isoformat()}", unit="%", leave=True) as bar:
+        def progress(frac: float, msg: str) -> None:
+            bar.set_postfix_str(msg)
+            bar.update(max(0, round(frac * 100) - bar.n))
+        runs = plan_all_contractors(day, time_limit=limit, progress=progress, contractor_code=contractor)
+    wall = time.perf_counter() - t0
+    names = _contractor_names()
+    served = total = 0
+    failed = False
+    for run in runs:
+        s = run.summary or {}
+        code = names.get(run.contractor_id, run.contractor_id)
+        if run.status != m.PlanStatus.SUCCEEDED:
+            failed = True
+            click.echo(f"{code}: {run.status} — {run.error or run.message}")
+            continue
+        served += s.get("served", 0)
+        total += s.get("visits", 0)
+        click.echo(f"{code}: served {s.get('served', 0)}/{s.get('visits', 0)} visits "
+                   f"(PM {s.get('pm', 0)}, EM {s.get('em', 0)}) on {s.get('routes', 0)} routes, "
+                   f"travel {_hm(s.get('travel_seconds', 0))}, {s.get('distance_m', 0) / 1000:.1f} km; "
+                   f"unassigned {s.get('unassigned', 0)}")
+        _print_unassigned(run.unassigned or [])
+    share = served / total if total else 1.0
+    click.echo(f"total: served {served}/{total} ({share:.1%}) in {wall:.1f} s wall time")
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("plan-horizon")
+@click.option("--start", "start", required=True, callback=_date, help="First day: 2026-11-23 or 1405/09/02.")
+@click.option("--days", type=click.IntRange(1, 92), required=True, help="Number of days.")
+@click.option("--contractor", "contractor", default=None, help="Contractor code (default: all).")
+def plan_horizon(start: dt.date, days: int, contractor: str | None) -> None:
+    """Spread due PM visits over days (within their windows and each day's capacity) and store the days."""
+    try:
+        cons = contractors_to_plan(contractor)
+    except LookupError as e:
+        raise click.BadParameter(str(e), param_hint="--contractor") from None
+    runs = []
+    for con in tqdm(cons, desc="spreading PM", unit="contractor"):
+        runs.extend(_plan_horizon(start, days, contractor_id=con.id))
+    names = _contractor_names()
+    for run in runs:
+        s = run.summary or {}
+        code = names.get(run.contractor_id, run.contractor_id)
+        if run.status != m.PlanStatus.SUCCEEDED:
+            click.echo(f"{code}: {run.status} — {run.error or run.message}")
+            continue
+        per_day = ", ".join(f"{d}: {n}" for d, n in s.get("per_day", {}).items())
+        click.echo(f"{code}: {s.get('assigned', 0)}/{s.get('visits', 0)} PM visits given a day ({per_day}); "
+                   f"unfitted {s.get('unfitted', 0)}")
+        _print_unassigned(run.unassigned or [])
