@@ -1,0 +1,1 @@
+"""Deterministic Tehran demo data: `build_demo()` builds the database, `demo_digest()` fingerprints it."""
