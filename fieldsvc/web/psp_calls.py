@@ -1,0 +1,184 @@
+"""Service call pages: the list with SLA flags, intake (`/psp/calls/new`) and the call page with its
+history, clock and lifecycle actions; dispatchers see slot options there and accept one."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileSize
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from fieldsvc.visits import calls as svc
+from fieldsvc.visits import slotting
+from fieldsvc.visits.models import Role, ServiceCall, Technician
+from fieldsvc.visits.scope import get_scoped, require_role, scoped
+from fieldsvc.visits.states import CALL_TRANSITIONS, IllegalTransition, CallStatus
+from fieldsvc.web.api.calls_api import apply_action
+from fieldsvc.web.forms import code_filter, text_filter
+from fieldsvc.web.nav import add_nav
+
+bp = Blueprint("psp_calls", __name__, url_prefix="/psp/calls")
+
+VIEW_ROLES = (Role.PSP, Role.DISPATCHER, Role.ADMIN)
+add_nav(lambda: _("Service calls"), "psp_calls.index", {Role.PSP, Role.DISPATCHER, Role.ADMIN}, "/psp/calls")
+add_nav(lambda: _("New call"), "psp_calls.new", {Role.PSP, Role.ADMIN}, "/psp/calls/new")
+
+
+def _user():  # noqa: ANN202
+    return current_user._get_current_object()
+
+
+class IntakeForm(FlaskForm):
+    terminal_serial = StringField(_l("Terminal serial"), filters=[code_filter],
+                                  validators=[Optional(), Length(max=64)])
+    terminal_id = SelectField(_l("…or choose the merchant and terminal"), choices=[], validate_choice=False,
+                              validators=[Optional()])
+    channel = SelectField(_l("Channel"), choices=[], validators=[DataRequired()])
+    priority = SelectField(_l("Priority"), choices=[], default="normal", validators=[DataRequired()])
+    symptom = SelectField(_l("Symptom"), choices=[], validators=[DataRequired()])
+    symptom_text = TextAreaField(_l("What the merchant says"), filters=[text_filter],
+                                 validators=[Optional(), Length(max=2000)])
+    photo = FileField(_l("Photo (optional, JPEG/PNG/WebP, up to 5 MB)"), validators=[
+        FileAllowed(["jpg", "jpeg", "png", "webp"], _l("The photo must be a JPEG, PNG or WebP image.")),
+        FileSize(svc.PHOTO_MAX_BYTES, message=_l("The photo is larger than 5 MB; send a smaller one."))])
+
+    def fill_choices(self, user) -> None:  # noqa: ANN001
+        self.channel.choices = [(k, str(v)) for k, v in svc.CHANNELS.items()]
+        self.priority.choices = [(k, str(v)) for k, v in svc.PRIORITIES.items()]
+        self.symptom.choices = [("", _("— choose —"))] + [(k, str(v)) for k, v in svc.SYMPTOMS.items()]
+        pairs = [(str(t.id), f"{mer.name} ({mer.code}) — {t.serial} {t.model}")
+                 for mer in svc.merchants_for_intake(user) for t in mer.terminals]
+        self.terminal_id.choices = [("", _("— none —"))] + pairs
+
+
+@bp.get("/")
+@login_required
+def index():  # noqa: ANN201
+    require_role(_user(), *VIEW_ROLES)
+    show = request.args.get("show", "open")
+    status = request.args.get("status") or None
+    items = svc.list_calls(_user(), status=status if status in svc.STATUS_LABELS else None,
+                           open_only=show != "all")
+    rows = [(c, svc.sla_flags(c)) for c in items]
+    return render_template("calls/list.html", rows=rows, show=show, status=status, svc=svc)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():  # noqa: ANN201
+    user = _user()
+    require_role(user, Role.PSP, Role.ADMIN)
+    form = IntakeForm()
+    form.fill_choices(user)
+    error, existing = None, None
+    if form.validate_on_submit():
+        try:
+            photo_path = None
+            if form.photo.data:
+                f = form.photo.data
+                photo_path = svc.store_photo(f.read(), f.mimetype, current_app.config["UPLOAD_DIR"])
+            call = svc.open_call(user, priority=form.priority.data, symptom_code=form.symptom.data,
+                                 channel=form.channel.data, terminal_serial=form.terminal_serial.data or None,
+                                 terminal_id=int(form.terminal_id.data) if form.terminal_id.data else None,
+                                 symptom_text=form.symptom_text.data or "", photo_path=photo_path)
+        except svc.CallError as e:
+            error = e.message
+            if e.call_id is not None:
+                existing = db_get_call(e.call_id)
+        else:
+            flash(_("Call %(number)s registered. Give this tracking number to the merchant.",
+                    number=call.tracking_number), "success")
+            return redirect(url_for("psp_calls.show", call_id=call.id))
+    status = 200 if (error is None and not form.errors) else 422
+    return render_template("calls/new.html", form=form, error=error, existing=existing), status
+
+
+def db_get_call(call_id: int) -> ServiceCall | None:
+    try:
+        return get_scoped(ServiceCall, call_id, _user())
+    except LookupError:
+        return None
+
+
+@bp.get("/<int:call_id>")
+@login_required
+def show(call_id: int):  # noqa: ANN201
+    user = _user()
+    require_role(user, *VIEW_ROLES)
+    call = get_scoped(ServiceCall, call_id, user)
+    options, technicians = [], []
+    if user.role in (Role.DISPATCHER, Role.ADMIN) and call.status in (CallStatus.OPEN, CallStatus.ASSIGNED):
+        options = slotting.slot_options(call.id, user)
+        technicians = list(current_app_scalars(scoped(Technician, user).where(
+            Technician.contractor_id == call.contractor_id, Technician.active.is_(True)).order_by(Technician.name)))
+    allowed = {str(s) for s in CALL_TRANSITIONS[CallStatus(call.status)]}
+    return render_template("calls/show.html", call=call, flags=svc.sla_flags(call), history=svc.history(call),
+                           options=options, technicians=technicians, allowed=allowed, svc=svc,
+                           tracking_url=svc.tracking_url(call, current_app.config["PUBLIC_BASE_URL"]),
+                           paused=svc.is_paused(call))
+
+
+def current_app_scalars(q):  # noqa: ANN001, ANN201
+    from fieldsvc.db import db
+    return db.session.scalars(q)
+
+
+@bp.post("/<int:call_id>/action")
+@login_required
+def action(call_id: int):  # noqa: ANN201
+    user = _user()
+    require_role(user, *VIEW_ROLES)
+    call = get_scoped(ServiceCall, call_id, user)
+    version = request.form.get("version", type=int)
+    if version is not None and version != call.version:
+        flash(_("Someone else changed this call meanwhile; here is its current state. Try again."), "warning")
+        return redirect(url_for("psp_calls.show", call_id=call.id)), 303
+    try:
+        apply_action(call, user, request.form.get("action", ""), reason=request.form.get("reason", ""),
+                     priority=request.form.get("priority") or None,
+                     technician_id=request.form.get("technician_id", type=int))
+    except svc.CallError as e:
+        flash(e.message, "error")
+    except IllegalTransition as e:
+        flash(_("Not possible now: %(why)s", why=str(e)), "error")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("psp_calls.show", call_id=call.id), 303)
+
+
+@bp.post("/<int:call_id>/assign")
+@login_required
+def assign(call_id: int):  # noqa: ANN201
+    user = _user()
+    require_role(user, Role.DISPATCHER, Role.ADMIN)
+    get_scoped(ServiceCall, call_id, user)
+    technician_id = request.form.get("technician_id", type=int)
+    if technician_id is None:
+        flash(_("Choose a technician."), "error")
+        return redirect(url_for("psp_calls.show", call_id=call_id), 303)
+    try:
+        slotting.assign_call(call_id, technician_id, request.form.get("position", type=int), user,
+                             request.form.get("version", type=int))
+    except svc.CallError as e:
+        flash(e.message, "error")
+        return redirect(url_for("psp_calls.show", call_id=call_id), 303)
+    flash(_("Assigned: the technician's route and the ETAs are updated."), "success")
+    return redirect(url_for("psp_calls.show", call_id=call_id), 303)
+
+
+@bp.get("/<int:call_id>/photo")
+@login_required
+def photo(call_id: int):  # noqa: ANN201
+    call = get_scoped(ServiceCall, call_id, _user())
+    if not call.photo_path:
+        abort(404)
+    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
+    path = (root / call.photo_path).resolve()
+    if root not in path.parents or not path.exists():
+        abort(404)
+    return send_file(path, max_age=3600)
