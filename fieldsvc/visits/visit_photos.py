@@ -1,0 +1,75 @@
+"""Check-out photos: type checked by content (Pillow), size limited, stored outside the database
+under ``UPLOAD_DIR/visits/<visit id>/`` with the path (relative to UPLOAD_DIR) kept in the row."""
+from __future__ import annotations
+
+import io
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+MAX_PHOTOS = 3
+MAX_PHOTO_BYTES = 8 * 1024 * 1024
+#: Pillow format name → (content type, file extension).
+ALLOWED_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+
+
+class PhotoError(ValueError):
+    """A photo that is refused; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    path: str
+    content_type: str
+    size_bytes: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {"path": self.path, "content_type": self.content_type, "size_bytes": self.size_bytes}
+
+
+def check_photo(data: bytes, name: str = "photo") -> tuple[str, str]:
+    """(content type, extension) of an acceptable photo, else PhotoError.
+
+    The type comes from the bytes, never from the file name or the declared type."""
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PhotoError(f"{name} is {len(data) / 1048576:.1f} MB; the limit is 8 MB per photo. "
+                         "Take it again at a lower resolution.")
+    if not data:
+        raise PhotoError(f"{name} is empty.")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            fmt = img.format
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        raise PhotoError(f"{name} is not a readable image; send a JPEG, PNG or WebP photo.") from e
+    if fmt not in ALLOWED_FORMATS:
+        raise PhotoError(f"{name} is a {fmt} image; send a JPEG, PNG or WebP photo.")
+    return ALLOWED_FORMATS[fmt]
+
+
+def check_photos(photos: list[tuple[str, bytes]]) -> list[tuple[bytes, str, str]]:
+    """Check up to MAX_PHOTOS (name, bytes) pairs; returns (bytes, content type, extension)."""
+    if len(photos) > MAX_PHOTOS:
+        raise PhotoError(f"{len(photos)} photos sent; at most {MAX_PHOTOS} are allowed.")
+    return [(data, *check_photo(data, name or f"photo {i}")) for i, (name, data) in enumerate(photos, 1)]
+
+
+def store_photos(upload_dir: str | Path, visit_id: int,
+                 checked: list[tuple[bytes, str, str]]) -> list[StoredPhoto]:
+    """Write checked photos under upload_dir/visits/<visit_id>/ and describe them."""
+    folder = Path(upload_dir) / "visits" / str(visit_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = []
+    for data, content_type, ext in checked:
+        rel = Path("visits") / str(visit_id) / f"{uuid.uuid4().hex}.{ext}"
+        (Path(upload_dir) / rel).write_bytes(data)
+        stored.append(StoredPhoto(rel.as_posix(), content_type, len(data)))
+    return stored
+
+
+def remove_photos(upload_dir: str | Path, stored: list[StoredPhoto]) -> None:
+    """Delete files written for a check-out whose transaction did not commit."""
+    for p in stored:
+        (Path(upload_dir) / p.path).unlink(missing_ok=True)

@@ -1,0 +1,79 @@
+"""Pages of the technician's phone app: the day's route (`tech.route`) and its service worker."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, make_response, render_template, request, send_from_directory
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from fieldsvc.dates import parse_date_input
+from fieldsvc.visits.models import Role
+from fieldsvc.visits.scope import require_role
+from fieldsvc.visits.tech_day import day_visits, hours_on
+from fieldsvc.visits.visit_outcomes import OUTCOME_LABELS, outcomes_for
+from fieldsvc.visits.checkin import geofence_m, requires_confirmation_code
+from fieldsvc.visits.visit_photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+from fieldsvc.web.i18n import lang
+from fieldsvc.web.nav import add_nav
+from fieldsvc.web.technician.messages import js_messages
+
+bp = Blueprint("tech", __name__, url_prefix="/tech")
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "tech"
+
+add_nav(lambda: _("My route"), "tech.route", {Role.TECHNICIAN}, "/tech")
+
+KIND_LABELS = {"pm": _l("PM"), "em": _l("EM"), "install": _l("Install"), "removal": _l("Removal")}
+KIND_TITLES = {"pm": _l("Preventive maintenance"), "em": _l("Emergency repair"),
+               "install": _l("Installation"), "removal": _l("Removal")}
+STATUS_LABELS = {"planned": _l("Planned"), "dispatched": _l("Dispatched"), "checked_in": _l("Checked in"),
+                 "completed": _l("Completed"), "failed": _l("Not done"), "missed": _l("Missed"),
+                 "cancelled": _l("Cancelled")}
+
+
+def today() -> date:
+    """Today's date in the application's time zone (Asia/Tehran by default)."""
+    return datetime.now(ZoneInfo(current_app.config.get("TIMEZONE", "Asia/Tehran"))).date()
+
+
+def _day() -> date:
+    raw = request.args.get("date")
+    if not raw:
+        return today()
+    try:
+        return parse_date_input(raw, lang())
+    except ValueError:
+        return today()
+
+
+@bp.get("/")
+@login_required
+def route():  # noqa: ANN201
+    """Today's route of the logged-in technician, phone first, usable offline."""
+    user = current_user._get_current_object()
+    require_role(user, Role.TECHNICIAN)
+    day = _day()
+    tech, rt, visits = day_visits(user, day)
+    stops = [{"visit": v, "hours_today": hours_on(v.merchant.opening_hours, day),
+              "outcomes": [(str(o), str(OUTCOME_LABELS[o])) for o in outcomes_for(v.kind)],
+              "geofence_m": geofence_m(v), "code_required": requires_confirmation_code(v)} for v in visits]
+    messages = dict(js_messages(), statuses={k: str(v) for k, v in STATUS_LABELS.items()})
+    resp = make_response(render_template(
+        "tech/route.html", day=day, is_today=(day == today()), tech=tech, route=rt, stops=stops,
+        kind_labels=KIND_LABELS, kind_titles=KIND_TITLES, status_labels=STATUS_LABELS,
+        outcome_labels={str(k): str(v) for k, v in OUTCOME_LABELS.items()},
+        messages=messages, max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES))
+    resp.headers["Cache-Control"] = "no-cache, private"
+    return resp
+
+
+@bp.get("/sw.js")
+def service_worker() -> Response:
+    """The service worker, served under /tech/ so that its scope is /tech/."""
+    resp = send_from_directory(STATIC_DIR, "sw.js", mimetype="text/javascript", max_age=0)
+    resp.headers["Service-Worker-Allowed"] = "/tech/"
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
