@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import jdatetime
-from flask_babel import gettext as _
+from fieldsvc.visits.i18n_text import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError

@@ -38,6 +38,7 @@ class Mail:
     text: str
     html: str
     tag: str
+    language: str = "fa"
 
 
 def first_name(full_name: str) -> str:
@@ -77,7 +78,7 @@ def messages_for(call: Any, old: str | None, new: str) -> list[Mail]:
                           lang_code=language, direction="rtl" if language == "fa" else "ltr")
             text = render_template("email/call_status.txt", **values)
             html = render_template("email/call_status.html", **values)
-        out.append(Mail(address, subject, text, html, f"{call.tracking_number}-{new}-{kind}"))
+        out.append(Mail(address, subject, text, html, f"{call.tracking_number}-{new}-{kind}", language))
     return out
 
 
@@ -99,6 +100,7 @@ def deliver(mails: list[Mail]) -> None:
         msg["Subject"] = mail.subject
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(domain="fieldsvc")
+        msg["Content-Language"] = mail.language
         msg.set_content(mail.text)
         msg.add_alternative(mail.html, subtype="html")
         msgs.append((mail, msg))

@@ -22,7 +22,7 @@ from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from flask_babel import gettext as _
+from fieldsvc.visits.i18n_text import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
