@@ -1,0 +1,194 @@
+"""The dispatch board (/dispatch): a contractor's day per technician, map, unassigned work, actions."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from fieldsvc.dates import date_input_value, parse_date_input
+from fieldsvc.db import db
+from fieldsvc.visits import models as m
+from fieldsvc.visits.planning import local_today, lock_route, pin_visit
+from fieldsvc.visits.scope import Forbidden, get_scoped, require_role, scoped
+from fieldsvc.web.api.plans_api import running_plan, start_plan
+from fieldsvc.web.dispatcher.data import board as board_data
+from fieldsvc.web.i18n import lang
+from fieldsvc.web.nav import add_nav
+
+bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
+add_nav(lambda: _("Dispatch"), "dispatch.board", {"dispatcher", "admin"}, "/dispatch")
+
+ROLES = (m.Role.DISPATCHER, m.Role.ADMIN)
+
+
+def _user() -> m.User:
+    user = current_user._get_current_object()
+    require_role(user, *ROLES)
+    return user
+
+
+def _day(value: str | None) -> dt.date:
+    today = local_today()
+    if not value or value == "today":
+        return today
+    if value == "tomorrow":
+        return today + dt.timedelta(days=1)
+    try:
+        return parse_date_input(value, "fa")
+    except ValueError:
+        flash(_("Could not read the date %(value)s; showing today. Use 2026-11-22 or 1405/09/01.", value=value),
+              "warning")
+        return today
+
+
+def _contractor(user: m.User, code: str | None) -> m.Contractor | None:
+    q = scoped(m.Contractor, user).order_by(m.Contractor.code)
+    if code:
+        con = db.session.scalars(q.where(m.Contractor.code == code)).first()
+        if con is None:
+            abort(404)
+        return con
+    if user.contractor_id is not None:
+        return get_scoped(m.Contractor, user.contractor_id, user)
+    return db.session.scalars(q).first()
+
+
+def _pct(x: float, lo: int, hi: int) -> float:
+    return round(max(0.0, min(100.0, (x - lo) * 100.0 / max(1, hi - lo))), 3)
+
+
+def _hm(seconds: int | None) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def timeline(data: dict[str, Any]) -> dict[str, Any]:
+    """Blocks for the per-technician timeline: percentages of the day's span, drawn in plain CSS."""
+    lo, hi = data["span"]
+    ticks = [{"left": _pct(h, lo, hi), "label": _hm(h)} for h in range(lo, hi + 1, 3600)]
+    rows = []
+    for t in data["technicians"]:
+        blocks = []
+
+        def add(kind: str, a: int | None, b: int | None, title: str, label: str = "", extra: str = "") -> None:
+            if a is None or b is None or b <= a:
+                return
+            blocks.append({"kind": kind, "left": _pct(a, lo, hi), "width": max(0.25, _pct(b, lo, hi) - _pct(a, lo, hi)),
+                           "title": title, "label": label, "extra": extra})
+        add("shift", t["shift"][0], t["shift"][1], _("Shift %(a)s–%(b)s", a=_hm(t["shift"][0]), b=_hm(t["shift"][1])))
+        prev = t["t_start"]
+        for st in t["stops"]:
+            if st["t_start"] is None:
+                continue
+            arrive = st["t_eta"] if st["t_eta"] is not None else st["t_start"]
+            add("travel", prev, arrive, _("Travel to %(name)s", name=st["merchant"]["name"]))
+            add("idle", arrive, st["t_start"], _("Waiting for %(name)s to open", name=st["merchant"]["name"]))
+            title = f"#{st['position']} {st['merchant']['name']} · {st['kind'].upper()} · " \
+                    f"{_hm(st['t_start'])}–{_hm(st['t_end'])} · {_('ETA')} {_hm(st['t_eta'])} · {st['status']}"
+            add("stop", st["t_start"], st["t_end"], title, str(st["position"] or ""),
+                f"stop-{st['kind']} status-{st['status']}")
+            prev = st["t_end"] if st["t_end"] is not None else st["t_start"]
+        add("travel", prev, t["t_end"], _("Travel home"))
+        if t["break"]:
+            add("break", t["break"][0], t["break"][1], _("Break %(a)s–%(b)s", a=_hm(t["break"][0]), b=_hm(t["break"][1])))
+        rows.append({**t, "blocks": blocks})
+    return {"ticks": ticks, "rows": rows}
+
+
+def _labels() -> dict[str, str]:
+    """Strings the map script shows, translated here."""
+    return {"eta": _("ETA"), "status": _("Status"), "terminals": _("Terminals"), "unassigned": _("Unassigned"),
+            "home": _("Home"), "kind": _("Kind"), "reason": _("Reason"), "window": _("Open"),
+            "queued": _("Queued…"), "running": _("Planning…"), "succeeded": _("Plan stored. Reloading…"),
+            "failed": _("Planning failed:"), "cancelled": _("Planning was cancelled."),
+            "error": _("Could not start planning:"), "attribution": _("© OpenStreetMap contributors")}
+
+
+@bp.get("/")
+@login_required
+def board():  # noqa: ANN201
+    """The day of one contractor: timeline per technician, totals, map, unassigned work."""
+    user = _user()
+    day = _day(request.args.get("date"))
+    con = _contractor(user, request.args.get("contractor"))
+    contractors = list(db.session.scalars(scoped(m.Contractor, user).order_by(m.Contractor.code))) \
+        if user.role == m.Role.ADMIN else []
+    if con is None:
+        return render_template("dispatch/empty.html", day=day)
+    data = board_data(user, con, day)
+    today = local_today()
+    running = running_plan(con.id, day)
+    run_id = running.id if running else None
+    return render_template(
+        "dispatch/board.html", data=data, tl=timeline(data), day=day, contractor=con, contractors=contractors,
+        today=today, tomorrow=today + dt.timedelta(days=1), date_value=date_input_value(day, lang()),
+        labels=_labels(), run_id=run_id, hm=_hm)
+
+
+@bp.get("/board.json")
+@login_required
+def board_json():  # noqa: ANN201
+    """The board's data as JSON (same scope as the page)."""
+    user = _user()
+    con = _contractor(user, request.args.get("contractor"))
+    if con is None:
+        abort(404)
+    return jsonify(board_data(user, con, _day(request.args.get("date"))))
+
+
+def _back(day: dt.date, con: m.Contractor, run_id: int | None = None):  # noqa: ANN202
+    args: dict[str, Any] = {"date": day.isoformat(), "contractor": con.code}
+    if run_id:
+        args["run"] = run_id
+    return redirect(url_for("dispatch.board", **args))
+
+
+@bp.post("/visits/<int:visit_id>/pin")
+@login_required
+def pin(visit_id: int):  # noqa: ANN201
+    """Pin a visit to a technician (or unpin it), then re-optimise the rest of the day."""
+    user = _user()
+    visit = get_scoped(m.Visit, visit_id, user)
+    con = get_scoped(m.Contractor, visit.contractor_id, user)
+    day = _day(request.form.get("date"))
+    tech_id = request.form.get("technician_id", type=int)
+    tech = get_scoped(m.Technician, tech_id, user) if tech_id else None
+    try:
+        pin_visit(visit, tech, actor=user)
+    except ValueError as e:
+        db.session.rollback()
+        flash(_("The visit could not be moved: %(error)s", error=str(e)), "error")
+        return _back(day, con)
+    if request.form.get("reoptimise", "1") != "1":
+        flash(_("Pinned. Re-optimise the day to apply it."), "info")
+        return _back(day, con)
+    if running_plan(con.id, day) is not None:
+        flash(_("Pinned. A plan of this day is already running; run it again when it ends."), "warning")
+        return _back(day, con)
+    run = start_plan(user, con, day)
+    flash(_("Pinned. Re-optimising the rest of the day…") if tech else _("Unpinned. Re-optimising the day…"), "info")
+    return _back(day, con, run.id)
+
+
+@bp.post("/routes/<int:route_id>/lock")
+@login_required
+def lock(route_id: int):  # noqa: ANN201
+    """Lock or unlock a technician's route: a re-optimisation keeps a locked route as it is."""
+    user = _user()
+    route = get_scoped(m.Route, route_id, user)
+    con = get_scoped(m.Contractor, route.technician.contractor_id, user)
+    locked = request.form.get("locked") == "1"
+    lock_route(route, locked, actor=user)
+    flash(_("Route of %(name)s locked.", name=route.technician.name) if locked
+          else _("Route of %(name)s unlocked.", name=route.technician.name), "info")
+    return _back(route.date, con)
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(e: Forbidden):  # noqa: ANN202
+    return render_template("error.html", status=403, message=_("The dispatch board is for dispatchers.")), 403
+
