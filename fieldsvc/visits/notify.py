@@ -100,9 +100,9 @@ def deliver(mails: list[Mail]) -> None:
         msg["Subject"] = mail.subject
         msg["Date"] = formatdate(localtime=False)
         msg["Message-ID"] = make_msgid(domain="fieldsvc")
-        msg["Content-Language"] = mail.language
         msg.set_content(mail.text)
         msg.add_alternative(mail.html, subtype="html")
+        msg["Content-Language"] = mail.language  # after set_content, which drops Content-* headers
         msgs.append((mail, msg))
     if cfg.get("SMTP_HOST"):
         with smtplib.SMTP(cfg["SMTP_HOST"], cfg.get("SMTP_PORT", 25), timeout=20) as smtp:

@@ -36,20 +36,20 @@ class CallCreateSchema(Schema):
     channel = fields.String(load_default="phone", validate=validate.OneOf([c.value for c in Channel]))
 
 
-class RefSchema(Schema):
+class CallPartySchema(Schema):
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
 
 
-class SlaSchema(Schema):
+class CallSlaSchema(Schema):
     response = fields.String(metadata={"description": "ok, at_risk, breached, met or missed"})
     resolution = fields.String()
     paused = fields.Boolean()
     escalation_level = fields.Integer()
 
 
-class HistorySchema(Schema):
+class CallHistorySchema(Schema):
     at = fields.AwareDateTime(**_aware)
     action = fields.String()
     from_state = fields.String(allow_none=True)
@@ -58,7 +58,7 @@ class HistorySchema(Schema):
     data = fields.Dict()
 
 
-class PauseSchema(Schema):
+class CallPauseSchema(Schema):
     started_at = fields.AwareDateTime(**_aware)
     ended_at = fields.AwareDateTime(allow_none=True, **_aware)
     reason = fields.String()
@@ -74,9 +74,9 @@ class CallSchema(Schema):
     symptom = fields.String()
     symptom_text = fields.String()
     terminal_serial = fields.String()
-    merchant = fields.Nested(RefSchema)
-    contractor = fields.Nested(RefSchema)
-    technician = fields.Nested(RefSchema, allow_none=True)
+    merchant = fields.Nested(CallPartySchema)
+    contractor = fields.Nested(CallPartySchema)
+    technician = fields.Nested(CallPartySchema, allow_none=True)
     reported_at = fields.AwareDateTime(**_aware)
     response_by = fields.AwareDateTime(**_aware)
     resolution_by = fields.AwareDateTime(**_aware)
@@ -88,9 +88,9 @@ class CallSchema(Schema):
     cancel_reason = fields.String()
     survey_score = fields.Integer(allow_none=True)
     version = fields.Integer(metadata={"description": "send it back as `version` to detect concurrent changes"})
-    sla = fields.Nested(SlaSchema)
-    pauses = fields.List(fields.Nested(PauseSchema))
-    history = fields.List(fields.Nested(HistorySchema))
+    sla = fields.Nested(CallSlaSchema)
+    pauses = fields.List(fields.Nested(CallPauseSchema))
+    history = fields.List(fields.Nested(CallHistorySchema))
 
 
 class SlotOptionSchema(Schema):
@@ -112,17 +112,17 @@ class AssignSchema(Schema):
                              metadata={"description": "the call's version you saw; 409 if it changed"})
 
 
-class MerchantRefSchema(Schema):
+class CallMerchantSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     lat = fields.Float()
     lon = fields.Float()
 
 
-class StopSchema(Schema):
+class AssignedStopSchema(Schema):
     visit_id = fields.Integer()
     kind = fields.String()
-    merchant = fields.Nested(MerchantRefSchema)
+    merchant = fields.Nested(CallMerchantSchema)
     terminals = fields.List(fields.String())
     eta = fields.AwareDateTime(allow_none=True, **_aware)
     end = fields.AwareDateTime(allow_none=True, **_aware)
@@ -130,11 +130,11 @@ class StopSchema(Schema):
     service_call = fields.String(allow_none=True)
 
 
-class RouteSchema(Schema):
+class AssignedRouteSchema(Schema):
     id = fields.Integer()
-    technician = fields.Nested(RefSchema)
+    technician = fields.Nested(CallPartySchema)
     date = fields.Date()
-    stops = fields.List(fields.Nested(StopSchema))
+    stops = fields.List(fields.Nested(AssignedStopSchema))
     travel_seconds = fields.Integer()
     distance_m = fields.Integer()
     displaced_visits = fields.List(fields.Integer())
@@ -250,7 +250,7 @@ class Assign(MethodView):
     decorators = [login_required]
 
     @blp.arguments(AssignSchema)
-    @blp.response(200, RouteSchema)
+    @blp.response(200, AssignedRouteSchema)
     def post(self, body: dict, call_id: int):  # noqa: ANN201
         """Put the call on a technician's route of today (position: the best one when omitted).
         409 when another dispatcher assigned it first or the version changed."""
