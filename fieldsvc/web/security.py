@@ -80,6 +80,14 @@ def init_security(app: Flask) -> None:
     """CSRF on every cookie-session form and API call; security headers on every answer."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
 
+    def _fresh_request_state() -> None:
+        # `g` lives in the app context; when one outlives a request (tests, scripts that push an
+        # app context and then call the app) the previous request's user must not carry over.
+        for key in ("_login_user", "api_token", "csp_nonce"):
+            g.pop(key, None)
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
+
     @app.before_request
     def _csrf() -> None:
         if request.method in ("GET", "HEAD", "OPTIONS") or not app.config.get("WTF_CSRF_ENABLED", True):

@@ -1,0 +1,169 @@
+"""Security fixtures: cheap password hashing, a world with work in both tenants, logged-in clients."""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug import security as wz_security
+
+from fieldsvc.dates import to_local
+from fieldsvc.db import db, utcnow
+from fieldsvc.text import to_persian_digits
+from fieldsvc.visits import models as m
+from tests.conftest import login
+
+#: The roles of the matrix; the logged-in ones are users of tenant A (PSP p1, contractor c1).
+USERNAMES = {"admin": "admin", "psp": "psp-p1", "dispatcher": "dispatcher-c1", "technician": "tech-c1-1"}
+ROLES = ("anonymous", *USERNAMES)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One PBKDF2 round instead of scrypt: the world's ten users hash in microseconds."""
+    monkeypatch.setattr(m, "generate_password_hash",
+                        functools.partial(wz_security.generate_password_hash, method="pbkdf2:sha256:1"))
+
+
+@dataclass
+class Objects:
+    """The objects of one side of the matrix (one tenant, or one technician's work)."""
+
+    psp: m.Psp
+    contractor: m.Contractor
+    contract: m.Contract
+    region: m.Region
+    merchant: m.Merchant
+    terminal: m.Terminal
+    technician: m.Technician
+    route: m.Route
+    visit: m.Visit
+    pm_visit: m.Visit
+    call: m.ServiceCall
+    closed_call: m.ServiceCall
+    plan: m.PlanRun
+    penalty: m.PenaltyLine
+    photo: m.VisitPhoto
+    user: m.User | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Tenants:
+    """`a`: tenant A's work, assigned to tech-c1-1 (the users of the matrix belong to A);
+    `sibling`: tenant A's work of tech-c1-2 (another technician of the same contractor);
+    `b`: tenant B's work (PSP p2, contractor c2) — nobody but the admin may see it."""
+
+    a: Objects
+    sibling: Objects
+    b: Objects
+    today: dt.date
+    world: Any
+
+    def b_secrets(self) -> list[str]:
+        """Strings that identify tenant B: none may appear in an answer to a user of A."""
+        w = self.world
+        names: list[str] = []
+        for mer in w.merchants:
+            if mer.psp_id == self.b.psp.id:
+                names += [mer.name, mer.phone, mer.email]
+        for t in w.terminals:
+            if t.psp_id == self.b.psp.id:
+                names.append(t.serial)
+        for tech in w.technicians:
+            if tech.contractor_id == self.b.contractor.id:
+                names += [tech.name, tech.phone]
+        names += [self.b.psp.name, self.b.psp.name_fa, self.b.contractor.name, self.b.contractor.name_fa,
+                  self.b.contractor.email, self.b.call.tracking_number, self.b.call.symptom_text,
+                  self.b.closed_call.tracking_number,
+                  self.b.penalty.reason, "dispatcher-c2", "tech-c2-1", "tech-c2-2", "psp-p2"]
+        out = {s for s in names if s}
+        out |= {to_persian_digits(s) for s in out}
+        return sorted(out)
+
+
+def _work(w: Any, i: int, tech: m.Technician, merchant: m.Merchant, terminal: m.Terminal, today: dt.date,
+          upload_dir: Path, tag: str) -> Objects:
+    psp, con, ctr, reg = w.psps[i], w.contractors[i], w.contracts[i], w.regions[i]
+    now = utcnow()
+    route = m.Route(technician=tech, date=today, start_at=now, end_at=now + dt.timedelta(hours=8),
+                    travel_seconds=1800, distance_m=12_000)
+    call = m.ServiceCall(tracking_number=f"EM{i + 1}{tag}0001", terminal=terminal, merchant=merchant, psp=psp,
+                         contractor=con, contract=ctr, priority="urgent", symptom_code="no_power",
+                         symptom_text=f"Symptom text of tenant {i + 1}{tag}", status="assigned",
+                         reported_at=now - dt.timedelta(hours=1), response_by=now + dt.timedelta(hours=3),
+                         resolution_by=now + dt.timedelta(hours=7), technician=tech,
+                         survey_token=f"survey{i + 1}{tag}")
+    visit = m.Visit(kind="em", status="dispatched", merchant=merchant, contractor=con, contract=ctr,
+                    service_call=call, technician=tech, route=route, route_position=0, planned_date=today,
+                    eta=now + dt.timedelta(minutes=30), deadline=call.resolution_by, terminals=[terminal])
+    pm_visit = m.Visit(kind="pm", status="dispatched", merchant=merchant, contractor=con, contract=ctr,
+                       technician=tech, route=route, route_position=1, planned_date=today,
+                       eta=now + dt.timedelta(hours=2), due_date=today, window_start=today,
+                       window_end=today + dt.timedelta(days=15), terminals=[terminal])
+    (upload_dir / "calls").mkdir(parents=True, exist_ok=True)
+    (upload_dir / "calls" / f"call-{i + 1}{tag}.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"1" * 64 + b"\xff\xd9")
+    call.photo_path = f"calls/call-{i + 1}{tag}.jpg"
+    closed = m.ServiceCall(tracking_number=f"EM{i + 1}{tag}0002", terminal=terminal, merchant=merchant, psp=psp,
+                           contractor=con, contract=ctr, priority="normal", symptom_code="paper_jam",
+                           status="closed", reported_at=now - dt.timedelta(days=2),
+                           response_by=now - dt.timedelta(days=1), resolution_by=now - dt.timedelta(hours=20),
+                           responded_at=now - dt.timedelta(days=1, hours=2),
+                           resolved_at=now - dt.timedelta(days=1), closed_at=now - dt.timedelta(hours=2),
+                           technician=tech, survey_token=f"closedsurvey{i + 1}{tag}")
+    plan = m.PlanRun(date=today, contractor=con, status="succeeded", progress=1.0,
+                     summary={"visits": 2}, created_at=now)
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    busy = m.PlanRun(date=today + dt.timedelta(days=1), contractor=con, status="running", progress=0.5,
+                     created_at=now)
+    db.session.add_all([route, call, closed, visit, pm_visit, plan, busy])
+    db.session.flush()
+    route.plan_run_id = plan.id
+    penalty = m.PenaltyLine(contract_id=ctr.id, contractor_id=con.id, psp_id=psp.id, kind="late_response",
+                            reference=f"call:{call.id}:response", period=today.strftime("%Y-%m"),
+                            occurred_on=today, service_call_id=call.id, minutes_late=30, amount_rial=250_000,
+                            reason=f"Late response of tenant {i + 1}{tag}")
+    photo_file = upload_dir / f"photo-{i + 1}{tag}.jpg"
+    photo_file.write_bytes(b"\xff\xd8\xff\xe0" + b"0" * 64 + b"\xff\xd9")
+    photo = m.VisitPhoto(visit_id=visit.id, path=photo_file.name, content_type="image/jpeg",
+                         size_bytes=photo_file.stat().st_size)
+    db.session.add_all([penalty, photo])
+    db.session.flush()
+    return Objects(psp=psp, contractor=con, contract=ctr, region=reg, merchant=merchant, terminal=terminal,
+                   technician=tech, route=route, visit=visit, pm_visit=pm_visit, call=call, closed_call=closed, plan=plan,
+                   penalty=penalty, photo=photo)
+
+
+@pytest.fixture
+def tenants(app: Flask, world: Any) -> Tenants:  # noqa: ARG001
+    """The `world` plus, in each tenant, a route for today with an EM and a PM visit, a service call,
+    a plan run, a penalty line and a photo."""
+    today = to_local(utcnow(), app.config["TIMEZONE"]).date()
+    upload = Path(app.config["UPLOAD_DIR"])
+    merchants_a = [x for x in world.merchants if x.psp_id == world.psps[0].id]
+    merchants_b = [x for x in world.merchants if x.psp_id == world.psps[1].id]
+    techs_a = [t for t in world.technicians if t.contractor_id == world.contractors[0].id]
+    techs_b = [t for t in world.technicians if t.contractor_id == world.contractors[1].id]
+    a = _work(world, 0, techs_a[0], merchants_a[0], merchants_a[0].terminals[0], today, upload, "")
+    sib = _work(world, 0, techs_a[1], merchants_a[2], merchants_a[2].terminals[0], today, upload, "S")
+    b = _work(world, 1, techs_b[0], merchants_b[0], merchants_b[0].terminals[0], today, upload, "")
+    a.user, sib.user, b.user = world.users["tech-c1-1"], world.users["tech-c1-2"], world.users["tech-c2-1"]
+    db.session.commit()
+    return Tenants(a=a, sibling=sib, b=b, today=today, world=world)
+
+
+@pytest.fixture
+def clients(app: Flask, tenants: Tenants) -> dict[str, FlaskClient]:  # noqa: ARG001
+    """One test client per role, logged in through the login form (anonymous: not logged in)."""
+    out = {"anonymous": app.test_client()}
+    for role, username in USERNAMES.items():
+        c = app.test_client()
+        r = login(c, username)
+        assert r.status_code == 302, f"login of {username} failed: {r.status_code}"
+        out[role] = c
+    return out
