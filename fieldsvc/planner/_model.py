@@ -41,6 +41,9 @@ class RoutingModel:
     fixed_cost: int = 0
     horizon: int = 24 * 3600
     initial_routes: list[list[int]] | None = None
+    soft_sla: bool = True  # False: deadlines are reported only (tiers model the cost)
+    groups: dict[int, list[int]] = field(default_factory=dict)  # primary node -> alternative nodes
+    alt_of: dict[int, int] = field(default_factory=dict)  # any node of a group -> primary
 
 
 @dataclass

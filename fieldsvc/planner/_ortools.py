@@ -74,7 +74,8 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     if status == "invalid":
         raise RuntimeError("OR-Tools rejected the model or the search parameters (see its log)")
     if sol is None:
-        return RawResult([], list(m.stop_nodes), 0, status, _time.perf_counter() - t0)
+        primaries = [x for x in m.stop_nodes if m.alt_of.get(x, x) == x]
+        return RawResult([], primaries, 0, status, _time.perf_counter() - t0)
     return _extract(routing, manager, m, sol, time_dim, breaks, status, t0)
 
 
@@ -144,12 +145,20 @@ def _add_allowed(routing, manager, m: RoutingModel) -> None:
 
 def _add_disjunctions(routing, manager, m: RoutingModel) -> None:
     for node in m.stop_nodes:
+        if node in m.alt_of and m.alt_of[node] != node:
+            continue  # handled with its primary
         pen = m.penalty.get(node)
+        nodes = m.groups.get(node, [node])
+        indices = [manager.NodeToIndex(x) for x in nodes]
         if pen is not None:
-            routing.AddDisjunction([manager.NodeToIndex(node)], int(pen))
+            routing.AddDisjunction(indices, int(pen), 1)
+        elif len(nodes) > 1:
+            routing.AddDisjunction(indices)  # no penalty: exactly one alternative is performed
 
 
 def _add_sla(manager, m: RoutingModel, time_dim) -> None:
+    if not m.soft_sla:
+        return
     for node, deadline in m.sla.items():
         time_dim.SetCumulVarSoftUpperBound(manager.NodeToIndex(node), int(deadline), int(m.late_cost))
 
@@ -203,5 +212,6 @@ def _extract(routing, manager, m: RoutingModel, sol, time_dim, breaks, status: s
                 brk.append((sol.StartValue(iv), sol.DurationValue(iv)))
         served.update(nodes)
         routes.append(RawRoute(v, nodes, starts, depart, arrive_end, sorted(brk)))
-    dropped = [n for n in m.stop_nodes if n not in served]
+    served_primary = {m.alt_of.get(x, x) for x in served}
+    dropped = [x for x in m.stop_nodes if m.alt_of.get(x, x) == x and x not in served_primary]
     return RawResult(routes, dropped, sol.ObjectiveValue(), status, _time.perf_counter() - t0)

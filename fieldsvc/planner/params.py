@@ -22,7 +22,11 @@ class SolveParams:
     drop_per_priority: int = 10_000
     pm_overdue_per_day: int = 5_000
     mandatory_drop: int = 10_000_000_000
-    em_late_per_second: int = 100
+    em_late_per_second: int = 20
+    #: "tiers": each EM stop becomes alternatives (on time / up to 1 h late / later) with fixed
+    #: lateness costs – fast;  "soft": an exact per-second soft upper bound (slow LP-based checks)
+    sla_model: str = "tiers"
+    sla_tiers: tuple = ((0, 0), (3600, 1800), (None, 3600))  # (max late s, charged late s)
     vehicle_fixed_cost: int = 0
     merge_radius_m: float = 0.0
     allow_drops: bool = True

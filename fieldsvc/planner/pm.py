@@ -6,7 +6,7 @@ Pipeline: validate → merge visits into stops → travel matrices → pre-check
 from __future__ import annotations
 
 import time as _time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -33,6 +33,7 @@ class Compiled:
     pre_unassigned: list[Unassigned]
     profiles: list[str]
     techs: tuple[Technician, ...]
+    tiers: dict[int, list[tuple[int, int | None]]] = field(default_factory=dict)  # EM node -> (copy, max late)
 
 
 def drop_cost(stop: StopSpec, params: SolveParams) -> int | None:
@@ -190,22 +191,104 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
         sla={new_of[x]: d for x, d in sla.items()},
         demand=demand[kk] if demand.any() else None, late_cost=params.em_late_per_second,
         fixed_cost=params.vehicle_fixed_cost, horizon=int(min(BIG_DAY, horizon + int(durs[0].max(initial=0)) + 1)))
-    return Compiled(model, stops, node_of_stop, stop_of_node, [lat_lon[x] for x in keep],
+    comp = Compiled(model, stops, node_of_stop, stop_of_node, [lat_lon[x] for x in keep],
                     [loc_index[x] for x in keep], pre, profiles, techs)
+    if params.sla_model == "tiers":
+        _expand_sla_tiers(comp, params)
+    elif params.sla_model != "soft":
+        raise ValueError(f"sla_model: {params.sla_model!r} is not 'tiers' or 'soft'")
+    return comp
+
+
+def _clip(windows: list[tuple[int, int]], hi: int | None, horizon: int) -> list[tuple[int, int]]:
+    ws = windows or [(0, horizon)]
+    if hi is None:
+        return list(ws)
+    return [(a, min(b, hi)) for a, b in ws if a <= min(b, hi)]
+
+
+def _expand_sla_tiers(comp: Compiled, params: SolveParams) -> None:
+    """Replace soft deadlines by alternative copies of each EM node: on time, a bit late, later.
+
+    Exactly one copy may be served (one disjunction); a copy's fixed lateness charge sits on
+    its outgoing arcs in the cost matrices.  Far faster in local search than soft bounds.
+    """
+    m = comp.model
+    m.soft_sla = False
+    frozen = {x for v in m.vehicles for x in v.prefix}
+    extra_src: list[int] = []
+    extra_win: list[list[tuple[int, int]]] = []
+    charge: dict[int, int] = {}
+    n = len(m.service)
+    for node, deadline in sorted(m.sla.items()):
+        if node in frozen:
+            continue
+        tiers = []
+        for max_late, charged in params.sla_tiers:
+            w = _clip(m.windows[node], None if max_late is None else deadline + max_late, m.horizon)
+            if w and (not tiers or w != tiers[-1][0]):
+                tiers.append((w, charged * params.em_late_per_second, max_late))
+        if not tiers:
+            continue
+        m.windows[node] = tiers[0][0]
+        charge[node] = tiers[0][1]
+        group = [node]
+        comp.tiers[node] = [(node, tiers[0][2])]
+        for w, c, max_late in tiers[1:]:
+            new = n + len(extra_src)
+            extra_src.append(node)
+            extra_win.append(w)
+            charge[new] = c
+            group.append(new)
+            comp.tiers[node].append((new, max_late))
+        if len(group) > 1:
+            m.groups[node] = group
+            for x in group:
+                m.alt_of[x] = node
+    if not charge:
+        return
+    idx = np.array(list(range(n)) + extra_src, dtype=np.int64)
+    m.durations = [d[np.ix_(idx, idx)] for d in m.durations]
+    m.distances = m.distances[np.ix_(idx, idx)] if m.distances is not None else None
+    m.service = m.service[idx]
+    m.demand = m.demand[idx] if m.demand is not None else None
+    m.windows = m.windows + extra_win
+    m.cost = [d.copy() for d in m.durations]
+    for x, c in charge.items():
+        for cm in m.cost:
+            cm[x, :] += c
+    for k, src in enumerate(extra_src):
+        new = n + k
+        m.stop_nodes.append(new)
+        if src in m.allowed:
+            m.allowed[new] = m.allowed[src]
+        m.sla[new] = m.sla[src]
+        comp.stop_of_node[new] = comp.stop_of_node[src]
+        comp.node_lat_lon.append(comp.node_lat_lon[src])
+        comp.node_loc_index.append(comp.node_loc_index[src])
 
 
 def solve(problem: Problem, params: SolveParams | None = None,
-          initial: dict[Id, list[Id]] | None = None) -> Solution:
-    """Route one day.  ``initial`` optionally maps technician id → ordered visit ids (warm start)."""
+          initial: dict[Id, list[Id]] | Solution | None = None) -> Solution:
+    """Route one day.
+
+    ``initial`` warm-starts the search: technician id → ordered visit ids, or a previous
+    :class:`Solution` (whose EM lateness then picks the right tier).
+    """
     params = params or SolveParams()
     t0 = _time.perf_counter()
     comp = compile_problem(problem, params)
     if initial:
-        comp.model.initial_routes = initial_node_routes(comp, initial)
+        late = None
+        if isinstance(initial, Solution):
+            late = {v: s.late_seconds for r in initial.routes for s in r.stops for v in s.visit_ids if s.late_seconds}
+            initial = {r.technician_id: r.visit_ids for r in initial.routes}
+        comp.model.initial_routes = initial_node_routes(comp, initial, late)
     if comp.model.stop_nodes:
         from ._ortools import solve_model
 
-        raw = solve_model(comp.model, params.time_limit, params.first_solution, params.metaheuristic,
+        budget = max(0.5, params.time_limit - (_time.perf_counter() - t0))  # the limit is wall time
+        raw = solve_model(comp.model, budget, params.first_solution, params.metaheuristic,
                           params.solution_limit, params.log_search)
     else:
         raw = _empty_result(comp)
@@ -216,15 +299,23 @@ def solve(problem: Problem, params: SolveParams | None = None,
     return sol
 
 
-def initial_node_routes(comp: Compiled, initial: dict[Id, list[Id]]) -> list[list[int]]:
-    """Translate technician → visit ids into per-vehicle node lists (unknown ids skipped)."""
+def initial_node_routes(comp: Compiled, initial: dict[Id, list[Id]],
+                        late: dict[Id, int] | None = None) -> list[list[int]]:
+    """Translate technician → visit ids into per-vehicle node lists (unknown ids skipped).
+
+    ``late`` (visit id → seconds late in the previous plan) picks the matching EM tier copy.
+    """
     visit_stop = {v.id: si for si, s in enumerate(comp.stops) for v in s.visits}
+    late = late or {}
     routes = []
     for t in comp.techs:
         nodes: list[int] = []
         for vid in initial.get(t.id, []):
             si = visit_stop.get(vid)
             node = comp.node_of_stop.get(si) if si is not None else None
+            if node in comp.tiers and late.get(vid, 0) > 0:
+                node = next((x for x, ml in comp.tiers[node] if ml is None or ml >= late[vid]),
+                            comp.tiers[node][-1][0])
             if node is not None and node not in nodes:
                 nodes.append(node)
         routes.append(nodes)
@@ -250,7 +341,6 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
         spec = m.vehicles[rr.vehicle]
         tech = comp.techs[rr.vehicle]
         d = m.durations[spec.profile]
-        cmat = (m.cost or m.durations)[spec.profile]
         route = Route(tech.id)
         depart = rr.depart
         if rr.nodes and not any(b[0] < rr.starts[0] for b in rr.breaks):
@@ -289,7 +379,7 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
                 route.waiting_seconds += start - arrival
                 prev_end = start + svc
             route.travel_seconds += travel
-            cost.travel += int(cmat[prev, node])
+            cost.travel += travel
             dist_acc += arc_dist
             prev = node
         route.distance_m = dist_acc
