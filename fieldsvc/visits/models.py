@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, Float, ForeignKey, Integer, String,
                         Table, Text, UniqueConstraint, event)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from fieldsvc.db import UTCDateTime, db, utcnow
@@ -558,6 +558,15 @@ def _no_audit_update(mapper, connection, target) -> None:  # noqa: ANN001
 @event.listens_for(AuditEvent, "before_delete")
 def _no_audit_delete(mapper, connection, target) -> None:  # noqa: ANN001
     raise AppendOnlyError("audit events are append-only: they cannot be deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_audit_bulk_change(state) -> None:  # noqa: ANN001
+    """Bulk `update(AuditEvent)` / `delete(AuditEvent)` statements are refused too."""
+    if state.is_update or state.is_delete:
+        entity = (getattr(state.statement, "entity_description", None) or {}).get("entity")
+        if entity is AuditEvent:
+            raise AppendOnlyError("audit events are append-only: they cannot be changed or deleted")
 
 
 def region_id_col():  # noqa: ANN201
