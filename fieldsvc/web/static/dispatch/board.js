@@ -42,7 +42,7 @@
   function drawMap() {
     var el = document.getElementById("map");
     if (!el || typeof L === "undefined") { return; }
-    var map = L.map(el, {preferCanvas: true});
+    var map = L.map(el);
     L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", {
       maxZoom: 19, attribution: esc(L10N.attribution)
     }).addTo(map);

@@ -1,0 +1,56 @@
+"""The board in a real headless Chromium: the map and the timeline render, planning from the page
+works through the progress bar, and nothing logs a console error (OSM tiles are blocked)."""
+from __future__ import annotations
+
+import pytest
+
+from fieldsvc.visits import planning
+from tests.dispatch.conftest import DAY
+
+
+def _login(page, username: str) -> None:  # noqa: ANN001
+    """Log in through the real form (its own submit button, not the navbar's language button)."""
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo")
+    page.press("input[name=password]", "Enter")
+    page.wait_for_load_state("networkidle")
+
+
+def _block_tiles(page) -> None:  # noqa: ANN001
+    page.route("**/*.tile.openstreetmap.org/**", lambda r: r.abort())
+
+
+def _real_errors(page) -> list[str]:  # noqa: ANN001
+    return [e for e in page.console_errors if "openstreetmap" not in e and "ERR_FAILED" not in e]
+
+
+@pytest.mark.browser
+def test_board_renders_map_and_timeline(page, pm_world):  # noqa: ANN001
+    planning.plan_contractor_day(pm_world.contractors[0].id, DAY, time_limit=1)
+    _block_tiles(page)
+    _login(page, "dispatcher-c1")
+    page.goto(f"/dispatch/?date={DAY.isoformat()}")
+    page.wait_for_selector("#map[data-ready='1']")
+    assert page.locator("#map .leaflet-interactive").count() >= 5  # 3 stops + homes + route lines
+    assert page.locator(".tl-block.tl-stop").count() == 3
+    assert page.locator(".tl-row[data-technician]").count() == 2
+    assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    box = page.locator(".tl-block.tl-stop").first.bounding_box()
+    assert box and box["width"] > 0 and box["height"] > 0
+    page.locator("#map .leaflet-interactive").last.click(force=True)
+    assert _real_errors(page) == []
+
+
+@pytest.mark.browser
+def test_plan_this_day_from_the_page(page, pm_world):  # noqa: ANN001
+    pm_world  # the due pool exists, nothing is planned yet
+    _block_tiles(page)
+    _login(page, "dispatcher-c1")
+    page.goto(f"/dispatch/?date={DAY.isoformat()}")
+    assert page.locator(".tl-block.tl-stop").count() == 0
+    page.click("#plan-day")
+    page.wait_for_selector("#plan-progress:not(.d-none)")
+    page.locator(".tl-block.tl-stop").nth(2).wait_for(timeout=60_000)  # the page reloaded with the plan
+    assert page.locator(".tl-block.tl-stop").count() == 3
+    assert _real_errors(page) == []
