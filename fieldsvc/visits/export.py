@@ -45,6 +45,7 @@ __all__ = ["build_workbook", "write_workbook", "workbook_bytes", "export_scoreca
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("rank", "code", "name", *SUMMARY_KPIS)
 FIRST_DATA_ROW = 4
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 GREEN = PatternFill("solid", fgColor="C6EFCE")
 AMBER = PatternFill("solid", fgColor="FFEB9C")

@@ -22,7 +22,7 @@ from fieldsvc.visits.sql_time import epoch
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
 __all__ = ["CALL_DRILLS", "VISIT_DRILLS", "DRILLS", "drill", "done_by_kind", "open_work",
-           "OpenWork", "unresolved_calls", "LIST_LIMIT"]
+           "OpenWork", "unresolved_calls", "overdue_visits", "KPI_DRILL", "LIST_LIMIT"]
 
 CALL_DRILLS = ("em_calls", "response_met", "response_missed", "resolution_met", "resolution_missed",
                "first_time_fixes", "not_first_time_fix", "repeat_calls_7d", "open_over_24h",
@@ -229,3 +229,23 @@ def unresolved_calls(user: m.User | None, hours: int, now: dt.datetime | None = 
     if contractor_id is not None:
         stmt = stmt.where(m.ServiceCall.contractor_id == contractor_id)
     return list(db.session.scalars(stmt.order_by(m.ServiceCall.reported_at).limit(LIST_LIMIT)))
+
+
+def overdue_visits(user: m.User | None, what: str, contractor_id: int | None = None,
+                   now: dt.datetime | None = None, tz: str = "Asia/Tehran") -> list[m.Visit]:
+    """Open visits past due now: ``what`` "pm_overdue" (window closed) or "installs_late"
+    (deadline passed), as counted by :func:`open_work`."""
+    now = now or utcnow()
+    v = m.Visit
+    open_v = v.status.in_((VisitStatus.PLANNED, VisitStatus.DISPATCHED, VisitStatus.CHECKED_IN))
+    stmt = select(v).where(_scope(v, user), open_v)
+    if what == "pm_overdue":
+        today = now.astimezone(ZoneInfo(tz)).date()
+        stmt = stmt.where(v.kind == "pm", func.coalesce(v.window_end, v.due_date) < today)
+    elif what == "installs_late":
+        stmt = stmt.where(v.kind == "install", v.deadline < now)
+    else:
+        raise ValueError(f"unknown list {what!r}")
+    if contractor_id is not None:
+        stmt = stmt.where(v.contractor_id == contractor_id)
+    return list(db.session.scalars(stmt.order_by(v.due_date, v.deadline, v.id).limit(LIST_LIMIT)))

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from fieldsvc.visits.export import FIRST_DATA_ROW, SUMMARY_COLUMNS, export_scorecard
 from fieldsvc.visits.penalty_ledger import recompute_period
-from fieldsvc.visits.scorecard import KPI_KEYS, compute_scorecard
+from fieldsvc.visits.scorecard import KPI_KEYS
 from tests.scorecard.dataset import END, NOW, START
 
 

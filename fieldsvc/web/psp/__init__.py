@@ -1,0 +1,5 @@
+"""The payment company's pages under /psp: open work, services done, contractor performance,
+unresolved calls, the penalty ledger and the scorecards workbook (blueprint "psp")."""
+from fieldsvc.web.psp.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,103 @@
+"""/psp pages: render, scope, every number links to a list of that many rows, ledger decisions."""
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from fieldsvc.db import db
+from fieldsvc.visits import models as m
+from fieldsvc.visits.penalty_ledger import recompute_period
+from tests.conftest import login
+from tests.scorecard.dataset import END, NOW, START
+
+Q = "from=2026-05-01&to=2026-05-31"
+
+
+def _links(html: str, prefix: str) -> list[str]:
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="(/psp/[^"]*)"', html) if h.startswith(prefix)]
+
+
+def test_psp_home_is_the_landing_page(client, month):  # noqa: ANN001
+    login(client, "psp-p1")
+    r = client.get("/", follow_redirects=True)
+    assert r.status_code == 200 and r.request.path == "/psp/"
+    html = r.get_data(as_text=True)
+    assert "c1" in html and "c2" not in html and "<svg" in html
+    for href in _links(html, "/psp/unresolved") + _links(html, "/psp/overdue"):
+        assert client.get(href).status_code == 200, href
+
+
+def test_performance_numbers_link_to_lists_of_that_size(client, month):  # noqa: ANN001
+    login(client, "psp-p1")
+    r = client.get(f"/psp/performance?{Q}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "/psp/scorecards.xlsx" in html
+    # em_calls of c1 is 5: its link opens a list of 5 calls
+    href = next(h for h in _links(html, "/psp/work") if "list=em_calls" in h)
+    page = client.get(href).get_data(as_text=True)
+    assert len(re.findall(r"/psp/calls/\d+", page)) == 5
+    for href in set(_links(html, "/psp/work")):
+        assert client.get(href).status_code == 200, href
+    detail = client.get(f"/psp/performance/c1?{Q}")
+    text = detail.get_data(as_text=True)
+    assert detail.status_code == 200 and "polyline" in text and "late_response" not in text
+    for href in set(_links(text, "/psp/work")):
+        assert client.get(href).status_code == 200, href
+
+
+def test_download_button_gives_the_workbook(client, month):  # noqa: ANN001
+    login(client, "psp-p1")
+    r = client.get(f"/psp/scorecards.xlsx?{Q}")
+    assert r.status_code == 200
+    wb = load_workbook(BytesIO(r.data))
+    assert "c1" in wb.sheetnames and "c2" not in wb.sheetnames
+
+
+def test_services_unresolved_and_scope(client, month):  # noqa: ANN001
+    login(client, "psp-p2")
+    assert client.get(f"/psp/performance/c1?{Q}").status_code == 404
+    html = client.get(f"/psp/services?{Q}").get_data(as_text=True)
+    assert "c2" in html and "Contractor 1" not in html
+    assert client.get("/psp/unresolved?hours=24").status_code == 200
+    r = client.get(f"/psp/work?list=em_calls&{Q}")
+    assert len(re.findall(r"/psp/calls/\d+", r.get_data(as_text=True))) == 1
+    client.post("/logout")
+    login(client, "tech-c1-1")
+    assert client.get("/psp/").status_code == 403
+
+
+def test_dispatcher_sees_own_scorecard_per_technician(client, month):  # noqa: ANN001
+    login(client, "dispatcher-c1")
+    r = client.get(f"/psp/performance?{Q}&group_by=technician")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Tech 1-1" in html and "Tech 2-1" not in html
+    assert client.get(f"/psp/performance/c2?{Q}").status_code == 404
+
+
+def test_ledger_page_confirm_and_waive(client, month, world):  # noqa: ANN001
+    recompute_period(START, END, user=None, now=NOW)
+    login(client, "psp-p1")
+    html = client.get(f"/psp/penalties?{Q}").get_data(as_text=True)
+    assert "Confirm" in html and "SUMIFS" not in html
+    line = db.session.scalars(select(m.PenaltyLine).where(m.PenaltyLine.kind == "missed_pm")).first()
+    r = client.post(f"/psp/penalties/{line.id}/waive", data={"reason": "", "from": "2026-05-01", "to": "2026-05-31"},
+                    follow_redirects=True)
+    assert "reason" in r.get_data(as_text=True).lower()
+    client.post(f"/psp/penalties/{line.id}/waive", data={"reason": "renovation", "from": "2026-05-01",
+                                                         "to": "2026-05-31"})
+    db.session.refresh(line)
+    assert (line.status, line.reason) == ("waived", "renovation")
+    other = db.session.scalars(select(m.PenaltyLine).where(m.PenaltyLine.status == "proposed")).first()
+    client.post(f"/psp/penalties/{other.id}/confirm", data={"from": "2026-05-01", "to": "2026-05-31"})
+    db.session.refresh(other)
+    assert other.status == "confirmed"
+    r = client.post("/psp/penalties/recompute", data={"from": "2026-05-01", "to": "2026-05-31"},
+                    follow_redirects=True)
+    assert r.status_code == 200
+    client.post("/logout")
+    login(client, "psp-p2")
+    assert client.post(f"/psp/penalties/{other.id}/confirm", data={}).status_code == 404
+    assert "renovation" not in client.get(f"/psp/penalties?{Q}").get_data(as_text=True)
