@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from fieldsvc.db import utcnow
 
@@ -106,6 +107,7 @@ def build_scheduler(app: Flask, scheduler: Any = None) -> Any:
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler() -> None:
     """Run the periodic jobs (nightly planning, due PM refresh, call escalation) until stopped."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]

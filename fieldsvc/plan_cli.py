@@ -6,6 +6,7 @@ import time
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from tqdm import tqdm
 
 from fieldsvc.dates import parse_date_input
@@ -48,6 +49,7 @@ def _print_unassigned(rows: list[dict], limit: int = 20) -> None:
 @click.option("--contractor", "contractor", default=None, help="Contractor code (default: all).")
 @click.option("--time-limit", type=click.IntRange(1, 3600), default=None,
               help="Solver seconds per contractor (default: Config PLAN_TIME_LIMIT).")
+@with_appcontext
 def plan(day: dt.date, contractor: str | None, time_limit: int | None) -> None:
     """Plan a day's routes from the database and store them (contractors in parallel)."""
     limit = time_limit or current_app.config["PLAN_TIME_LIMIT"]
@@ -89,6 +91,7 @@ def plan(day: dt.date, contractor: str | None, time_limit: int | None) -> None:
 @click.option("--start", "start", required=True, callback=_date, help="First day: 2026-11-23 or 1405/09/02.")
 @click.option("--days", type=click.IntRange(1, 92), required=True, help="Number of days.")
 @click.option("--contractor", "contractor", default=None, help="Contractor code (default: all).")
+@with_appcontext
 def plan_horizon(start: dt.date, days: int, contractor: str | None) -> None:
     """Spread due PM visits over days (within their windows and each day's capacity) and store the days."""
     try:
