@@ -97,3 +97,13 @@ def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (40, 30)) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(buf, fmt)
     return buf.getvalue()
+
+
+def phone_login(page, username: str, password: str = "demo") -> None:  # noqa: ANN001
+    """Log in through the real login page at phone width (the navbar's buttons are collapsed
+    there, so the shared `browser_login` would pick a hidden button)."""
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_load_state("networkidle")

@@ -237,7 +237,7 @@ class CheckOut(MethodView):
 
 def _check_out_body() -> tuple[dict, list[tuple[str, bytes]]]:
     """The validated check-out body and its photos, from JSON or multipart."""
-    if request.mimetype == "multipart/form-data":
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         raw = request.form.get("payload")
         if raw is None:
             raise ApiError(422, "invalid", "payload: send the check-out fields as JSON in a 'payload' part",

@@ -167,17 +167,27 @@
       headers['Content-Type'] = 'application/json';
     }
     const ctrl = new AbortController();
-    const timer = setTimeout(() => ctrl.abort(), item.photos && item.photos.length ? 120000 : 30000);
+    inFlight = ctrl;
+    const timer = setTimeout(() => ctrl.abort(), item.photos && item.photos.length ? 60000 : 20000);
     return fetch(item.url, { method: 'POST', headers, body, credentials: 'same-origin', signal: ctrl.signal })
-      .finally(() => clearTimeout(timer));
+      .finally(() => { clearTimeout(timer); if (inFlight === ctrl) inFlight = null; });
   }
 
   let flushing = null;
+  let inFlight = null;
   function flush() {
     if (!flushing) flushing = doFlush().finally(() => { flushing = null; });
     return flushing;
   }
+  /* Back online: a request started on a dead connection may hang; drop it and send again
+   * (safe: the server applies each client_event_id once). */
+  function flushNow() {
+    if (inFlight) inFlight.abort();
+    const running = flushing || Promise.resolve();
+    return running.then(flush);
+  }
   async function doFlush() {
+    if (!navigator.onLine) return;
     try {
       for (const item of await outbox.all()) {
         if (item.status !== 'waiting') continue;
@@ -392,8 +402,8 @@
     outcome.addEventListener('change', () => show($(form, '.swap-fields'), outcome.value === 'swapped'));
     form.addEventListener('submit', (e) => { e.preventDefault(); submitCheckOut(card, form); });
   });
-  $(document, '#outbox-send').addEventListener('click', () => flush());
-  window.addEventListener('online', () => { setNetStatus(); flush(); });
+  $(document, '#outbox-send').addEventListener('click', () => flushNow());
+  window.addEventListener('online', () => { setNetStatus(); flushNow(); });
   window.addEventListener('offline', setNetStatus);
   document.addEventListener('visibilitychange', () => { if (!document.hidden && navigator.onLine) flush(); });
   setInterval(() => { if (navigator.onLine) flush(); }, RETRY_MS);
