@@ -59,6 +59,16 @@ def _contractor_query(ctx: Ctx) -> dict[str, Any]:
     return {"contractor": ctx.objs.contractor.code, "date": ctx.tenants.today.isoformat()}
 
 
+def _period(ctx: Ctx) -> dict[str, Any]:
+    """The last 30 days, for one contractor (tenant B's on the foreign side)."""
+    return {"from": (ctx.tenants.today - dt.timedelta(days=30)).isoformat(), "to": ctx.tenants.today.isoformat(),
+            "contractor": ctx.objs.contractor.code}
+
+
+def _contractor_id(ctx: Ctx) -> dict[str, Any]:
+    return {"contractor": ctx.objs.contractor.id}
+
+
 def _credentials(ctx: Ctx) -> dict[str, Any]:
     return {"username": ctx.username or "tech-c1-1", "password": "demo"}
 
@@ -138,6 +148,27 @@ RULES: dict[str, Rule | Mapping[str, Rule]] = {
     "dispatch.pin": Rule(DISPATCH, form=lambda c: {"technician_id": c.objs.technician.id, "reoptimise": "0",
                                                    "date": c.tenants.today.isoformat()}, ok=(302,)),
     "dispatch.lock": Rule(DISPATCH, form=lambda c: {"locked": "1"}, ok=(302,)),
+    # --- scorecards and the penalty ledger (fieldsvc/web/api/scorecards_api.py)
+    "scorecards_api.Scorecards": Rule(OPS, query=_period, foreign=(404,)),
+    "scorecards_api.ScorecardsXlsx": Rule(OPS, query=_period, foreign=(404,)),
+    "scorecards_api.Penalties": Rule(OPS, query=_period, foreign=(404,)),
+    "scorecards_api.Recompute": Rule(PSP, json=_period, foreign=(404,)),
+    "scorecards_api.Decide": Rule(PSP, params={"decision": lambda c: "confirm"}, json=lambda c: {"reason": "ok"}),
+    # --- payment company pages (fieldsvc/web/psp); list filters by another tenant's contractor id
+    # answer an empty list (200) — the leak check makes sure nothing of B is shown
+    "psp.home": Rule(OPS),
+    "psp.services": Rule(OPS),
+    "psp.performance": Rule(OPS),
+    "psp.contractor": Rule(OPS, params={"code": "contractor.code"}),
+    "psp.unresolved": Rule(OPS, query=_contractor_id, foreign=(200,)),
+    "psp.overdue": Rule(OPS, params={"what": lambda c: "pm_overdue"}, query=_contractor_id, foreign=(200,)),
+    "psp.work": Rule(OPS),
+    "psp.penalties": Rule(OPS, query=_contractor_id, foreign=(200,)),
+    "psp.penalties_recompute": Rule(PSP, form=lambda c: {"from": (c.tenants.today - dt.timedelta(days=7)).isoformat(),
+                                                          "to": c.tenants.today.isoformat()}, ok=(302,)),
+    "psp.penalty_decide": Rule(PSP, params={"decision": lambda c: "confirm"}, form=lambda c: {"reason": "ok"},
+                               ok=(302,)),
+    "psp.download": Rule(OPS, query=lambda c: {"contractor": c.objs.contractor.code}, foreign=(404,)),
     # --- administration (fieldsvc/web/admin.py)
     "admin.audit": Rule(ADMIN),
 }
