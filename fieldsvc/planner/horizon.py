@@ -6,10 +6,11 @@ which technicians work which days.
 
 Method (greedy, earliest deadline first): visits are taken overdue first (most overdue first),
 then by the end of their window, then by due date.  Each goes to the (technician, day) slot that
-still has room (max visits, and working seconds for service plus an estimated travel per visit)
-and is closest to the slot's current centre — the technician's home for an empty slot — plus a
-small cost per day away from the visit's best day.  Slots therefore grow as compact clusters
-around each technician's home (territories), which is the material daily routing needs.
+still has room (max visits, and working seconds for service plus an estimated travel per visit,
+minus work already booked there) and is closest to the slot's current centre — the technician's
+home for an empty slot — plus a small cost per day away from the visit's best day and a small
+cost for a fuller slot (levelling).  Slots therefore grow as compact clusters around each
+technician's home (territories), which is the material daily routing needs.
 Visits that do not fit come back with a reason.
 """
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Hashable
+from typing import Hashable, Mapping
 
 from .problem import Point
 
@@ -64,12 +65,14 @@ class HorizonTechnician:
 class HorizonParams:
     """``travel_per_visit`` seconds are reserved per visit for driving; ``fill`` is the share of a
     day's working seconds that may be booked; ``day_cost_km`` is the cost (in km) of each day away
-    from a visit's best day; ``overdue_day_cost_km`` the cost of each day an overdue visit waits."""
+    from a visit's best day; ``overdue_day_cost_km`` the cost of each day an overdue visit waits;
+    ``fill_cost_km`` times a slot's fill (0..1) levels the load over technicians and days."""
 
     travel_per_visit: int = 900
     fill: float = 0.9
     day_cost_km: float = 0.3
     overdue_day_cost_km: float = 5.0
+    fill_cost_km: float = 2.0
 
 
 @dataclass
@@ -77,6 +80,7 @@ class Slot:
     technician_id: Id
     day: dt.date
     visits: list[Id] = field(default_factory=list)
+    booked_visits: int = 0
     seconds: int = 0
     lat_sum: float = 0.0
     lon_sum: float = 0.0
@@ -106,8 +110,12 @@ def _km(a: Point, lat: float, lon: float) -> float:
 
 def spread(visits: list[HorizonVisit] | tuple[HorizonVisit, ...],
            technicians: list[HorizonTechnician] | tuple[HorizonTechnician, ...],
-           params: HorizonParams | None = None) -> HorizonPlan:
-    """Assign visits to (day, technician) slots; see the module docstring."""
+           params: HorizonParams | None = None,
+           booked: Mapping[tuple[Id, dt.date], tuple[int, int]] | None = None) -> HorizonPlan:
+    """Assign visits to (day, technician) slots; see the module docstring.
+
+    ``booked`` maps (technician id, day) → (visits, seconds) already planned there (routes of
+    those days), which the slot's room excludes."""
     params = params or HorizonParams()
     seen: set = set()
     for v in visits:
@@ -123,7 +131,8 @@ def spread(visits: list[HorizonVisit] | tuple[HorizonVisit, ...],
             raise ValueError(f"technician {t.id!r}: negative capacity")
         for d in t.days:
             tech_by_day.setdefault(d, []).append(t)
-            slots[(t.id, d)] = Slot(t.id, d)
+            n, secs = (booked or {}).get((t.id, d), (0, 0))
+            slots[(t.id, d)] = Slot(t.id, d, booked_visits=n, seconds=secs)
     order = sorted(visits, key=lambda v: (-v.overdue_days, v.window_end, v.best_day, str(v.id)))
     assigned: dict[Id, tuple[dt.date, Id]] = {}
     unfitted: dict[Id, str] = {}
@@ -141,7 +150,8 @@ def spread(visits: list[HorizonVisit] | tuple[HorizonVisit, ...],
                 skilled = True
                 s = slots[(t.id, d)]
                 need = v.service + params.travel_per_visit
-                if len(s.visits) >= t.max_visits or s.seconds + need > t.work_seconds * params.fill:
+                load = len(s.visits) + s.booked_visits
+                if load >= t.max_visits or s.seconds + need > t.work_seconds * params.fill:
                     continue
                 if s.visits:
                     n = len(s.visits)
@@ -151,7 +161,8 @@ def spread(visits: list[HorizonVisit] | tuple[HorizonVisit, ...],
                 wait = (d - v.best_day).days
                 day_cost = (params.overdue_day_cost_km * max(0, wait) if v.overdue_days > 0
                             else params.day_cost_km * abs(wait))
-                score = (dist + day_cost, d, str(t.id))
+                fill = params.fill_cost_km * load / max(1, t.max_visits)
+                score = (dist + day_cost + fill, d, str(t.id))
                 if best is None or score < best[0]:
                     best = (score, s)
         if best is None:

@@ -627,14 +627,23 @@ def _plan_horizon_one(con: m.Contractor, run: m.PlanRun, horizon: list[dt.date],
         overdue = max(0, (start - v.window_end).days) if v.window_end else 0
         lo = start if overdue else max(start, v.window_start or start)
         hi = last if overdue else min(last, w_end)
-        best = start if overdue else min(max(v.due_date or lo, lo), hi) if lo <= hi else lo
+        days = tuple(plannable_days(v.merchant, lo, hi, cal)) if lo <= hi else ()
         hvisits.append(HorizonVisit(
-            id=v.id, location=Point(v.merchant.lat, v.merchant.lon),
-            days=tuple(plannable_days(v.merchant, lo, hi, cal)) if lo <= hi else (),
-            best_day=best, window_end=w_end, overdue_days=overdue,
+            id=v.id, location=Point(v.merchant.lat, v.merchant.lon), days=days,
+            best_day=days[0] if days else lo, window_end=w_end, overdue_days=overdue,
             service=service_minutes(v.kind, len(v.terminals)) * 60,
             skills=frozenset(t.family for t in v.terminals if t.family)))
-    plan = spread(hvisits, htechs, params)
+    hp = params or HorizonParams()
+    booked: dict[tuple[int, dt.date], tuple[int, int]] = {}
+    routed = db.session.execute(
+        select(m.Route.technician_id, m.Route.date, m.Visit.service_minutes)
+        .join(m.Visit, m.Visit.route_id == m.Route.id)
+        .where(m.Route.date.in_(horizon), m.Route.technician_id.in_([t.id for t in techs]),
+               m.Visit.status.notin_((VisitStatus.CANCELLED, VisitStatus.MISSED)))).all()
+    for tid, day, minutes in routed:  # work already on the routes of those days
+        n, secs = booked.get((tid, day), (0, 0))
+        booked[(tid, day)] = (n + 1, secs + int(minutes or 0) * 60 + hp.travel_per_visit)
+    plan = spread(hvisits, htechs, hp, booked)
     by_id = {v.id: v for v in pool}
     for vid, (day, _tid) in plan.assigned.items():
         by_id[vid].planned_date = day

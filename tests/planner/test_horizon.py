@@ -79,3 +79,9 @@ def test_days_stay_geographically_compact_per_technician():
 def test_duplicate_ids_are_an_error():
     with pytest.raises(ValueError, match="duplicate"):
         spread([visit(1), visit(1)], [tech("a")])
+
+
+def test_work_already_booked_on_a_day_reduces_its_room():
+    visits = [visit(i, days=DAYS[:2], end=DAYS[1]) for i in range(4)]
+    plan = spread(visits, [tech("a", days=DAYS[:2], max_visits=3)], booked={("a", DAYS[0]): (2, 3600)})
+    assert plan.day_counts() == {DAYS[0]: 1, DAYS[1]: 3}
