@@ -128,7 +128,7 @@ def test_offline_check_in_and_out_are_sent_once_when_back_online(phone, day, tmp
     expect(page.locator("#net-status")).to_contain_text("Offline")
     pm = card(page, day.pm)
     pm.locator(".checkin-btn").click()
-    expect(pm.locator(".stop-message")).to_contain_text("waiting to be sent")
+    expect(pm.locator(".stop-message")).to_contain_text("Saved on this phone")
     expect(page.locator("#outbox-count")).to_have_text("Waiting to be sent: 1")
     pm.locator(".outcome").select_option("pm_done")
     pm.locator(".photos").set_input_files(str(photo))
