@@ -41,6 +41,8 @@ def bearer_token() -> str | None:
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
+    if bearer_token():
+        return None  # a request that shows a token is that token's user only (and needs no CSRF token)
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user and user.is_active else None
 
@@ -83,7 +85,7 @@ def init_security(app: Flask) -> None:
     def _fresh_request_state() -> None:
         # `g` lives in the app context; when one outlives a request (tests, scripts that push an
         # app context and then call the app) the previous request's user must not carry over.
-        for key in ("_login_user", "api_token", "csp_nonce"):
+        for key in ("_login_user", "api_token", "csp_nonce", "_flask_babel", "csrf_token"):
             g.pop(key, None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
@@ -92,9 +94,9 @@ def init_security(app: Flask) -> None:
     def _csrf() -> None:
         if request.method in ("GET", "HEAD", "OPTIONS") or not app.config.get("WTF_CSRF_ENABLED", True):
             return
-        if request.blueprint and request.path.startswith("/api/") and (
-                bearer_token() or request.path == "/api/v1/auth/token"):
-            return
+        if request.path.startswith("/api/") and (
+                bearer_token() or (request.method == "POST" and request.path == "/api/v1/auth/token")):
+            return  # no cookie session rides on these: a bearer token, or a password in the body
         csrf.protect(apply_exemptions=True)
 
     @app.after_request
