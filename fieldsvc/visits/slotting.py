@@ -208,8 +208,9 @@ class Timed:
 
 def retime(lt: LiveTech, stops: list[SimStop], params: SolveParams | None = None) -> Timed:
     """Forward timing of ``stops`` from the technician's position and time: waiting for opening
-    windows, the break taken at the first stop boundary inside its window (or waited for when the
-    next stop would end past its latest start); stops past every window or the shift are displaced."""
+    windows; the break is taken as late as possible (before the first stop that would end after the
+    break's latest start, waiting for its window if need be), so calls come before lunch; stops past
+    every window or the shift are displaced."""
     params = params or SolveParams()
     profile = lt.live_route().profile
     t, here, travel = lt.time, lt.position, 0
@@ -221,7 +222,7 @@ def retime(lt: LiveTech, stops: list[SimStop], params: SolveParams | None = None
         if brk and break_at is None:
             bs, be, dur = brk
             start_guess = _fit(t + leg, s.windows)
-            if t >= bs or (start_guess is not None and start_guess + s.service > be - dur):
+            if start_guess is not None and start_guess + s.service > be - dur:
                 break_at = max(t, bs)
                 t = break_at + dur
         arr = t + leg
@@ -278,15 +279,14 @@ def _evaluate(lt: LiveTech, new: SimStop, position: int, base: Timed, origin: dt
     mine = timed.times[position]
     if mine is None:
         return None
+    was_out = {s.visit_id for s, tm in zip(lt.stops, base.times) if tm is None}
     displaced: list[int] = []
     for s, tm in zip(order, timed.times):
-        if s is new or tm is not None:
+        if s is new or tm is not None or s.visit_id in was_out:
             continue
         if s.kind != VisitKind.PM:
             return None  # never push another EM call (or an installation) out of the day
         displaced.append(int(s.visit_id))
-    was_out = {s.visit_id for s, tm in zip(lt.stops, base.times) if tm is None}
-    displaced = [v for v in displaced if v not in was_out]
     if len(order) - len(displaced) - len(was_out) > lt.max_visits:
         return None
     # another EM stop that met its deadline before must still meet it
@@ -479,8 +479,8 @@ def _assign(call_id: int, technician_id: int, position: Optional[int], actor: Us
     stops = lt.stops[:position] + [new] + lt.stops[position:]
     timed = retime(lt, stops)
     why = _("Displaced by EM call %(number)s", number=call.tracking_number)
-    for v, tm in zip(order, timed.times):
-        if tm is None and v is not visit:
+    for v in order:
+        if v.id in opt.displaced_visits and v is not visit:
             _push_back(v, actor, why)
     _write_times(lt, order, timed, origin)
     call.technician_id = tech.id
@@ -488,7 +488,7 @@ def _assign(call_id: int, technician_id: int, position: Optional[int], actor: Us
                     eta=visit.eta)
     record("slotted", call, actor=actor, technician_id=tech.id, position=position, eta=visit.eta,
            added_travel_seconds=opt.added_travel_seconds, sla_met=opt.sla_met,
-           displaced=[v.id for v, tm in zip(order, timed.times) if tm is None and v is not visit])
+           displaced=list(opt.displaced_visits))
     db.session.flush()
     return route
 

@@ -1,0 +1,221 @@
+"""Benchmark of EM slotting (run by hand, not collected by pytest):
+
+    .venv/bin/python tests/calls/bench_slotting.py [--calls 200] [--technicians 40] [--stops 600] [--seed 1]
+
+Builds a synthetic live Tehran day in memory (fieldsvc.planner.synth.city_day: 40 technicians,
+600 stops with two opening windows, skills, EM deadlines), routes it greedily (each stop to the
+nearest technician with the skill, at most 16 a day, nearest-neighbour order), freezes what is
+done by 10:30, then asks the pure planner API (fieldsvc.planner.em.slot_options) for the options
+of 200 new calls. Prints the median and 95th percentile latency, and how often the best option
+misses the SLA although an independent brute-force insertion (every technician, every position,
+full re-timing, no shortcuts) finds one that meets it.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from fieldsvc.planner.em import LiveRoute, LiveStop, slot_options  # noqa: E402
+from fieldsvc.planner.matrix import EARTH_RADIUS_M  # noqa: E402
+from fieldsvc.planner.params import SolveParams  # noqa: E402
+from fieldsvc.planner.problem import Point, TimeWindow, Visit  # noqa: E402
+from fieldsvc.planner.synth import FAMILIES, city_day, sample_points  # noqa: E402
+
+H = 3600
+NOW = 10 * H + 1800
+PARAMS = SolveParams()
+
+
+def travel(a: Point, b: Point, profile: str) -> int:
+    la1, lo1, la2, lo2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    metres = 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h))) * PARAMS.detour_factor
+    return int(round(metres / PARAMS.speeds_mps[profile]))
+
+
+def fit(arr: float, windows: tuple[TimeWindow, ...]) -> float | None:
+    if not windows:
+        return arr
+    for w in windows:
+        if arr <= w.end:
+            return max(arr, w.start)
+    return None
+
+
+frozen_total = [0]
+
+
+def live_day(n_stops: int, n_techs: int, seed: int) -> list[LiveRoute]:
+    """A greedy but plausible day as of NOW: stops done by then are gone, each technician goes on
+    from the last one (or from home), the rest of the day may move."""
+    problem = city_day(n_stops, n_techs, seed=seed)
+    techs = problem.technicians
+    ids = {v.id: i + 1 for i, v in enumerate(problem.visits)}  # integer ids, as in the database
+    load = {t.id: [] for t in techs}
+    for v in problem.visits:
+        cands = [t for t in techs if v.skills <= t.skills and len(load[t.id]) < (t.max_visits or 16)]
+        if not cands:
+            cands = [min(techs, key=lambda t: len(load[t.id]))]
+        best = min(cands, key=lambda t: travel(t.start, v.location, t.profile))
+        load[best.id].append(v)
+    routes = []
+    for t in techs:
+        todo, here, order = list(load[t.id]), t.start, []
+        while todo:  # nearest neighbour from home
+            nxt = min(todo, key=lambda v: travel(here, v.location, t.profile))
+            todo.remove(nxt)
+            order.append(nxt)
+            here = nxt.location
+        clock, done, here = t.shift.start, 0, t.start
+        for v in order:  # stops whose service ends before NOW are done: the day goes on from there
+            st = fit(clock + travel(here, v.location, t.profile), v.time_windows)
+            if st is None or st + v.service > NOW:
+                break
+            clock, done, here = st + v.service, done + 1, v.location
+        rest = order[done:]
+        stops = tuple(LiveStop(ids[v.id], v.location, v.service, v.time_windows, v.sla_deadline) for v in rest)
+        routes.append(LiveRoute(t.id, here, max(clock, NOW), stops, frozen=0, end=t.end,
+                                shift_end=t.shift.end, skills=t.skills, profile=t.profile,
+                                max_visits=None if t.max_visits is None else t.max_visits - done))
+        frozen_total[0] += done
+    return routes
+
+
+def brute_force_sla_possible(routes: list[LiveRoute], visit: Visit) -> bool:
+    """Is there any insertion (same feasibility rules as the planner) whose service starts by the
+    deadline? Every technician, every position, the whole route re-timed from scratch."""
+    for r in routes:
+        if not visit.skills <= r.skills:
+            continue
+        stops = list(r.stops)
+        # the unchanged plan, stops past every window served on arrival (as the planner does)
+        t, here, base_dep = float(r.time), r.position, [float(r.time)]
+        for s in stops:
+            arr = t + travel(here, s.location, r.profile)
+            st = fit(arr, s.time_windows)
+            t = (st if st is not None else arr) + s.service
+            here = s.location
+            base_dep.append(t)
+        base_end = t + travel(here, r.end or r.position, r.profile)
+        for p in range(r.frozen, len(stops) + 1):
+            here = r.position if p == 0 else stops[p - 1].location
+            arr = base_dep[p] + travel(here, visit.location, r.profile)
+            start = fit(arr, visit.time_windows)
+            if start is None or start > visit.sla_deadline:
+                continue
+            t, here, displaced = start + visit.service, visit.location, 0
+            for s in stops[p:]:
+                st = fit(t + travel(here, s.location, r.profile), s.time_windows)
+                if st is None:
+                    displaced += 1
+                    continue
+                t, here = st + s.service, s.location
+            t_end = t + travel(here, r.end or r.position, r.profile)
+            if t_end > max(r.shift_end, base_end):
+                continue
+            if r.max_visits is not None and len(stops) + 1 - displaced > r.max_visits:
+                continue
+            return True
+    return False
+
+
+def new_calls(n: int, seed: int) -> list[Visit]:
+    rng = np.random.default_rng(seed + 1000)
+    pts = sample_points(n, rng)
+    out = []
+    for i, p in enumerate(pts):
+        wins = ((TimeWindow(9 * H, 13 * H), TimeWindow(16 * H + 1800, 21 * H)) if rng.random() < 0.75
+                else (TimeWindow(9 * H, 20 * H),))
+        out.append(Visit(f"NEW{i:04d}", location=p, service=int(rng.integers(30, 46)) * 60, time_windows=wins,
+                         skills=frozenset({str(rng.choice(FAMILIES))}), kind="em", priority=100,
+                         sla_deadline=NOW + int(rng.integers(20, 361)) * 60))
+    return out
+
+
+def _hhmm(sec: int) -> str:
+    return f"{sec // H:02d}:{sec % H // 60:02d}"
+
+
+def visits_layer(routes: list[LiveRoute], calls: list[Visit]) -> tuple[list[float], int, int]:
+    """The same calls through fieldsvc.visits.slotting.options_for (planner candidates, then
+    re-timing with the lunch break and the rules on other EM calls), on transient objects."""
+    import datetime as dt
+
+    from fieldsvc.visits import models as m
+    from fieldsvc.visits.slotting import LiveTech, SimStop, day_origin, options_for
+
+    day = dt.date(2026, 11, 22)  # a Sunday
+    origin = day_origin(day)
+    live = []
+    for i, r in enumerate(routes, start=1):
+        tech = m.Technician(id=i, name=str(r.technician_id), skills=sorted(r.skills), vehicle=r.profile)
+        brk = (12 * H, 14 * H + 1800, 1800) if r.time + 1800 <= 14 * H + 1800 else None
+        lt = LiveTech(tech, None, r.position, r.time, r.end or r.position, r.shift_end, brk,
+                      r.max_visits if r.max_visits is not None else 10 ** 6)
+        lt.stops = [SimStop(s.visit_id, s.location, s.service, s.time_windows,
+                            "em" if s.sla_deadline is not None else "pm", s.sla_deadline) for s in r.stops]
+        live.append(lt)
+    latencies, met, empty = [], 0, 0
+    for i, v in enumerate(calls, start=1):
+        merchant = m.Merchant(lat=v.location.lat, lon=v.location.lon, closed_dates=[],
+                              opening_hours={"sun": [[_hhmm(w.start), _hhmm(w.end)] for w in v.time_windows]})
+        call = m.ServiceCall(id=i, response_by=origin + dt.timedelta(seconds=v.sla_deadline))
+        call.merchant, call.terminal = merchant, m.Terminal(family=next(iter(v.skills)))
+        t0 = time.perf_counter()
+        options = options_for(call, live, day, limit=5, params=PARAMS)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        met += bool(options) and options[0].sla_met
+        empty += not options
+    return sorted(latencies), met, empty
+
+
+def _p95(values: list[float]) -> float:
+    return values[min(len(values) - 1, math.ceil(0.95 * len(values)) - 1)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--calls", type=int, default=200)
+    ap.add_argument("--technicians", type=int, default=40)
+    ap.add_argument("--stops", type=int, default=600)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    routes = live_day(args.stops, args.technicians, args.seed)
+    n_stops = sum(len(r.stops) for r in routes)
+    n_frozen = frozen_total[0]
+    calls = new_calls(args.calls, args.seed)
+    slot_options(routes, calls[0], PARAMS, limit=5)  # warm-up (numpy, imports)
+    latencies, misses, possible, met, empty = [], 0, 0, 0, 0
+    for call in calls:
+        t0 = time.perf_counter()
+        options = slot_options(routes, call, PARAMS, limit=5)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        best_met = bool(options) and options[0].sla_met
+        met += best_met
+        empty += not options
+        if brute_force_sla_possible(routes, call):
+            possible += 1
+            misses += not best_met
+    latencies.sort()
+    p95 = latencies[min(len(latencies) - 1, math.ceil(0.95 * len(latencies)) - 1)]
+    print(f"live day: {len(routes)} technicians, {n_stops + n_frozen} stops ({n_frozen} of them done by 10:30, {n_stops} still to do)")
+    print(f"{len(calls)} new calls: slot options latency median {statistics.median(latencies):.1f} ms, "
+          f"p95 {p95:.1f} ms, max {latencies[-1]:.1f} ms")
+    print(f"best option meets the SLA: {met}/{len(calls)}; no option at all: {empty}")
+    full, full_met, full_empty = visits_layer(routes, calls)
+    print(f"with break re-timing (fieldsvc.visits.slotting.options_for): median {statistics.median(full):.1f} ms, "
+          f"p95 {_p95(full):.1f} ms; best option meets the SLA: {full_met}/{len(calls)}; no option: {full_empty}")
+    print(f"brute force finds an SLA-meeting insertion for {possible} calls; the best option misses the SLA "
+          f"in {misses} of them ({(100 * misses / possible) if possible else 0:.1f} %)")
+
+
+if __name__ == "__main__":
+    main()
