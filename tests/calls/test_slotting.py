@@ -203,3 +203,63 @@ def test_dispatcher_accepts_an_option_on_the_call_page(client, world, fixed_now)
     assert call.status == "scheduled" and call.technician_id == world.technicians[1].id
     page = client.get(f"/psp/calls/{call.id}")
     assert b'id="slot-options"' not in page.data and b"Tech 1-2" in page.data
+
+
+def test_another_em_call_is_never_pushed_out(world, fixed_now):
+    _only_tech1(world)
+    tech = world.technicians[0]
+    mer = world.merchants
+    mer[2].opening_hours = {"sun": [["09:00", "10:05"]]}
+    db.session.commit()
+    other = new_call(world, "SN120", priority="critical")
+    slotting.assign_call(other.id, tech.id, 0, world.users["dispatcher-c1"])  # EM at shop 2 right away
+    em_other = db.session.scalars(select(m.Visit).where(m.Visit.service_call_id == other.id)).one()
+    call = new_call(world, "SN100", priority="urgent")
+    options = slotting.slot_options(call.id, world.users["dispatcher-c1"], limit=10)
+    # going to shop 0 first (30 min) would make the other call miss its shop's opening hours
+    assert options and all(o.position == 1 for o in options)
+    import pytest
+    with pytest.raises(CallError) as e:
+        slotting.assign_call(call.id, tech.id, 0, world.users["dispatcher-c1"])
+    assert e.value.code == "no_slot"
+    db.session.expire_all()
+    assert em_other.route_id is not None and em_other.route_position == 0
+
+
+def test_the_break_is_kept(world, fixed_now):
+    _only_tech1(world)
+    tech = world.technicians[0]
+    tech.break_start, tech.break_end, tech.break_minutes = "12:00", "12:45", 45
+    world.merchants[0].opening_hours = {"sun": [["09:00", "20:00"]]}
+    db.session.commit()
+    call = new_call(world)
+    fixed_now(tehran(DAY, "11:50"))  # a 30-minute job now would run into the fixed 12:00-12:45 break
+    options = slotting.slot_options(call.id, world.users["dispatcher-c1"])
+    assert options and options[0].eta >= tehran(DAY, "12:45")
+    fixed_now(tehran(DAY, "11:00"))
+    assert slotting.slot_options(call.id, world.users["dispatcher-c1"])[0].eta < tehran(DAY, "11:30")
+
+
+def test_max_visits_and_closed_shops(world, fixed_now):
+    tech1, tech2 = world.technicians[0], world.technicians[1]
+    tech1.max_visits = 2
+    add_route(tech1, DAY, [(world.merchants[1], "pm", "planned"), (world.merchants[2], "em", "planned")],
+              start="10:00")
+    call = new_call(world)
+    disp = world.users["dispatcher-c1"]
+    assert {o.technician_id for o in slotting.slot_options(call.id, disp, limit=10)} == {tech2.id}
+    world.merchants[0].closed_dates = [DAY.isoformat()]
+    db.session.commit()
+    assert slotting.slot_options(call.id, disp) == []
+    import pytest
+    with pytest.raises(CallError) as e:
+        slotting.assign_call(call.id, tech2.id, None, disp)
+    assert e.value.code == "closed"
+
+
+def test_api_documents_the_call_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for p in ("/api/v1/service-calls", "/api/v1/service-calls/{call_id}",
+              "/api/v1/service-calls/{call_id}/slot-options", "/api/v1/service-calls/{call_id}/assign",
+              "/api/v1/service-calls/{call_id}/transition"):
+        assert p in paths
