@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from fieldsvc.visits.i18n_text import gettext as _
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from fieldsvc.calendar import WEEKDAY_NAMES
@@ -409,8 +409,10 @@ def assign_call(call_id: int, technician_id: int, position: Optional[int], actor
     try:
         route = _assign(call_id, technician_id, position, actor, expected_version, now)
         db.session.commit()
-    except (StaleDataError, IntegrityError):
+    except (StaleDataError, IntegrityError, OperationalError) as e:
         db.session.rollback()
+        if isinstance(e, OperationalError) and "locked" not in str(e).lower():
+            raise
         raise CallError(409, "conflict", _("Someone else assigned this call at the same time; reload the page "
                                            "to see who."), "version") from None
     except Exception:

@@ -165,3 +165,28 @@ def test_survey_after_closing(client, world):
     r = client.post(url, data={"score": "1"})
     assert r.status_code == 422 and call.survey_score == 4
     assert any(e.action == "survey" for e in svc.history(call))
+
+
+def test_smtp_is_used_when_configured(app, world, monkeypatch):
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout=None):  # noqa: ANN001
+            sent.append(("connect", host, port))
+
+        def __enter__(self):  # noqa: ANN204
+            return self
+
+        def __exit__(self, *exc):  # noqa: ANN002, ANN204
+            return False
+
+        def send_message(self, msg):  # noqa: ANN001
+            sent.append(("send", msg["To"], msg["Subject"]))
+
+    import fieldsvc.visits.notify as notify
+    monkeypatch.setattr(notify.smtplib, "SMTP", FakeSMTP)
+    app.config["SMTP_HOST"] = "mail.example.com"
+    call = new_call(world)
+    assert ("connect", "mail.example.com", 25) in sent
+    assert {s[1] for s in sent if s[0] == "send"} == {call.merchant.email, call.contractor.email}
+    assert read_outbox(app.config["OUTBOX_DIR"]) == []

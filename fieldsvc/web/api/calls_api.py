@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, validate
 from fieldsvc.visits import calls as svc
 from fieldsvc.visits import slotting
 from fieldsvc.visits.models import Channel, Route, ServiceCall
+from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.scope import get_scoped
 from fieldsvc.web.errors import ApiError
 
@@ -274,8 +275,8 @@ class Transition(MethodView):
         user = _user()
         call = get_scoped(ServiceCall, call_id, user)
         if body.get("version") is not None and body["version"] != call.version:
-            raise ApiError(409, "stale", "Someone else changed this call meanwhile; reload it and try again.",
-                           "version")
+            raise ApiError(409, "stale", _("Someone else changed this call meanwhile; reload the page and try "
+                                           "again."), "version")
         try:
             apply_action(call, user, body["action"], reason=body.get("reason", ""),
                          priority=body.get("priority"), technician_id=body.get("technician_id"))
@@ -303,11 +304,12 @@ def apply_action(call: ServiceCall, user: Any, action: str, *, reason: str = "",
         svc.resume_call(call, user)
     elif action == "priority":
         if not priority:
-            raise svc.CallError(422, "priority", "Give the new priority.", "priority")
+            raise svc.CallError(422, "priority", _("Choose a priority: critical, urgent or normal."), "priority")
         svc.change_priority(call, priority, user, reason)
     elif action == "assign":
         if technician_id is None:
-            raise svc.CallError(422, "technician", "Give technician_id.", "technician_id")
+            raise svc.CallError(422, "technician", _("Choose an active technician of the call's contractor."),
+                                "technician_id")
         svc.assign_technician(call, technician_id, user)
     else:
-        raise svc.CallError(422, "action", f"Unknown action {action!r}.", "action")
+        raise svc.CallError(422, "action", _("Unknown action %(action)s.", action=action), "action")
