@@ -41,6 +41,7 @@ class RoutingModel:
     fixed_cost: int = 0
     horizon: int = 24 * 3600
     initial_routes: list[list[int]] | None = None
+    span_cost: int = 0
     soft_sla: bool = True  # False: deadlines are reported only (tiers model the cost)
     groups: dict[int, list[int]] = field(default_factory=dict)  # primary node -> alternative nodes
     alt_of: dict[int, int] = field(default_factory=dict)  # any node of a group -> primary
@@ -63,3 +64,4 @@ class RawResult:
     objective: int
     status: str
     wall: float
+    warm_start: str | None = None  # "used" / "rejected" when initial routes were given

@@ -38,6 +38,8 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     _add_disjunctions(routing, manager, m)
     _add_sla(manager, m, time_dim)
     breaks = _add_breaks(routing, manager, m, time_dim)
+    if m.span_cost:
+        time_dim.SetSpanCostCoefficientForAllVehicles(int(m.span_cost))
     if m.fixed_cost:
         routing.SetFixedCostOfAllVehicles(int(m.fixed_cost))
     for v in range(len(m.vehicles) if finalizers else 0):
@@ -63,9 +65,11 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     _add_prefixes(routing, manager, m)
 
     sol = None
+    warm = None
     if m.initial_routes:
         routes = [[manager.NodeToIndex(x) for x in r] for r in m.initial_routes]
         initial = routing.ReadAssignmentFromRoutes(routes, True)
+        warm = "rejected" if initial is None else "used"
         if initial is not None:
             sol = routing.SolveFromAssignmentWithParameters(initial, params)
     if sol is None:
@@ -76,7 +80,9 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     if sol is None:
         primaries = [x for x in m.stop_nodes if m.alt_of.get(x, x) == x]
         return RawResult([], primaries, 0, status, _time.perf_counter() - t0)
-    return _extract(routing, manager, m, sol, time_dim, breaks, status, t0)
+    res = _extract(routing, manager, m, sol, time_dim, breaks, status, t0)
+    res.warm_start = warm
+    return res
 
 
 def _matrix_list(a: np.ndarray) -> list[list[int]]:

@@ -7,7 +7,6 @@ current position and time, and pinned visits stay with their technician.
 """
 from __future__ import annotations
 
-import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
@@ -21,33 +20,20 @@ from .solution import Solution
 
 def solve_day(problem: Problem, params: SolveParams | None = None, executor: Executor | None = None,
               max_part_visits: int = 150, workers: int | None = None,
-              initial: Mapping[Id, list[Id]] | None = None, polish: float = 0.3) -> Solution:
+              initial: Mapping[Id, list[Id]] | Solution | None = None, part_visits: int = 50,
+              rounds: int = 2) -> Solution:
     """Route a day.
 
-    Days above ``max_part_visits`` visits are split into territories solved in parallel on
-    ``executor`` (processes by default) for ``1 - polish`` of the time limit; the merged routes
-    then warm-start one model of the whole day for the rest of the time, which moves work
-    across territory borders and picks up visits a territory could not take.  ``initial``
-    (technician id → visit ids) warm-starts a single model directly.
+    Days above ``max_part_visits`` visits are split into territories of about ``part_visits``
+    visits solved in parallel on ``executor`` (processes by default); then ``rounds`` rounds
+    re-optimise groups of neighbouring routes warm-started from the plan, moving work across
+    territory borders (see :func:`fieldsvc.planner.partition.solve_partitioned`).  ``initial``
+    (technician id → visit ids, or a previous Solution) warm-starts a single model directly.
     """
     params = params or SolveParams()
     if len(problem.visits) <= max_part_visits or initial:
-        return solve(problem, params, dict(initial) if initial else None)
-    t0 = time.perf_counter()
-    first = solve_partitioned(problem, replace(params, time_limit=params.time_limit * (1 - polish)),
-                              executor, max_part_visits, workers)
-    left = params.time_limit - (time.perf_counter() - t0)
-    if polish <= 0 or left < 1 or first.statistics.get("parts", 1) <= 1:
-        return first
-    second = solve(problem, replace(params, time_limit=left), first)
-    best = second if _better(second, first) else first
-    best.statistics.update({"parts": first.statistics.get("parts"), "polish_improved": best is second,
-                            "wall_seconds": round(time.perf_counter() - t0, 3)})
-    return best
-
-
-def _better(a: Solution, b: Solution) -> bool:
-    return a.status == "ok" and a.cost.total < b.cost.total
+        return solve(problem, params, initial or None)
+    return solve_partitioned(problem, params, executor, part_visits, workers, rounds=rounds)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
 
@@ -125,8 +126,136 @@ def merge(problem: Problem, sols: list[Solution]) -> Solution:
 
 
 def solve_partitioned(problem: Problem, params: SolveParams | None = None, executor: Executor | None = None,
-                      max_visits: int = 150, workers: int | None = None) -> Solution:
-    """Split ``problem`` into territories, solve them in parallel, merge the solutions."""
+                      max_visits: int = 50, workers: int | None = None, improve_share: float = 0.6,
+                      rounds: int = 2, group_size: int = 5) -> Solution:
+    """Split ``problem`` into territories, solve them in parallel, merge the solutions, then
+    spend ``improve_share`` of the time limit on :func:`improve` rounds over regrouped routes."""
     params = params or SolveParams()
+    t0 = time.perf_counter()
     parts = split(problem, max_visits)
-    return merge(problem, solve_parts(parts, params, executor, workers))
+    if len(parts) <= 1:
+        return merge(problem, solve_parts(parts, params, executor, workers))
+    first = replace(params, time_limit=params.time_limit * (1 - improve_share))
+    sol = merge(problem, solve_parts(parts, first, executor, workers))
+    _recost(sol, problem, params)
+    if os.environ.get("FIELDSVC_DEBUG"):
+        print(f"parts: served {len(sol.served)} cost {sol.cost.total}", flush=True)
+    left = params.time_limit - (time.perf_counter() - t0)
+    if rounds > 0 and left >= rounds:
+        sol = improve(problem, sol, replace(params, time_limit=left / rounds), rounds, group_size, executor, workers)
+    sol.statistics.update({"parts": len(parts), "improve_rounds": rounds if left >= rounds else 0,
+                           "wall_seconds": round(time.perf_counter() - t0, 3)})
+    return sol
+
+
+def _route_xy(problem: Problem, sol: Solution) -> dict:
+    pos = {v.id: v.location for v in problem.visits}
+    out = {}
+    for t in problem.technicians:
+        r = sol.route_of(t.id)
+        pts = [pos[v] for v in (r.visit_ids if r else [])] + [t.start or t.end]
+        xy = np.array([_xy(p) for p in pts])
+        out[t.id] = xy.mean(0)
+    return out
+
+
+def _sub_cost(problem: Problem, sol: Solution, tech_ids: set, visit_ids: set, params: SolveParams) -> int:
+    """Objective of ``sol`` restricted to some technicians' routes and some visits."""
+    from .pm import visit_drop_cost
+
+    by_id = {v.id: v for v in problem.visits}
+    cost = 0
+    for r in sol.routes:
+        if r.technician_id in tech_ids:
+            cost += r.travel_seconds + sum(s.late_seconds for s in r.stops) * params.em_late_per_second
+    served = set(sol.served)
+    cost += sum(visit_drop_cost(by_id[v], params) for v in visit_ids if v not in served)
+    return cost
+
+
+def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, group_size: int = 5,
+            executor: Executor | None = None, workers: int | None = None, seed: int = 1) -> Solution:
+    """Re-optimise groups of neighbouring routes (plus nearby unassigned visits), warm-started
+    from the current plan, with new groupings each round; a group's result is kept only if it
+    lowers that group's cost.  ``params.time_limit`` is the budget of one round."""
+    techs = problem.technicians
+    k = max(1, math.ceil(len(techs) / group_size))
+    if k <= 1 or rounds <= 0:
+        return sol
+    by_id = {v.id: v for v in problem.visits}
+    own = executor is None
+    workers = workers or min(k, os.cpu_count() or 1)
+    ex = executor or ProcessPoolExecutor(max_workers=workers)
+    try:
+        for rnd in range(rounds):
+            cent = _route_xy(problem, sol)
+            txy = np.array([cent[t.id] for t in techs])
+            labels, gcent = kmeans(txy, k, seed + rnd)
+            groups = [[t for i, t in enumerate(techs) if labels[i] == j] for j in range(k)]
+            gskills = [frozenset().union(*(t.skills for t in g)) for g in groups]
+            extra: list[list] = [[] for _ in range(k)]
+            for u in sol.unassigned:
+                v = by_id[u.visit_id]
+                if v.location is None or not any(v.skills <= t.skills for t in techs):
+                    continue
+                order = np.argsort(((gcent - np.array(_xy(v.location))) ** 2).sum(-1))
+                j = next((int(j) for j in order if v.skills <= gskills[j] and groups[j]), None)
+                if j is not None:
+                    extra[j].append(v)
+            jobs = []
+            for j, g in enumerate(groups):
+                if not g:
+                    continue
+                ids = {t.id for t in g}
+                routes = Solution([r for r in sol.routes if r.technician_id in ids], [])
+                vids = routes.served
+                visits = tuple(by_id[v] for v in vids) + tuple(extra[j])
+                sub = replace(problem, technicians=tuple(g), visits=visits, name=f"{problem.name}@{rnd}.{j}")
+                jobs.append((sub, routes))
+            waves = math.ceil(len(jobs) / max(1, workers))
+            p = replace(params, time_limit=max(1.0, params.time_limit / waves))
+            results = list(ex.map(_solve_warm, [(sub, p, routes) for sub, routes in jobs]))
+            sol = _splice(problem, sol, jobs, results, params)
+            if os.environ.get("FIELDSVC_DEBUG"):
+                print(f"round {rnd}: served {len(sol.served)} cost {sol.cost.total} warm "
+                      f"{[r.statistics.get('warm_start') for r in results]}", flush=True)
+    finally:
+        if own:
+            ex.shutdown()
+    return sol
+
+
+def _solve_warm(args) -> Solution:
+    from .pm import solve
+
+    problem, params, routes = args
+    return solve(problem, params, routes)
+
+
+def _splice(problem: Problem, sol: Solution, jobs, results, params: SolveParams) -> Solution:
+    routes = {r.technician_id: r for r in sol.routes}
+    unassigned = {u.visit_id: u for u in sol.unassigned}
+    for (sub, _), new in zip(jobs, results):
+        tids = {t.id for t in sub.technicians}
+        vids = {v.id for v in sub.visits}
+        if new.status != "ok" or _sub_cost(sub, new, tids, vids, params) >= _sub_cost(problem, sol, tids, vids, params):
+            continue
+        for r in new.routes:
+            routes[r.technician_id] = r
+        for v in vids:
+            unassigned.pop(v, None)
+        for u in new.unassigned:
+            unassigned[u.visit_id] = u
+    out = Solution([routes[t.id] for t in problem.technicians if t.id in routes], list(unassigned.values()),
+                   sol.cost, sol.status, dict(sol.statistics))
+    _recost(out, problem, params)
+    return out
+
+
+def _recost(sol: Solution, problem: Problem, params: SolveParams) -> None:
+    from .pm import visit_drop_cost
+
+    by_id = {v.id: v for v in problem.visits}
+    sol.cost = Cost(travel=sol.travel_seconds,
+                    lateness=sum(s.late_seconds for r in sol.routes for s in r.stops) * params.em_late_per_second,
+                    drops=sum(visit_drop_cost(by_id[u.visit_id], params) for u in sol.unassigned))

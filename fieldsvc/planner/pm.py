@@ -296,6 +296,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
     sol.statistics.update({"wall_seconds": round(_time.perf_counter() - t0, 3),
                            "solver_seconds": round(raw.wall, 3), "objective": raw.objective,
                            "stops": len(comp.stops), "visits": len(problem.visits)})
+    if raw.warm_start:
+        sol.statistics["warm_start"] = raw.warm_start
     return sol
 
 
