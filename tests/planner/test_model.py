@@ -185,3 +185,18 @@ def test_open_end_route_stops_at_the_last_visit():
     t = Technician("t", start_index=0, open_end=True, shift=TimeWindow(0, 1000))
     sol = solve(problem([t], [visit("a", 1)], [0, 10]), FAST)
     assert sol.routes[0].travel_seconds == 10
+
+
+def test_soft_sla_model_charges_per_second_lateness():
+    vs = [visit("em", 1, kind="em", sla_deadline=5)]
+    params = SolveParams(time_limit=1, sla_model="soft")
+    sol = solve(problem([tech()], vs, [0, 100]), params)
+    st = job_stops(sol.routes[0])[0]
+    assert st.late_seconds == 95 and sol.cost.lateness == 95 * params.em_late_per_second
+
+
+def test_em_tiers_prefer_on_time_over_a_shorter_route():
+    # both orders travel 40 s; serving pm first would make the EM 45 s late
+    vs = [visit("pm", 1, service=50), visit("em", 2, kind="em", sla_deadline=15)]
+    r = solve(problem([tech()], vs, [0, 10, -10]), FAST).routes[0]
+    assert r.visit_ids[0] == "em" and job_stops(r)[0].late_seconds == 0
