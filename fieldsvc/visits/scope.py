@@ -17,6 +17,9 @@ from fieldsvc.visits.models import Role
 
 T = TypeVar("T")
 
+#: The largest value of a 32-bit INTEGER column (PostgreSQL `integer`): ids beyond it do not exist.
+MAX_DB_INT = 2**31 - 1
+
 
 class NotFound(LookupError):
     """The object does not exist or lies outside the user's scope."""
@@ -115,6 +118,8 @@ def scoped(model: type[T], user: m.User | None) -> Select[tuple[T]]:
 
 def get_scoped(model: type[T], ident: Any, user: m.User | None) -> T:
     """The object with primary key `ident` if the user may see it, else NotFound."""
+    if isinstance(ident, int) and not -MAX_DB_INT <= ident <= MAX_DB_INT:
+        raise NotFound(model.__name__, ident)
     obj = db.session.scalars(scoped(model, user).where(model.id == ident)).first()  # type: ignore[attr-defined]
     if obj is None:
         raise NotFound(model.__name__, ident)
