@@ -180,3 +180,39 @@ def markdown_city(rows: list[dict], title: str = "") -> str:
     lines = ([f"**{title}**", ""] if title else []) + ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
     lines += ["| " + " | ".join(str(r[k]) for k in keys) + " |" for r in rows]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- EM slotting
+def em_timing(technicians: int = 40, stops: int = 15, calls: int = 50, seed: int = 0) -> dict:
+    """Time :func:`slot_options` on a synthetic live day (``technicians`` × ``stops``)."""
+    import numpy as np
+
+    from .em import LiveRoute, LiveStop, slot_options
+    from .problem import Point, TimeWindow, Visit
+    from .synth import FAMILIES, sample_points
+
+    rng = np.random.default_rng(seed)
+    homes = sample_points(technicians, rng)
+    shops = sample_points(technicians * stops + calls, rng)
+    h = 3600
+    routes = []
+    for t, home in enumerate(homes):
+        # each technician's stops: its nearest shops, in angular order around home
+        mine = shops[t * stops:(t + 1) * stops]
+        mine = sorted(mine, key=lambda p: math.atan2(p.lat - home.lat, p.lon - home.lon))
+        routes.append(LiveRoute(f"T{t}", home, 9 * h, tuple(
+            LiveStop(f"V{t}-{k}", p, 1200, (TimeWindow(9 * h, 13 * h), TimeWindow(16 * h, 21 * h)))
+            for k, p in enumerate(mine)), frozen=1, end=home, shift_end=20 * h,
+            skills=frozenset(FAMILIES[:2] if t % 2 else FAMILIES[1:])))
+    times = []
+    for c in range(calls):
+        v = Visit(f"EM{c}", location=shops[technicians * stops + c], service=1800, kind="em",
+                  sla_deadline=13 * h, skills=frozenset({FAMILIES[1]}))
+        t0 = time.perf_counter()
+        slot_options(routes, v)
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return {"technicians": technicians, "stops": technicians * stops, "calls": calls,
+            "p50_ms": round(1000 * times[len(times) // 2], 1),
+            "p95_ms": round(1000 * times[min(len(times) - 1, int(0.95 * len(times)))], 1),
+            "max_ms": round(1000 * times[-1], 1)}

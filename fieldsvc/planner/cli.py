@@ -103,3 +103,14 @@ def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, 
     click.echo(md)
     if md_out:
         md_out.write_text(md + "\n")
+
+
+@bench.command("em")
+@click.option("--technicians", type=int, default=40, show_default=True)
+@click.option("--stops", type=int, default=15, show_default=True, help="Stops per technician.")
+@click.option("--calls", type=int, default=50, show_default=True)
+def bench_em_cmd(technicians: int, stops: int, calls: int) -> None:
+    """EM slotting latency on a synthetic live day (p50/p95/max milliseconds)."""
+    from . import bench as b
+
+    click.echo(json.dumps(b.em_timing(technicians, stops, calls)))

@@ -118,6 +118,8 @@ def test_bench_commands_run_small(tmp_path):
                                      "--threads", "1"])
     assert res.exit_code == 0, res.output
     assert "fieldsvc" in res.output
+    res = CliRunner().invoke(bench, ["em", "--technicians", "5", "--stops", "4", "--calls", "3"])
+    assert res.exit_code == 0 and json.loads(res.output)["stops"] == 20
 
 
 def test_haversine_and_osrm_fallback(monkeypatch):
