@@ -5,6 +5,8 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_smorest import Api as FlaskSmorestApi
+from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
 
 from fieldsvc.db import db
@@ -18,6 +20,23 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "machine-readable error code"})
+    message = fields.String(required=True, metadata={"description": "what went wrong and what to do"})
+    field = fields.String(allow_none=True, metadata={"description": "the input field at fault, if any"})
+
+
+class ErrorSchema(Schema):
+    """The body of every JSON error: `{"error": {"code", "message", "field"}}`."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+# Documents our error body (instead of flask-smorest's own) in /api/v1/openapi.json; read when
+# create_app builds its Api, after importing this module.
+FlaskSmorestApi.ERROR_SCHEMA = ErrorSchema
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:

@@ -7,8 +7,10 @@ from datetime import timedelta
 
 from flask import Flask, Response, abort, g, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from fieldsvc.db import db, utcnow
+from fieldsvc.visits.scope import MAX_DB_INT
 from fieldsvc.visits.models import ApiToken, User
 from fieldsvc.web.extensions import csrf, login_manager
 
@@ -71,6 +73,15 @@ def _unauthorized():  # noqa: ANN202
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+class DbIntConverter(IntegerConverter):
+    """`<int:…>` URL parts limited to what an INTEGER column holds: a larger number is simply
+    not found (404) instead of a database overflow error."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        kwargs.setdefault("max", MAX_DB_INT)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def csp_nonce() -> str:
     """The per-request nonce that inline scripts must carry."""
     if "csp_nonce" not in g:
@@ -81,6 +92,7 @@ def csp_nonce() -> str:
 def init_security(app: Flask) -> None:
     """CSRF on every cookie-session form and API call; security headers on every answer."""
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    app.url_map.converters["int"] = DbIntConverter
 
     def _fresh_request_state() -> None:
         # `g` lives in the app context; when one outlives a request (tests, scripts that push an
