@@ -443,11 +443,17 @@ def cancel_call(call: ServiceCall, actor: User, reason: str) -> None:
     for p in call.pauses:
         if p.ended_at is None:
             p.ended_at = utcnow()
+    _take_off_routes(call, actor, "call cancelled")
+    db.session.commit()
+
+
+def _take_off_routes(call: ServiceCall, actor: User | None, why: str) -> None:
+    """Cancel the call's EM visits not yet started and re-time the routes they leave."""
     routes = set()
     for v in _active_visits(call):
         if v.status == VisitStatus.CHECKED_IN:
             continue
-        transition_visit(v, VisitStatus.CANCELLED.value, actor=actor, reason="call cancelled")
+        transition_visit(v, VisitStatus.CANCELLED.value, actor=actor, reason=why)
         if v.route_id is not None:
             routes.add(v.route_id)
         v.route_id, v.route_position = None, None
@@ -456,6 +462,17 @@ def cancel_call(call: ServiceCall, actor: User, reason: str) -> None:
         from fieldsvc.visits.slotting import refresh_route_times
         for rid in routes:
             refresh_route_times(rid)
+
+
+def unassign_call(call: ServiceCall, actor: User, reason: str = "") -> None:
+    """Back to open (dispatcher): the planned EM visit leaves its route, later ETAs move up, so the
+    call can be slotted again, e.g. to another technician; commits."""
+    require_role(actor, Role.DISPATCHER, Role.ADMIN)
+    if any(v.status == VisitStatus.CHECKED_IN for v in _active_visits(call)):
+        raise CallError(409, "on_site", _("The technician is already on site for this call."), "status")
+    _set_status(call, CallStatus.OPEN, actor, reason=reason, unassigned=True)
+    call.technician_id = None
+    _take_off_routes(call, actor, "call unassigned")
     db.session.commit()
 
 

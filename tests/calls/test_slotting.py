@@ -263,3 +263,20 @@ def test_api_documents_the_call_endpoints(client):
               "/api/v1/service-calls/{call_id}/slot-options", "/api/v1/service-calls/{call_id}/assign",
               "/api/v1/service-calls/{call_id}/transition"):
         assert p in paths
+
+
+def test_unassign_then_assign_to_another_technician(client, world, fixed_now):
+    call = new_call(world)
+    tech1, tech2 = world.technicians[0], world.technicians[1]
+    slotting.assign_call(call.id, tech1.id, 0, world.users["dispatcher-c1"])
+    login(client, "dispatcher-c1")
+    r = client.post(f"/api/v1/service-calls/{call.id}/transition",
+                    json={"action": "unassign", "reason": "tech1 has a flat tyre"})
+    assert r.status_code == 200 and r.json["status"] == "open" and r.json["technician"] is None
+    first = db.session.scalars(select(m.Visit).where(m.Visit.service_call_id == call.id)).one()
+    assert first.status == "cancelled" and first.route_id is None
+    r = client.post(f"/api/v1/service-calls/{call.id}/assign", json={"technician_id": tech2.id})
+    assert r.status_code == 200 and r.json["technician"]["id"] == tech2.id
+    active = db.session.scalars(select(m.Visit).where(m.Visit.service_call_id == call.id,
+                                                      m.Visit.status == "planned")).all()
+    assert [v.technician_id for v in active] == [tech2.id]

@@ -22,7 +22,7 @@ blp = Blueprint("calls_api", __name__, url_prefix="/api/v1/service-calls",
                 description="EM service calls: intake, SLA, slotting, lifecycle")
 
 _aware = {"format": "iso", "default_timezone": timezone.utc}
-ACTIONS = ("start", "resolve", "close", "reopen", "cancel", "pause", "resume", "priority", "assign")
+ACTIONS = ("start", "resolve", "close", "reopen", "cancel", "pause", "resume", "priority", "assign", "unassign")
 
 
 class CallCreateSchema(Schema):
@@ -271,7 +271,8 @@ class Transition(MethodView):
     @blp.response(200, CallSchema)
     def post(self, body: dict, call_id: int):  # noqa: ANN201
         """Lifecycle actions: start, resolve, close (QC, PSP staff), reopen, cancel (reason), pause (reason),
-        resume, priority (new priority; deadlines recomputed), assign (technician without a route)."""
+        resume, priority (new priority; deadlines recomputed), assign (technician without a route), unassign
+        (dispatcher: off the route and back to open, to slot it again)."""
         user = _user()
         call = get_scoped(ServiceCall, call_id, user)
         if body.get("version") is not None and body["version"] != call.version:
@@ -306,6 +307,8 @@ def apply_action(call: ServiceCall, user: Any, action: str, *, reason: str = "",
         if not priority:
             raise svc.CallError(422, "priority", _("Choose a priority: critical, urgent or normal."), "priority")
         svc.change_priority(call, priority, user, reason)
+    elif action == "unassign":
+        svc.unassign_call(call, user, reason)
     elif action == "assign":
         if technician_id is None:
             raise svc.CallError(422, "technician", _("Choose an active technician of the call's contractor."),
