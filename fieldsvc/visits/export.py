@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from copy import copy
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -29,9 +30,9 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from fieldsvc.dates import jalali_str
 from fieldsvc.visits import models as m
@@ -71,40 +72,101 @@ def _local(x: dt.datetime | None, tz: str) -> dt.datetime | None:
 def _fmt(kpi: str) -> str:
     unit = KPI_UNITS.get(kpi)
     if unit in ("pct", "hours", "score"):
-        return "0.00"
-    return "#,##0"
+        return "dec"
+    return "int"
 
 
-def _header(ws: Worksheet, row: int, titles: Sequence[str], col: int = 1) -> None:
-    for i, t in enumerate(titles):
-        c = ws.cell(row=row, column=col + i, value=t)
-        c.font, c.fill = BOLD, HEAD
-        c.alignment = Alignment(wrap_text=True, vertical="top")
+class _Styles:
+    """One template cell per style; cells copy its style array (cheap) instead of setting fonts,
+    fills and number formats one by one (the slow part of openpyxl)."""
+
+    def __init__(self, ws: Any) -> None:
+        specs: dict[str, dict[str, Any]] = {
+            "head": {"font": BOLD, "fill": HEAD, "alignment": Alignment(wrap_text=True, vertical="top")},
+            "title": {"font": Font(bold=True, size=14)},
+            "date": {"number_format": DATE_FMT},
+            "datetime": {"number_format": DATETIME_FMT},
+            "int": {"number_format": "#,##0"},
+            "dec": {"number_format": "0.00"},
+            "pct0": {"number_format": "0%"},
+            "wrap": {"alignment": Alignment(wrap_text=True, vertical="top")},
+            "bold": {"font": BOLD},
+            **{f"fill_{k}": {"fill": v} for k, v in FILLS.items()},
+        }
+        self.ws = ws
+        self.templates: dict[str, Any] = {}
+        for key, attrs in specs.items():
+            c = WriteOnlyCell(ws)
+            for a, v in attrs.items():
+                setattr(c, a, v)
+            self.templates[key] = c
+
+    def cell(self, value: Any, style: str) -> Any:
+        c = WriteOnlyCell(self.ws, value)
+        c._style = copy(self.templates[style]._style)
+        return c
 
 
-def _fit(ws: Worksheet, min_width: int = 6, max_width: int = 60) -> None:
-    widths: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for c in row:
-            if c.value is None:
-                continue
-            v = c.value
-            if isinstance(v, float):
-                n = len(f"{v:,.2f}")
-            elif isinstance(v, dt.datetime):
-                n = 16
-            elif isinstance(v, dt.date):
-                n = 10
-            elif isinstance(v, str) and v.startswith("="):
-                n = 14
-            else:
-                n = max(len(x) for x in str(v).split("\n"))
-            widths[c.column] = max(widths.get(c.column, 0), n)
-    for col, n in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = max(min_width, min(max_width, n + 2))
+class _Sheet:
+    """Rows are collected, column widths fitted, then written in one pass (write-only mode)."""
+
+    def __init__(self, wb: Workbook, title: str, lang: str) -> None:
+        self.ws = wb.create_sheet(title)
+        self.ws.sheet_view.rightToLeft = lang == "fa"
+        self.styles = _Styles(self.ws)
+        self.rows: list[list[Any]] = []
+
+    @property
+    def next_row(self) -> int:
+        return len(self.rows) + 1
+
+    def add(self, values: Sequence[Any], styles: dict[int, str] | str | None = None, col: int = 1) -> int:
+        """Append a row (``styles``: one style for all or {0-based index: style}); returns its number."""
+        row: list[Any] = [None] * (col - 1) + [(v, styles if isinstance(styles, str) else
+                                                (styles or {}).get(i)) for i, v in enumerate(values)]
+        self.rows.append(row)
+        return len(self.rows)
+
+    def put(self, row: int, col: int, value: Any, style: str | None = None) -> None:
+        """Set one cell of a collected row (1-based), growing it as needed."""
+        while len(self.rows) < row:
+            self.rows.append([])
+        r = self.rows[row - 1]
+        r.extend([None] * (col - len(r)))
+        r[col - 1] = (value, style)
+
+    def write(self, *, freeze: str | None = None, filter_ref: str | None = None, max_width: int = 60) -> None:
+        widths: dict[int, int] = {}
+        for r in self.rows:
+            for j, item in enumerate(r, start=1):
+                if item is None or item[0] is None:
+                    continue
+                widths[j] = max(widths.get(j, 0), _width(item[0]))
+        for j, n in widths.items():
+            self.ws.column_dimensions[get_column_letter(j)].width = max(6, min(max_width, n + 2))
+        if freeze:
+            self.ws.freeze_panes = freeze
+        if filter_ref:
+            self.ws.auto_filter.ref = filter_ref
+        cell = self.styles.cell
+        for r in self.rows:
+            self.ws.append([None if item is None else (item[0] if item[1] is None else cell(item[0], item[1]))
+                            for item in r])
 
 
-def _status_rules(ws: Worksheet, kpi: str, ref: str) -> None:
+def _width(v: Any) -> int:
+    if isinstance(v, float):
+        return len(f"{v:,.2f}")
+    if isinstance(v, dt.datetime):
+        return 16
+    if isinstance(v, dt.date):
+        return 10
+    if isinstance(v, str) and v.startswith("="):
+        return 14
+    return max(len(x) for x in str(v).split("\n"))
+
+
+def _status_rules(ws: Any, kpi: str, ref: str) -> None:
     """Green/amber/red conditional formats of a KPI column against its target."""
     if kpi not in TARGETS:
         return
@@ -119,41 +181,35 @@ def _status_rules(ws: Worksheet, kpi: str, ref: str) -> None:
                  ("between", [target, target + margin], AMBER),
                  ("greaterThan", [target + margin], RED)]
     first = ref.split(":")[0]
-    ws.conditional_formatting.add(ref, FormulaRule(formula=[f'ISBLANK({first})'], stopIfTrue=True))
+    ws.conditional_formatting.add(ref, FormulaRule(formula=[f"ISBLANK({first})"], stopIfTrue=True))
     for op, formula, fill in rules:
         ws.conditional_formatting.add(ref, CellIsRule(operator=op, formula=[str(f) for f in formula],
                                                       fill=fill, stopIfTrue=True))
-
-
-def _rtl(ws: Worksheet, lang: str) -> None:
-    ws.sheet_view.rightToLeft = lang == "fa"
 
 
 def _name(row: KpiRow, lang: str) -> str:
     return (row.name_fa or row.name) if lang == "fa" else row.name
 
 
+def _date_text(d: dt.date, lang: str) -> str:
+    return jalali_str(d) if lang == "fa" else d.isoformat()
+
+
 def _summary(wb: Workbook, card: Scorecard, lang: str) -> None:
-    ws = wb.active
-    ws.title = _("Summary")[:31]
-    _rtl(ws, lang)
-    ws.cell(row=1, column=1, value=_("Contractor scorecards %(start)s to %(end)s",
-                                     start=_date_text(card.start, lang), end=_date_text(card.end, lang))).font = Font(bold=True, size=14)
-    _header(ws, 3, [label(k) if k not in ("code", "name") else (_("Code") if k == "code" else _("Contractor"))
-                    for k in SUMMARY_COLUMNS])
-    for i, r in enumerate(card.rows):
-        row = FIRST_DATA_ROW + i
-        for j, k in enumerate(SUMMARY_COLUMNS, start=1):
-            v = _name(r, lang) if k == "name" else getattr(r, k)
-            c = ws.cell(row=row, column=j, value=v)
-            if k in KPI_UNITS or k in ("rank", "em_calls", "pm_due"):
-                c.number_format = _fmt(k)
+    sh = _Sheet(wb, _("Summary")[:31], lang)
+    sh.add([_("Contractor scorecards %(start)s to %(end)s", start=_date_text(card.start, lang),
+              end=_date_text(card.end, lang))], "title")
+    sh.add([])
+    sh.add([label(k) if k not in ("code", "name") else (_("Code") if k == "code" else _("Contractor"))
+            for k in SUMMARY_COLUMNS], "head")
+    numeric = {i: ("int" if _fmt(k) == "int" else "dec") for i, k in enumerate(SUMMARY_COLUMNS)
+               if k not in ("code", "name")}
+    for r in card.rows:
+        sh.add([_name(r, lang) if k == "name" else getattr(r, k) for k in SUMMARY_COLUMNS], numeric)
     last = FIRST_DATA_ROW + max(len(card.rows), 1) - 1
     for j, k in enumerate(SUMMARY_COLUMNS, start=1):
         col = get_column_letter(j)
-        _status_rules(ws, k, f"{col}{FIRST_DATA_ROW}:{col}{last}")
-    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=4)
-    ws.auto_filter.ref = f"A3:{get_column_letter(len(SUMMARY_COLUMNS))}{last}"
+        _status_rules(sh.ws, k, f"{col}{FIRST_DATA_ROW}:{col}{last}")
     if card.rows:
         chart = BarChart()
         chart.type = "bar"
@@ -162,175 +218,136 @@ def _summary(wb: Workbook, card: Scorecard, lang: str) -> None:
         chart.y_axis.scaling.min = 0
         chart.y_axis.scaling.max = 100
         score_col = SUMMARY_COLUMNS.index("score") + 1
-        chart.add_data(Reference(ws, min_col=score_col, min_row=3, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=2, min_row=FIRST_DATA_ROW, max_row=last))
+        chart.add_data(Reference(sh.ws, min_col=score_col, min_row=3, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(sh.ws, min_col=2, min_row=FIRST_DATA_ROW, max_row=last))
         chart.height = max(6.0, 0.8 * len(card.rows) + 3)
         chart.width = 16
         chart.legend = None
-        ws.add_chart(chart, f"A{last + 3}")
-    _fit(ws)
-
-
-def _date_text(d: dt.date, lang: str) -> str:
-    return jalali_str(d) if lang == "fa" else d.isoformat()
+        sh.ws.add_chart(chart, f"A{last + 3}")
+    sh.write(freeze="D4", filter_ref=f"A3:{get_column_letter(len(SUMMARY_COLUMNS))}{last}")
 
 
 def _contractor_sheet(wb: Workbook, card: Scorecard, r: KpiRow, lang: str, tz: str) -> None:
-    ws = wb.create_sheet(sheet_name(r.code))
-    _rtl(ws, lang)
-    ws.cell(row=1, column=1, value=f"{_name(r, lang)} ({r.code})").font = Font(bold=True, size=14)
-    _header(ws, 3, [_("KPI"), _("Key"), _("Target"), _("Actual"), _("Status")])
-    row = 4
+    sh = _Sheet(wb, sheet_name(r.code), lang)
+    sh.add([f"{_name(r, lang)} ({r.code})"], "title")
+    sh.add([])
+    sh.add([_("KPI"), _("Key"), _("Target"), _("Actual"), _("Status")], "head")
     for k in KPI_KEYS:
-        ws.cell(row=row, column=1, value=label(k))
-        ws.cell(row=row, column=2, value=k)
-        if k in TARGETS:
-            ws.cell(row=row, column=3, value=TARGETS[k][0]).number_format = _fmt(k)
-        ws.cell(row=row, column=4, value=getattr(r, k)).number_format = _fmt(k)
         st = r.status(k)
-        if st:
-            c = ws.cell(row=row, column=5, value=label(st))
-            c.fill = FILLS[st]
-        row += 1
+        sh.add([label(k), k, TARGETS[k][0] if k in TARGETS else None, getattr(r, k),
+                label(st) if st else None], {2: _fmt(k), 3: _fmt(k), 4: f"fill_{st}" if st else None})
     for kind, amount in sorted(r.penalties.items()):
-        ws.cell(row=row, column=1, value=f"{label('penalties_total')}: {label(kind)}")
-        ws.cell(row=row, column=2, value=f"penalties.{kind}")
-        ws.cell(row=row, column=4, value=amount).number_format = "#,##0"
-        row += 1
-    ws.freeze_panes = "A4"
-    ws.auto_filter.ref = f"A3:E{row - 1}"
+        sh.add([f"{label('penalties_total')}: {label(kind)}", f"penalties.{kind}", None, amount], {3: "int"})
+    kpi_last = sh.next_row - 1
 
     # weekly trend
-    row += 1
-    trend_head = row
-    heads = [_("Week from"), _("Week to")] + ([_("Week from (Jalali)")] if lang == "fa" else []) + [
+    sh.add([])
+    off = 1 if lang == "fa" else 0
+    heads = [_("Week from"), _("Week to")] + ([_("Week from (Jalali)")] if off else []) + [
         label("em_calls"), label("response_met_pct"), label("resolution_met_pct"), label("pm_due"),
         label("pm_compliance_pct")]
-    _header(ws, row, heads)
+    trend_head = sh.add(heads, "head")
     weeks = card.trends.get(r.code, [])
     for w in weeks:
-        row += 1
-        vals: list[Any] = [w.week_start, w.week_end] + ([jalali_str(w.week_start)] if lang == "fa" else []) + [
-            w.em_calls, w.response_met_pct, w.resolution_met_pct, w.pm_due, w.pm_compliance_pct]
-        for j, v in enumerate(vals, start=1):
-            c = ws.cell(row=row, column=j, value=v)
-            if isinstance(v, dt.date):
-                c.number_format = DATE_FMT
-            elif isinstance(v, float):
-                c.number_format = "0.00"
+        sh.add([w.week_start, w.week_end] + ([jalali_str(w.week_start)] if off else []) + [
+            w.em_calls, w.response_met_pct, w.resolution_met_pct, w.pm_due, w.pm_compliance_pct],
+            {0: "date", 1: "date", 4 + off: "dec", 5 + off: "dec", 7 + off: "dec"})
     if weeks:
-        off = 1 if lang == "fa" else 0
         chart = LineChart()
         chart.title = _("Weekly trend")
         chart.y_axis.title = "%"
         chart.y_axis.scaling.min = 0
         chart.y_axis.scaling.max = 100
+        last = trend_head + len(weeks)
         for col in (4 + off, 5 + off, 7 + off):
-            chart.add_data(Reference(ws, min_col=col, min_row=trend_head, max_row=row), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=trend_head + 1, max_row=row))
+            chart.add_data(Reference(sh.ws, min_col=col, min_row=trend_head, max_row=last), titles_from_data=True)
+        chart.set_categories(Reference(sh.ws, min_col=1, min_row=trend_head + 1, max_row=last))
         chart.height, chart.width = 7, 16
-        ws.add_chart(chart, f"{get_column_letter(len(heads) + 2)}3")
+        sh.ws.add_chart(chart, f"{get_column_letter(len(heads) + 2)}3")
 
     # breaches
-    row += 2
-    _header(ws, row, [_("Breach"), _("Reference"), _("Object"), _("Day")]
-            + ([_("Day (Jalali)")] if lang == "fa" else [])
-            + [_("Deadline"), _("Done at"), _("Minutes late (working)"), _("Days late")])
+    sh.add([])
+    sh.add([_("Breach"), _("Reference"), _("Object"), _("Day")] + ([_("Day (Jalali)")] if off else [])
+           + [_("Deadline"), _("Done at"), _("Minutes late (working)"), _("Days late")], "head")
+    kind_labels = {k: str(v) for k, v in PENALTY_KINDS.items()}
+    styles = {3: "date", 4 + off: "datetime", 5 + off: "datetime"}
     for b in card.breaches.get(r.code, []):
-        row += 1
-        vals = [label(b.kind), b.reference, b.label, b.occurred_on] + (
-            [jalali_str(b.occurred_on)] if lang == "fa" else []) + [
-            _local(b.deadline, tz), _local(b.done_at, tz), b.minutes_late, b.days_late]
-        for j, v in enumerate(vals, start=1):
-            c = ws.cell(row=row, column=j, value=v)
-            if isinstance(v, dt.datetime):
-                c.number_format = DATETIME_FMT
-            elif isinstance(v, dt.date):
-                c.number_format = DATE_FMT
-    _fit(ws)
-
-
-PENALTY_COLUMNS = ("id", "contractor", "kind", "reference", "period", "occurred_on", "minutes_late",
-                   "amount_rial", "status", "reason", "corrects_id")
+        sh.add([kind_labels.get(b.kind, b.kind), b.reference, b.label, b.occurred_on]
+               + ([jalali_str(b.occurred_on)] if off else [])
+               + [_local(b.deadline, tz), _local(b.done_at, tz), b.minutes_late, b.days_late], styles)
+    sh.write(freeze="A4", filter_ref=f"A3:E{kpi_last}")
 
 
 def _penalties(wb: Workbook, lines: Sequence[m.PenaltyLine], codes: dict[int, str],
                card: Scorecard, lang: str) -> None:
-    ws = wb.create_sheet(_("Penalties")[:31])
-    _rtl(ws, lang)
+    sh = _Sheet(wb, _("Penalties")[:31], lang)
     heads = [_("Line"), _("Contractor"), _("Breach"), _("Reference"), _("Month"), _("Day"),
              _("Minutes late"), _("Amount (Rial)"), _("Status"), _("Reason"), _("Corrects line")]
     if lang == "fa":
         heads.insert(6, _("Day (Jalali)"))
-    _header(ws, 1, heads)
-    for i, x in enumerate(lines, start=2):
-        vals: list[Any] = [x.id, codes.get(x.contractor_id, str(x.contractor_id)), label(x.kind),
-                           x.reference, x.period, x.occurred_on]
+    sh.add(heads, "head")
+    kind_labels = {k: str(v) for k, v in PENALTY_KINDS.items()}
+    status_labels = {k: str(v) for k, v in PENALTY_STATUS_LABELS.items()}
+    date_i, amount_i = heads.index(_("Day")), heads.index(_("Amount (Rial)"))
+    styles = {date_i: "date", amount_i: "int"}
+    for x in lines:
+        vals: list[Any] = [x.id, codes.get(x.contractor_id, str(x.contractor_id)),
+                           kind_labels.get(x.kind, x.kind), x.reference, x.period, x.occurred_on]
         if lang == "fa":
             vals.append(jalali_str(x.occurred_on))
-        vals += [x.minutes_late, x.amount_rial, label(x.status), x.reason, x.corrects_id]
-        for j, v in enumerate(vals, start=1):
-            c = ws.cell(row=i, column=j, value=v)
-            if isinstance(v, dt.date):
-                c.number_format = DATE_FMT
-        ws.cell(row=i, column=heads.index(_("Amount (Rial)")) + 1).number_format = "#,##0"
+        vals += [x.minutes_late, x.amount_rial, status_labels.get(x.status, x.status), x.reason or None,
+                 x.corrects_id]
+        sh.add(vals, styles)
     last = max(len(lines) + 1, 2)
     ncols = len(heads)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(ncols)}{last}"
     # totals by contractor (rows) and kind (columns), as SUMIFS over the lines, waived left out
-    amt = get_column_letter(heads.index(_("Amount (Rial)")) + 1)
+    amt = get_column_letter(amount_i + 1)
     con, kind, status = "B", "C", get_column_letter(heads.index(_("Status")) + 1)
     left = ncols + 2
-    ws.cell(row=1, column=left, value=_("Totals (not waived)")).font = BOLD
+    sh.put(1, left, _("Totals (not waived)"), "bold")
     kinds = list(PENALTY_KINDS)
-    _header(ws, 2, [_("Contractor")] + [label(k) for k in kinds] + [_("Total")], col=left)
+    for j, t in enumerate([_("Contractor")] + [label(k) for k in kinds] + [_("Total")]):
+        sh.put(2, left + j, t, "head")
     waived = str(PENALTY_STATUS_LABELS["waived"])
-    rng = lambda col: f"${col}$2:${col}${last}"  # noqa: E731
+
+    def rng(col: str) -> str:
+        return f"${col}$2:${col}${last}"
     for i, r in enumerate(card.rows, start=3):
-        ws.cell(row=i, column=left, value=r.code)
+        sh.put(i, left, r.code)
         code_ref = f"${get_column_letter(left)}{i}"
         for j, _k in enumerate(kinds, start=1):
             kind_ref = f"{get_column_letter(left + j)}$2"
-            f = (f'=SUMIFS({rng(amt)},{rng(con)},{code_ref},{rng(kind)},{kind_ref},'
-                 f'{rng(status)},"<>{waived}")')
-            ws.cell(row=i, column=left + j, value=f).number_format = "#,##0"
+            sh.put(i, left + j, f'=SUMIFS({rng(amt)},{rng(con)},{code_ref},{rng(kind)},{kind_ref},'
+                                f'{rng(status)},"<>{waived}")', "int")
         first, lastk = get_column_letter(left + 1), get_column_letter(left + len(kinds))
-        ws.cell(row=i, column=left + len(kinds) + 1, value=f"=SUM({first}{i}:{lastk}{i})").number_format = "#,##0"
-    _fit(ws)
+        sh.put(i, left + len(kinds) + 1, f"=SUM({first}{i}:{lastk}{i})", "int")
+    sh.write(freeze="A2", filter_ref=f"A1:{get_column_letter(ncols)}{last}")
 
 
 def _definitions(wb: Workbook, lang: str) -> None:
-    ws = wb.create_sheet(_("Definitions")[:31])
-    _rtl(ws, lang)
-    _header(ws, 1, [_("KPI"), _("Key"), _("How it is computed"), _("Weight in the score"), _("Target")])
-    row = 2
+    sh = _Sheet(wb, _("Definitions")[:31], lang)
+    sh.add([_("KPI"), _("Key"), _("How it is computed"), _("Weight in the score"), _("Target")], "head")
     for k in KPI_KEYS:
         if k not in KPI_DEFINITIONS:
             continue
-        ws.cell(row=row, column=1, value=label(k))
-        ws.cell(row=row, column=2, value=k)
-        ws.cell(row=row, column=3, value=str(KPI_DEFINITIONS[k])).alignment = Alignment(wrap_text=True)
-        if k in WEIGHTS:
-            ws.cell(row=row, column=4, value=WEIGHTS[k]).number_format = "0%"
-        if k in TARGETS:
-            ws.cell(row=row, column=5, value=TARGETS[k][0]).number_format = "0.00"
-        row += 1
-    ws.cell(row=row + 1, column=1, value=_("Colours: green = target met; amber = within the at-risk "
-                                           "margin of the target; red = breached."))
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:E{row - 1}"
-    _fit(ws, max_width=90)
+        sh.add([label(k), k, str(KPI_DEFINITIONS[k]), WEIGHTS.get(k), TARGETS[k][0] if k in TARGETS else None],
+               {2: "wrap", 3: "pct0", 4: "dec"})
+    last = sh.next_row - 1
+    sh.add([])
+    sh.add([_("Colours: green = target met; amber = within the at-risk margin of the target; "
+              "red = breached.")])
+    sh.write(freeze="A2", filter_ref=f"A1:E{last}", max_width=90)
 
 
 def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str = "en",
                    contractor_codes: dict[int, str] | None = None, tz: str = "Asia/Tehran") -> Workbook:
-    """The scorecard workbook in ``lang`` ("fa" or "en"). ``lines``: the ledger lines of the
-    period (every status); ``contractor_codes``: contractor id → code for the Penalties sheet."""
+    """The scorecard workbook in ``lang`` ("fa" or "en"), in openpyxl's write-only mode (fast and
+    lean for big ledgers; save it once). ``lines``: the ledger lines of the period (every status);
+    ``contractor_codes``: contractor id → code for the Penalties sheet."""
     codes = dict(contractor_codes or {})
     codes.update({r.key: r.code for r in card.rows})
     with force_locale(lang):
-        wb = Workbook()
+        wb = Workbook(write_only=True)
         _summary(wb, card, lang)
         for r in card.rows:
             _contractor_sheet(wb, card, r, lang, tz)

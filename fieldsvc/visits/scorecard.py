@@ -359,9 +359,13 @@ class _Query:
             stmt = stmt.where(m.ServiceCall.contractor_id.in_(self.contractor_ids))
         return stmt
 
-    def visits(self, stmt: Select, kind: str | None = None) -> Select:
-        key, _join = self.keys.visit()
-        stmt = stmt.select_from(m.Visit).join(m.Merchant, m.Merchant.id == m.Visit.merchant_id)
+    def visits(self, stmt: Select, kind: str | None = None, *, merchant: bool = False) -> Select:
+        """Visits in scope (not cancelled); joins Merchant when grouping by region, filtering by
+        PSP, or when ``merchant`` (the statement reads merchant columns)."""
+        key, join = self.keys.visit()
+        stmt = stmt.select_from(m.Visit)
+        if join or merchant or self.psp_id is not None:
+            stmt = stmt.join(m.Merchant, m.Merchant.id == m.Visit.merchant_id)
         stmt = stmt.where(_scope(m.Visit, self.user), m.Visit.status != VisitStatus.CANCELLED,
                           key.is_not(None))
         if kind:
@@ -792,7 +796,7 @@ def find_breaches(start: dt.date, end: dt.date, *, user: m.User | None, psp_id: 
     late_pm = and_(completed, epoch(done_at) >= q.local_day_end(last_day))
     missed = or_(v.status == VisitStatus.MISSED, and_(~completed, last_day < q.today))
     stmt = q.visits(select(v.id, v.contractor_id, v.contract_id, m.Merchant.psp_id, v.due_date,
-                           last_day, done_at, late_pm, m.Merchant.name), "pm")
+                           last_day, done_at, late_pm, m.Merchant.name), "pm", merchant=True)
     stmt = stmt.where(v.due_date >= period.start, v.due_date <= period.end, or_(late_pm, missed),
                       v.contract_id.is_not(None))
     for vid, con, ctr, psp, due, day, done, is_late, mname in _rows(stmt):
@@ -809,7 +813,7 @@ def find_breaches(start: dt.date, end: dt.date, *, user: m.User | None, psp_id: 
     # Installations: done after the deadline, or still not done past it.
     late_inst = or_(and_(completed, done_at > v.deadline), and_(~completed, v.deadline < now))
     stmt = q.visits(select(v.id, v.contractor_id, v.contract_id, m.Merchant.psp_id, v.deadline,
-                           done_at, completed, m.Merchant.name), "install")
+                           done_at, completed, m.Merchant.name), "install", merchant=True)
     stmt = stmt.where(v.deadline >= period.start_utc, v.deadline < period.end_utc, late_inst,
                       v.contract_id.is_not(None))
     for vid, con, ctr, psp, deadline, done, is_done, mname in _rows(stmt):

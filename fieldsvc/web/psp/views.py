@@ -197,14 +197,11 @@ def work():  # noqa: ANN201
         flash(_("Unknown list; showing the period's calls."), "error")
         name = "em_calls"
     group_by = request.args.get("group_by", "contractor")
-    if group_by not in GROUPINGS:
+    if group_by not in GROUPINGS or (group_by == "technician" and user.role not in (R.DISPATCHER, R.ADMIN)):
         group_by = "contractor"
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
-    try:
-        what, stmt, count = drill(name, start, end, user=user, group_by=group_by,
-                                  key=request.args.get("key", type=int), kind=kind)
-    except Exception as e:  # a group_by the role may not use is simply not found
-        raise NotFound("list", name) from e
+    what, stmt, count = drill(name, start, end, user=user, group_by=group_by,
+                              key=request.args.get("key", type=int), kind=kind)
     items = db.session.scalars(stmt).all()
     title = label(name) if name in KPI_LABELS else (_("Services done") if name == "done" else label(name))
     if name in ("response_missed", "resolution_missed", "installs_late", "not_first_time_fix"):
