@@ -1,6 +1,7 @@
 """Language and time zone of each request; Jinja filters for dates, numbers and amounts."""
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -31,10 +32,35 @@ def text_dir() -> str:
     return "rtl" if lang() == "fa" else "ltr"
 
 
+def compile_catalogues(directory: Path = TRANSLATIONS_DIR) -> list[Path]:
+    """Compile every `messages.po` whose `.mo` is missing or older (`make install` does it too, so
+    a catalogue edited since cannot be served stale); returns the files written."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for po in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=po.parent.parent.name)
+        tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            write_mo(fh, catalog)
+        tmp.replace(mo)
+        written.append(mo)
+    return written
+
+
 def init_i18n(app: Flask, babel: Babel) -> None:
     """Bind Flask-Babel and register the display filters."""
     from fieldsvc import dates, text
 
+    try:
+        compile_catalogues()
+    except OSError as e:  # a read-only installation keeps the catalogues compiled at install time
+        app.logger.warning("translations not recompiled: %s", e)
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(TRANSLATIONS_DIR))
     tz = app.config["TIMEZONE"]
