@@ -25,6 +25,7 @@ from flask import current_app, has_app_context
 from fieldsvc.visits.i18n_text import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from fieldsvc.calendar import WEEKDAY_NAMES
@@ -37,7 +38,7 @@ from fieldsvc.planner.problem import Visit as PlanVisit
 from fieldsvc.visits import due
 from fieldsvc.visits.audit import record, transition_call, transition_visit
 from fieldsvc.visits.calls import CallError
-from fieldsvc.visits.models import Role, Route, ServiceCall, Technician, User, Visit, VisitKind
+from fieldsvc.visits.models import Merchant, Role, Route, ServiceCall, Technician, User, Visit, VisitKind
 from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.states import CallStatus, LOCKED_VISIT_STATES, VisitStatus
 
@@ -113,6 +114,7 @@ class LiveTech:
     remaining: list[Visit] = field(default_factory=list)
 
     def live_route(self) -> LiveRoute:
+        """The planner's view of this remainder of the day."""
         return LiveRoute(
             technician_id=self.technician.id, position=self.position, time=self.time,
             stops=tuple(LiveStop(s.visit_id, s.location, s.service, s.windows, s.deadline) for s in self.stops),
@@ -128,13 +130,35 @@ def _stop_of(v: Visit, day: dt.date, origin: dt.datetime) -> SimStop:
                    _secs(v.deadline, origin) if v.kind == VisitKind.EM and v.deadline else None)
 
 
-def load_live_tech(tech: Technician, day: dt.date, now: dt.datetime) -> Optional[LiveTech]:
-    """The rest of ``tech``'s ``day`` as of ``now`` (None on a day off)."""
+@dataclass(frozen=True)
+class _MerchantRow:
+    lat: float
+    lon: float
+    opening_hours: dict
+    closed_dates: list
+
+
+@dataclass(frozen=True)
+class _VisitRow:
+    """The columns of a visit that timing needs (read without building ORM objects)."""
+
+    id: int
+    kind: str
+    status: str
+    route_position: Optional[int]
+    service_minutes: int
+    deadline: Optional[dt.datetime]
+    checkin_at: Optional[dt.datetime]
+    checkout_at: Optional[dt.datetime]
+    merchant: _MerchantRow
+
+
+def _build_live_tech(tech: Technician, day: dt.date, now: dt.datetime, visits: list[Any],
+                     route: Optional[Route], break_started: bool) -> Optional[LiveTech]:
     if WEEKDAY_NAMES[day.weekday()] in (tech.days_off or []) or not tech.active:
         return None
     origin = day_origin(day)
-    route = db.session.scalars(select(Route).where(Route.technician_id == tech.id, Route.date == day)).first()
-    visits = sorted((v for v in (route.visits if route else []) if v.status not in GONE_STATES),
+    visits = sorted((v for v in visits if v.status not in GONE_STATES),
                     key=lambda v: (v.route_position if v.route_position is not None else 10 ** 6, v.id))
     frozen = [v for v in visits if v.status in LOCKED_VISIT_STATES]
     remaining = [v for v in visits if v.status not in LOCKED_VISIT_STATES]
@@ -150,21 +174,43 @@ def load_live_tech(tech: Technician, day: dt.date, now: dt.datetime) -> Optional
         elif last.checkout_at is not None:
             free_at = max(t_now, _secs(last.checkout_at, origin))
     bs, be, dur = _hhmm(tech.break_start), _hhmm(tech.break_end), int(tech.break_minutes or 0) * 60
-    brk = (bs, be, dur) if dur > 0 and free_at + dur <= be else None
-    if brk and route is not None and route.break_start is not None and route.break_start <= now:
-        brk = None  # the planned break already started
+    brk = (bs, be, dur) if dur > 0 and free_at + dur <= be and not break_started else None
     lt = LiveTech(tech, route, position, free_at, home, _hhmm(tech.shift_end), brk,
                   max(0, int(tech.max_visits or 0) - len(frozen)), frozen=frozen, remaining=remaining)
     lt.stops = [_stop_of(v, day, origin) for v in remaining]
     return lt
 
 
+def load_live_tech(tech: Technician, day: dt.date, now: dt.datetime) -> Optional[LiveTech]:
+    """The rest of ``tech``'s ``day`` as of ``now`` with its ORM route and visits, for changing
+    them (None on a day off)."""
+    route = db.session.scalars(select(Route).where(Route.technician_id == tech.id, Route.date == day)
+                               .options(selectinload(Route.visits).selectinload(Visit.merchant))).first()
+    started = bool(route is not None and route.break_start is not None and route.break_start <= now)
+    return _build_live_tech(tech, day, now, list(route.visits) if route else [], route, started)
+
+
 def load_live_day(contractor_id: int, day: dt.date, now: dt.datetime) -> list[LiveTech]:
-    """Every working technician of the contractor with the rest of their ``day``."""
+    """Every working technician of the contractor with the rest of their ``day`` (read only: the
+    visits are plain rows, which keeps a 600-stop day fast)."""
     techs = db.session.scalars(select(Technician).where(Technician.contractor_id == contractor_id,
                                                         Technician.active.is_(True))
                                .order_by(Technician.id)).all()
-    return [lt for t in techs if (lt := load_live_tech(t, day, now)) is not None]
+    q = (select(Route.technician_id, Route.break_start, Visit.id, Visit.kind, Visit.status, Visit.route_position,
+                Visit.service_minutes, Visit.deadline, Visit.checkin_at, Visit.checkout_at, Merchant.lat,
+                Merchant.lon, Merchant.opening_hours, Merchant.closed_dates)
+         .join(Visit, Visit.route_id == Route.id).join(Merchant, Merchant.id == Visit.merchant_id)
+         .where(Route.date == day, Route.technician_id.in_([t.id for t in techs]),
+                Visit.status.notin_([str(s) for s in GONE_STATES])))
+    rows: dict[int, list[_VisitRow]] = {}
+    break_started: dict[int, bool] = {}
+    for r in db.session.execute(q):
+        rows.setdefault(r.technician_id, []).append(_VisitRow(
+            r.id, r.kind, r.status, r.route_position, r.service_minutes, r.deadline, r.checkin_at, r.checkout_at,
+            _MerchantRow(r.lat, r.lon, r.opening_hours or {}, r.closed_dates or [])))
+        break_started[r.technician_id] = r.break_start is not None and r.break_start <= now
+    return [lt for t in techs if (lt := _build_live_tech(t, day, now, rows.get(t.id, []), None,
+                                                         break_started.get(t.id, False))) is not None]
 
 
 # --------------------------------------------------------------------------- timing with breaks

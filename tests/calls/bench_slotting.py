@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import sys
 import time
@@ -181,12 +182,143 @@ def _p95(values: list[float]) -> float:
     return values[min(len(values) - 1, math.ceil(0.95 * len(values)) - 1)]
 
 
+def database_path(routes_problem_seed: int, n_stops: int, n_techs: int, n_calls: int) -> tuple[list[float], int]:
+    """End to end through the database (SQLite file in a temporary directory): the same kind of
+    day stored as Route/Visit rows, each call registered with open_call, then
+    fieldsvc.visits.slotting.slot_options(call_id, dispatcher, now) timed — queries included."""
+    import datetime as dt
+    import tempfile
+    from zoneinfo import ZoneInfo
+
+    from fieldsvc.db import db
+    from fieldsvc.visits import calls as svc
+    from fieldsvc.visits import models as m
+    from fieldsvc.visits import slotting
+    from fieldsvc.web import create_app
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-slotting-"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'bench.sqlite'}", "TESTING": True,
+                      "OUTBOX_DIR": str(tmp / "outbox"), "SECRET_KEY": "bench"})
+    tz = ZoneInfo("Asia/Tehran")
+    day = dt.date(2026, 11, 22)  # a Sunday
+    origin = dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(dt.timezone.utc)
+    problem = city_day(n_stops, n_techs, seed=routes_problem_seed)
+    routes = live_day(n_stops, n_techs, routes_problem_seed)
+    done_by_tech = {}
+    latencies: list[float] = []
+    met = 0
+    with app.app_context():
+        db.create_all()
+        psp = m.Psp(code="p", name="PSP")
+        con = m.Contractor(code="c", name="Contractor")
+        reg = m.Region(code="r", name="Tehran")
+        ctr = m.Contract(code="k", psp=psp, contractor=con, valid_from=day, regions=[reg],
+                         em_targets={}, calendar={"mode": "24x7", "tz": "Asia/Tehran"})
+        db.session.add_all([psp, con, reg, ctr])
+        db.session.flush()
+        hhmm = _hhmm
+        techs = {}
+        for t in problem.technicians:
+            tech = m.Technician(contractor_id=con.id, code=str(t.id), name=str(t.id), home_lat=t.start.lat,
+                                home_lon=t.start.lon, shift_start="08:00", shift_end="18:00", break_start="12:00",
+                                break_end="14:30", break_minutes=30, skills=sorted(t.skills), vehicle=t.profile,
+                                max_visits=t.max_visits or 16)
+            db.session.add(tech)
+            techs[t.id] = tech
+        db.session.flush()
+        by_id = {v.id: v for v in problem.visits}
+        ids = {v.id: i + 1 for i, v in enumerate(problem.visits)}
+        rev = {i: vid for vid, i in ids.items()}
+        planned_of = {r.technician_id: [rev[s.visit_id] for s in r.stops] for r in routes}
+        # rebuild each technician's whole order: the done stops are those not in the live remainder
+        for t in problem.technicians:
+            rest = planned_of[t.id]
+            route = m.Route(technician_id=techs[t.id].id, date=day)
+            db.session.add(route)
+            db.session.flush()
+            order = [v for v in _greedy_order(problem, t.id) if v not in rest] + rest
+            done = len(order) - len(rest)
+            done_by_tech[t.id] = done
+            for pos, vid in enumerate(order):
+                v = by_id[vid]
+                mer = m.Merchant(psp_id=psp.id, region_id=reg.id, code=f"m{vid}", name=f"Shop {vid}",
+                                 lat=v.location.lat, lon=v.location.lon, closed_dates=[],
+                                 opening_hours={"sun": [[hhmm(w.start), hhmm(w.end)] for w in v.time_windows]})
+                db.session.add(mer)
+                db.session.flush()
+                status = "completed" if pos < done else "planned"
+                visit = m.Visit(kind=v.kind, status=status, merchant_id=mer.id, contractor_id=con.id,
+                                technician_id=techs[t.id].id, route_id=route.id, route_position=pos,
+                                planned_date=day, service_minutes=v.service // 60,
+                                deadline=(origin + dt.timedelta(seconds=v.sla_deadline)) if v.sla_deadline else None)
+                if status == "completed":
+                    visit.checkin_at = origin + dt.timedelta(seconds=NOW - 3600)
+                    visit.checkout_at = origin + dt.timedelta(seconds=NOW - 600 - (done - pos) * 60)
+                db.session.add(visit)
+        user = m.User(username="psp", role="psp", psp_id=psp.id, password_hash="x")
+        disp = m.User(username="dispatcher", role="dispatcher", contractor_id=con.id, password_hash="x")
+        db.session.add_all([user, disp])
+        db.session.commit()
+        now = origin + dt.timedelta(seconds=NOW)
+        for i, v in enumerate(new_calls(n_calls, routes_problem_seed)):
+            mer = m.Merchant(psp_id=psp.id, region_id=reg.id, code=f"n{i}", name=f"Caller {i}",
+                             lat=v.location.lat, lon=v.location.lon, closed_dates=[],
+                             opening_hours={"sun": [[hhmm(w.start), hhmm(w.end)] for w in v.time_windows]})
+            term = m.Terminal(serial=f"BENCH{i:05d}", model="x", family=next(iter(v.skills)), merchant=mer,
+                              psp_id=psp.id)
+            db.session.add_all([mer, term])
+            db.session.commit()
+            call = svc.open_call(user, priority="critical", symptom_code="no_power", terminal_serial=term.serial,
+                                 reported_at=now)
+            call.response_by = origin + dt.timedelta(seconds=v.sla_deadline)
+            db.session.commit()
+            db.session.expire_all()
+            t0 = time.perf_counter()
+            if os.environ.get("BENCH_PROFILE") and i == 5:
+                import cProfile
+                import pstats
+                prof = cProfile.Profile()
+                prof.enable()
+                slotting.slot_options(call.id, disp, now=now)
+                prof.disable()
+                pstats.Stats(prof).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(30)
+                db.session.expire_all()
+                t0 = time.perf_counter()
+            options = slotting.slot_options(call.id, disp, now=now)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            met += bool(options) and options[0].sla_met
+        db.session.remove()
+    return sorted(latencies), met
+
+
+def _greedy_order(problem, tech_id) -> list:  # noqa: ANN001
+    """The full greedy order of one technician (as live_day builds it), as visit ids."""
+    techs = problem.technicians
+    load = {t.id: [] for t in techs}
+    for v in problem.visits:
+        cands = [t for t in techs if v.skills <= t.skills and len(load[t.id]) < (t.max_visits or 16)]
+        if not cands:
+            cands = [min(techs, key=lambda t: len(load[t.id]))]
+        best = min(cands, key=lambda t: travel(t.start, v.location, t.profile))
+        load[best.id].append(v)
+    t = next(t for t in techs if t.id == tech_id)
+    todo, here, order = list(load[t.id]), t.start, []
+    while todo:
+        nxt = min(todo, key=lambda v: travel(here, v.location, t.profile))
+        todo.remove(nxt)
+        order.append(nxt.id)
+        here = nxt.location
+    return order
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--calls", type=int, default=200)
     ap.add_argument("--technicians", type=int, default=40)
     ap.add_argument("--stops", type=int, default=600)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--db-calls", type=int, default=50,
+                    help="calls timed end to end through the database (0 to skip)")
     args = ap.parse_args(argv)
     routes = live_day(args.stops, args.technicians, args.seed)
     n_stops = sum(len(r.stops) for r in routes)
@@ -213,6 +345,11 @@ def main(argv: list[str] | None = None) -> None:
     full, full_met, full_empty = visits_layer(routes, calls)
     print(f"with break re-timing (fieldsvc.visits.slotting.options_for): median {statistics.median(full):.1f} ms, "
           f"p95 {_p95(full):.1f} ms; best option meets the SLA: {full_met}/{len(calls)}; no option: {full_empty}")
+    if args.db_calls:
+        db_lat, db_met = database_path(args.seed, args.stops, args.technicians, args.db_calls)
+        print(f"end to end through the database (SQLite, {args.db_calls} calls): median "
+              f"{statistics.median(db_lat):.1f} ms, p95 {_p95(db_lat):.1f} ms; best option meets the SLA: "
+              f"{db_met}/{args.db_calls}")
     print(f"brute force finds an SLA-meeting insertion for {possible} calls; the best option misses the SLA "
           f"in {misses} of them ({(100 * misses / possible) if possible else 0:.1f} %)")
 
