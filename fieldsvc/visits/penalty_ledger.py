@@ -171,7 +171,6 @@ def _reconcile(ref: str, lines: list[m.PenaltyLine], got: tuple[BreachRow, Charg
             return
         b, c = got
         if not originals:
-            db.session.flush()
             _new_line(b, c, target)
             result.created += 1
             return

@@ -76,18 +76,28 @@ def measure(args: argparse.Namespace) -> None:
         db.session.query(m.PenaltyLine).delete()
         db.session.commit()
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        cpu = time.process_time
+        c0 = cpu()
         t0 = time.perf_counter()
         card = compute_scorecard(START, END, user=None, now=NOW, with_breaches=False)
         t1 = time.perf_counter()
+        c1 = cpu()
         res = recompute_period(START, END, user=None, now=NOW)
         t2 = time.perf_counter()
         again = recompute_period(START, END, user=None, now=NOW)
         t3 = time.perf_counter()
+        c3 = cpu()
+        db.session.expunge_all()
         card = compute_scorecard(START, END, user=None, now=NOW)
+        ta = time.perf_counter()
         lines = ledger_lines(START, END, user=None)
+        tb = time.perf_counter()
         out = Path(args.out)
-        build_workbook(card, lines, lang=args.lang).save(out)
+        wb = build_workbook(card, lines, lang=args.lang)
+        tc = time.perf_counter()
+        wb.save(out)
         t4 = time.perf_counter()
+        c4 = cpu()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         breaches = sum(len(v) for v in card.breaches.values())
         print(f"KPIs (SQL aggregates, {len(card.rows)} contractors):      {t1 - t0:6.2f} s")
@@ -95,7 +105,12 @@ def measure(args: argparse.Namespace) -> None:
         print(f"penalty ledger, recompute (changed: {again.changed}):       {t3 - t2:6.2f} s")
         print(f"workbook (KPIs + {breaches:,} breaches + {len(lines):,} lines, openpyxl): {t4 - t3:6.2f} s "
               f"-> {out} ({out.stat().st_size / 1e6:.1f} MB)")
-        print(f"KPIs + workbook: {t1 - t0 + t4 - t3:.2f} s; everything: {t4 - t0:.2f} s")
+        print(f"  of which: scorecard with breaches {ta - t3:.2f} s, ledger lines {tb - ta:.2f} s, "
+              f"sheets {tc - tb:.2f} s, save {t4 - tc:.2f} s")
+        print(f"KPIs + workbook: {t1 - t0 + t4 - t3:.2f} s; everything: {t4 - t0:.2f} s; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"CPU time of this process (what an idle core would take): KPIs {c1 - c0:.2f} s, "
+              f"workbook {c4 - c3:.2f} s, KPIs + workbook {c1 - c0 + c4 - c3:.2f} s")
         print(f"peak memory (ru_maxrss): {rss:.0f} MB (before measuring: {rss0:.0f} MB)")
 
 
