@@ -159,6 +159,7 @@ def test_form_intake_with_photo(client, world, app):
 
 def test_form_refuses_a_fake_photo_and_links_the_duplicate(client, world, fixed_now):
     login(client, "psp-p1")
+    client.post("/lang/en")
     r = client.post("/psp/calls/new", data={
         "terminal_serial": "SN100", "channel": "phone", "priority": "urgent", "symptom": "printer",
         "photo": (io.BytesIO(b"MZ not an image"), "x.png", "image/png")}, content_type="multipart/form-data")

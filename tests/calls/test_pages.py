@@ -24,6 +24,7 @@ def test_navigation_entries_by_role(client, world):
 def test_call_page_actions(client, world, fixed_now):
     call = new_call(world)
     login(client, "psp-p1")
+    client.post("/lang/en")
     page = client.get(f"/psp/calls/{call.id}")
     assert page.status_code == 200 and b'value="pause"' in page.data and b'value="cancel"' in page.data
     assert b'id="slot-options"' not in page.data  # slotting is the dispatcher's job
