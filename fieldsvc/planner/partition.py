@@ -90,6 +90,13 @@ def split(problem: Problem, max_visits: int = 150, seed: int = 0) -> list[Proble
     return parts
 
 
+def _can_fork() -> bool:
+    """False inside a daemonic worker, which may not start a process pool of its own."""
+    import multiprocessing
+
+    return not multiprocessing.current_process().daemon
+
+
 def _solve_part(args: tuple[Problem, SolveParams]) -> Solution:
     from .pm import solve
 
@@ -103,8 +110,8 @@ def solve_parts(parts: list[Problem], params: SolveParams, executor: Executor | 
     workers = workers or min(len(parts), os.cpu_count() or 1)
     waves = math.ceil(len(parts) / max(1, workers))
     p = replace(params, time_limit=max(1.0, params.time_limit / waves))
-    if len(parts) == 1 and executor is None:
-        return [_solve_part((parts[0], p))]
+    if executor is None and (len(parts) == 1 or not _can_fork()):
+        return [_solve_part((part, p)) for part in parts]
     own = executor is None
     ex = executor or ProcessPoolExecutor(max_workers=workers)
     try:
@@ -185,6 +192,10 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
     by_id = {v.id: v for v in problem.visits}
     own = executor is None
     workers = workers or min(k, os.cpu_count() or 1)
+    if executor is None and not _can_fork():
+        from concurrent.futures import ThreadPoolExecutor
+
+        workers, executor = 1, ThreadPoolExecutor(max_workers=1)
     ex = executor or ProcessPoolExecutor(max_workers=workers)
     try:
         for rnd in range(rounds):

@@ -281,7 +281,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
     if initial:
         late = None
         if isinstance(initial, Solution):
-            late = {v: s.late_seconds for r in initial.routes for s in r.stops for v in s.visit_ids if s.late_seconds}
+            late = {v: s.late_seconds for r in initial.routes for s in r.stops for v in s.visit_ids}
             initial = {r.technician_id: r.visit_ids for r in initial.routes}
         comp.model.initial_routes = initial_node_routes(comp, initial, late)
     if comp.model.stop_nodes:
@@ -308,17 +308,20 @@ def initial_node_routes(comp: Compiled, initial: dict[Id, list[Id]],
     ``late`` (visit id → seconds late in the previous plan) picks the matching EM tier copy.
     """
     visit_stop = {v.id: si for si, s in enumerate(comp.stops) for v in s.visits}
+    hinted = late is not None
     late = late or {}
     routes = []
-    for t in comp.techs:
+    for vi, t in enumerate(comp.techs):
         nodes: list[int] = []
         for vid in initial.get(t.id, []):
             si = visit_stop.get(vid)
             node = comp.node_of_stop.get(si) if si is not None else None
-            if node in comp.tiers and late.get(vid, 0) > 0:
-                node = next((x for x, ml in comp.tiers[node] if ml is None or ml >= late[vid]),
+            if node in comp.tiers and (vid in late or not hinted):
+                # the tier that fits the known lateness; without a hint the most permissive one
+                node = next((x for x, ml in comp.tiers[node] if hinted and (ml is None or ml >= late[vid])),
                             comp.tiers[node][-1][0])
-            if node is not None and node not in nodes:
+            ok = comp.model.allowed.get(comp.model.alt_of.get(node, node)) if node is not None else None
+            if node is not None and node not in nodes and (ok is None or vi in ok):
                 nodes.append(node)
         routes.append(nodes)
     used = set()
