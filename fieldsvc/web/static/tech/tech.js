@@ -69,7 +69,7 @@
   function setMessage(card, text, kind) {
     const el = $(card, '.stop-message');
     el.textContent = text || '';
-    el.className = `stop-message small mb-2${kind ? ` text-${kind}` : ''}`;
+    el.className = `stop-message small mb-2${kind ? ` text-${kind}-emphasis fw-semibold` : ''}`;
   }
 
   function flagText(card, flags, distance, accuracy) {
