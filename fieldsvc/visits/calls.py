@@ -25,9 +25,9 @@ from fieldsvc.text import normalize_digits
 from fieldsvc.visits import notify  # noqa: F401  (installs the after-commit e-mail hooks)
 from fieldsvc.visits.audit import record, transition_call, transition_visit
 from fieldsvc.visits.models import (AuditEvent, CallPause, Channel, Contract, Merchant, Role, ServiceCall,
-                                    Terminal, User, Visit, VisitKind)
+                                    Technician, Terminal, User, Visit, VisitKind)
 from fieldsvc.visits.scope import Forbidden, get_scoped, require_role, scoped
-from fieldsvc.visits.sla import Priority, SlaState, SlaTargets, deadlines, sla_state
+from fieldsvc.visits.sla import SlaState, SlaTargets, deadlines, sla_state
 from fieldsvc.visits.states import OPEN_CALL_STATES, CallStatus, VisitStatus
 
 #: Symptom codes offered at intake, with their (translatable) labels.
@@ -365,8 +365,6 @@ def assign_technician(call: ServiceCall, technician_id: int, actor: User,
                       expected_version: int | None = None) -> None:
     """Give the call to a technician without a place in a route (open → assigned); commits.
     Slotting into today's route is :func:`fieldsvc.visits.slotting.assign_call`."""
-    from fieldsvc.visits.models import Technician
-
     require_role(actor, Role.DISPATCHER, Role.ADMIN)
     _check_version(call, expected_version)
     tech = db.session.get(Technician, technician_id)
@@ -474,6 +472,48 @@ def unassign_call(call: ServiceCall, actor: User, reason: str = "") -> None:
     call.technician_id = None
     _take_off_routes(call, actor, "call unassigned")
     db.session.commit()
+
+
+#: Lifecycle actions of :func:`apply_action` (the API's `transition` and the call page's buttons).
+ACTIONS = ("start", "resolve", "close", "reopen", "cancel", "pause", "resume", "priority", "assign", "unassign")
+
+
+def apply_action(call: ServiceCall, user: User, action: str, *, reason: str = "", priority: str | None = None,
+                 technician_id: int | None = None) -> None:
+    """Run one lifecycle action on a call (shared by the API and the call page)."""
+    if action == "start":
+        start_call(call, user)
+    elif action == "resolve":
+        resolve_call(call, user, note=reason)
+    elif action == "close":
+        close_call(call, user, note=reason)
+    elif action == "reopen":
+        reopen_call(call, user, reason)
+    elif action == "cancel":
+        cancel_call(call, user, reason)
+    elif action == "pause":
+        pause_call(call, reason, user)
+    elif action == "resume":
+        resume_call(call, user)
+    elif action == "priority":
+        if not priority:
+            raise CallError(422, "priority", _("Choose a priority: critical, urgent or normal."), "priority")
+        change_priority(call, priority, user, reason)
+    elif action == "unassign":
+        unassign_call(call, user, reason)
+    elif action == "assign":
+        if technician_id is None:
+            raise CallError(422, "technician", _("Choose an active technician of the call's contractor."),
+                            "technician_id")
+        assign_technician(call, technician_id, user)
+    else:
+        raise CallError(422, "action", _("Unknown action %(action)s.", action=action), "action")
+
+
+def technicians_for(call: ServiceCall, user: User) -> list[Technician]:
+    """Active technicians of the call's contractor that the user may see, by name."""
+    return list(db.session.scalars(scoped(Technician, user).where(
+        Technician.contractor_id == call.contractor_id, Technician.active.is_(True)).order_by(Technician.name)))
 
 
 def history(call: ServiceCall) -> list[AuditEvent]:

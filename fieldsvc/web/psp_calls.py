@@ -10,15 +10,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileSize
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from fieldsvc.visits import calls as svc
 from fieldsvc.visits import slotting
-from fieldsvc.visits.models import Role, ServiceCall, Technician
-from fieldsvc.visits.scope import get_scoped, require_role, scoped
+from fieldsvc.visits.models import Role, ServiceCall
+from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.states import CALL_TRANSITIONS, IllegalTransition, CallStatus
-from fieldsvc.web.api.calls_api import apply_action
 from fieldsvc.web.forms import code_filter, text_filter
 from fieldsvc.web.nav import add_nav
 
@@ -89,7 +88,7 @@ def new():  # noqa: ANN201
         except svc.CallError as e:
             error = e.message
             if e.call_id is not None:
-                existing = db_get_call(e.call_id)
+                existing = _visible_call(e.call_id)
         else:
             flash(_("Call %(number)s registered. Give this tracking number to the merchant.",
                     number=call.tracking_number), "success")
@@ -98,7 +97,8 @@ def new():  # noqa: ANN201
     return render_template("calls/new.html", form=form, error=error, existing=existing), status
 
 
-def db_get_call(call_id: int) -> ServiceCall | None:
+def _visible_call(call_id: int) -> ServiceCall | None:
+    """The call if the current user may see it (to link a duplicate), else None."""
     try:
         return get_scoped(ServiceCall, call_id, _user())
     except LookupError:
@@ -114,18 +114,12 @@ def show(call_id: int):  # noqa: ANN201
     options, technicians = [], []
     if user.role in (Role.DISPATCHER, Role.ADMIN) and call.status in (CallStatus.OPEN, CallStatus.ASSIGNED):
         options = slotting.slot_options(call.id, user)
-        technicians = list(current_app_scalars(scoped(Technician, user).where(
-            Technician.contractor_id == call.contractor_id, Technician.active.is_(True)).order_by(Technician.name)))
+        technicians = svc.technicians_for(call, user)
     allowed = {str(s) for s in CALL_TRANSITIONS[CallStatus(call.status)]}
     return render_template("calls/show.html", call=call, flags=svc.sla_flags(call), history=svc.history(call),
                            options=options, technicians=technicians, allowed=allowed, svc=svc,
                            tracking_url=svc.tracking_url(call, current_app.config["PUBLIC_BASE_URL"]),
                            paused=svc.is_paused(call))
-
-
-def current_app_scalars(q):  # noqa: ANN001, ANN201
-    from fieldsvc.db import db
-    return db.session.scalars(q)
 
 
 @bp.post("/<int:call_id>/action")
@@ -139,7 +133,7 @@ def action(call_id: int):  # noqa: ANN201
         flash(_("Someone else changed this call meanwhile; here is its current state. Try again."), "warning")
         return redirect(url_for("psp_calls.show", call_id=call.id)), 303
     try:
-        apply_action(call, user, request.form.get("action", ""), reason=request.form.get("reason", ""),
+        svc.apply_action(call, user, request.form.get("action", ""), reason=request.form.get("reason", ""),
                      priority=request.form.get("priority") or None,
                      technician_id=request.form.get("technician_id", type=int))
     except svc.CallError as e:

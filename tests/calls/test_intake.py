@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from fieldsvc.db import db
 from fieldsvc.visits import calls as svc
 from fieldsvc.visits import models as m
-from tests.calls.conftest import T0, new_call
+from tests.calls.conftest import new_call
 from tests.conftest import login
 
 TRACKING = re.compile(r"^EM-\d{4}-[0-9A-HJKMNP-TV-Z]{5}$")

@@ -22,7 +22,6 @@ blp = Blueprint("calls_api", __name__, url_prefix="/api/v1/service-calls",
                 description="EM service calls: intake, SLA, slotting, lifecycle")
 
 _aware = {"format": "iso", "default_timezone": timezone.utc}
-ACTIONS = ("start", "resolve", "close", "reopen", "cancel", "pause", "resume", "priority", "assign", "unassign")
 
 
 class CallCreateSchema(Schema):
@@ -142,7 +141,7 @@ class AssignedRouteSchema(Schema):
 
 
 class TransitionSchema(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    action = fields.String(required=True, validate=validate.OneOf(svc.ACTIONS))
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
     priority = fields.String(validate=validate.OneOf(list(svc.PRIORITIES)))
     technician_id = fields.Integer(metadata={"description": "for `assign` (without a route)"})
@@ -279,40 +278,8 @@ class Transition(MethodView):
             raise ApiError(409, "stale", _("Someone else changed this call meanwhile; reload the page and try "
                                            "again."), "version")
         try:
-            apply_action(call, user, body["action"], reason=body.get("reason", ""),
+            svc.apply_action(call, user, body["action"], reason=body.get("reason", ""),
                          priority=body.get("priority"), technician_id=body.get("technician_id"))
         except svc.CallError as e:
             raise _error(e) from e
         return call_dict(call)
-
-
-def apply_action(call: ServiceCall, user: Any, action: str, *, reason: str = "", priority: str | None = None,
-                 technician_id: int | None = None) -> None:
-    """Run one lifecycle action on a call (shared by the API and the call page)."""
-    if action == "start":
-        svc.start_call(call, user)
-    elif action == "resolve":
-        svc.resolve_call(call, user, note=reason)
-    elif action == "close":
-        svc.close_call(call, user, note=reason)
-    elif action == "reopen":
-        svc.reopen_call(call, user, reason)
-    elif action == "cancel":
-        svc.cancel_call(call, user, reason)
-    elif action == "pause":
-        svc.pause_call(call, reason, user)
-    elif action == "resume":
-        svc.resume_call(call, user)
-    elif action == "priority":
-        if not priority:
-            raise svc.CallError(422, "priority", _("Choose a priority: critical, urgent or normal."), "priority")
-        svc.change_priority(call, priority, user, reason)
-    elif action == "unassign":
-        svc.unassign_call(call, user, reason)
-    elif action == "assign":
-        if technician_id is None:
-            raise svc.CallError(422, "technician", _("Choose an active technician of the call's contractor."),
-                                "technician_id")
-        svc.assign_technician(call, technician_id, user)
-    else:
-        raise svc.CallError(422, "action", _("Unknown action %(action)s.", action=action), "action")
