@@ -554,6 +554,8 @@ def escalate_due_calls(now: datetime | None = None) -> int:
         ServiceCall.status.in_([str(s) for s in OPEN_CALL_STATES]))).all()
     raised = 0
     for call in calls:
+        if call.pauses and not is_paused(call):
+            recompute_deadlines(call, now)  # pauses recorded elsewhere (e.g. "merchant closed" at check-out)
         level = escalation_level(call, now)
         if level > call.escalation_level:
             record("escalated", call, from_state=str(call.escalation_level), to_state=str(level),

@@ -190,3 +190,15 @@ def test_smtp_is_used_when_configured(app, world, monkeypatch):
     assert ("connect", "mail.example.com", 25) in sent
     assert {s[1] for s in sent if s[0] == "send"} == {call.merchant.email, call.contractor.email}
     assert read_outbox(app.config["OUTBOX_DIR"]) == []
+
+
+def test_escalation_honours_pauses_recorded_elsewhere(world):
+    from fieldsvc.visits.models import CallPause
+
+    call = new_call(world, priority="urgent")  # respond by 13:30
+    # e.g. the technician found the shop closed from 10:00 until 11:00 (written at check-out)
+    call.pauses.append(CallPause(started_at=tehran(DAY, "10:00"), ended_at=tehran(DAY, "11:00"),
+                                 reason="merchant closed"))
+    db.session.commit()
+    assert svc.escalate_due_calls(tehran(DAY, "13:45")) == 1
+    assert call.response_by == tehran(DAY, "14:30") and call.escalation_level == 1  # at risk, not breached
