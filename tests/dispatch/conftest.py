@@ -15,8 +15,10 @@ LAST_PM = dt.date(2026, 9, 21)  # + 90 days = due 2026-12-20, window 12-05 .. 20
 
 
 @pytest.fixture
-def pm_world(world):  # noqa: ANN001, ANN201
-    """The world with every terminal's last PM on LAST_PM and the due pool refreshed."""
+def pm_world(app, world):  # noqa: ANN001, ANN201
+    """The world with every terminal's last PM on LAST_PM and the due pool refreshed; plans
+    started from the web solve for 1 s."""
+    app.config["PLAN_TIME_LIMIT"] = 1
     for t in world.terminals:
         t.last_pm_on = LAST_PM
     db.session.commit()

@@ -6,8 +6,14 @@ import time
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
 from fieldsvc.visits import planning
-from tests.conftest import login
+from tests.conftest import login as _login
 from tests.dispatch.conftest import DAY, c1_visits
+
+
+def login(client, username: str) -> None:  # noqa: ANN001
+    """Log in and read the pages in English (the default language is Persian)."""
+    _login(client, username)
+    client.post("/lang/en")
 
 
 def _wait(client, run_id: int, timeout: float = 60) -> dict:  # noqa: ANN001
