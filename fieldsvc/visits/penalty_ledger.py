@@ -205,8 +205,9 @@ def _reconcile(ref: str, lines: list[m.PenaltyLine], got: tuple[BreachRow, Charg
         else:
             result.unchanged += 1
         return
-    if diff == 0:
-        result.unchanged += 1
+    waived_fix = [x for x in lines if x.status == PS.WAIVED and x.corrects_id is not None]
+    if diff == 0 or (waived_fix and waived_fix[-1].amount_rial == diff):
+        result.unchanged += 1                      # nothing to correct, or this correction was waived
         return
     base = confirmed[0]
     if got is None:

@@ -26,6 +26,8 @@ def test_scorecards_json_and_xlsx_agree(client, month):  # noqa: ANN001
               "first_time_fix_pct", "repeat_calls_7d", "geofence_flagged_pct", "satisfaction_avg"):
         assert c1[k] == EXPECTED_C1[k], k
     assert c1["status"]["response_met_pct"] == "breached"
+    assert len(js["breaches"]["c1"]) >= 10 and len(js["trends"]["c1"]) == 5
+    assert client.get(f"/api/v1/scorecards?{Q}&breaches=false").json["breaches"] == {}
     x = client.get(f"/api/v1/scorecards.xlsx?{Q}&lang=en")
     assert x.status_code == 200 and x.mimetype.endswith("spreadsheetml.sheet")
     wb = load_workbook(BytesIO(x.data))

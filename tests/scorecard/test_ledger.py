@@ -108,6 +108,9 @@ def test_confirmed_line_is_corrected_by_a_new_line(month, world):  # noqa: ANN00
     audit = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.object_type == "penalty_line",
                                                           m.AuditEvent.action == "status")).all()
     assert [(a.from_state, a.to_state, a.actor) for a in audit] == [("proposed", "confirmed", "psp-p1")]
+    # a waived correction is not proposed again
+    waive_line(rows[1].id, psp, "agreed with the contractor")
+    assert not recompute_period(START, END, user=psp, now=NOW).changed
 
 
 def test_waive_needs_a_reason_and_stays_waived(month, world):  # noqa: ANN001

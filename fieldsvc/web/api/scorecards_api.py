@@ -50,6 +50,8 @@ class PeriodArgs(Schema):
 class ScorecardArgs(PeriodArgs):
     group_by = fields.String(load_default="contractor", validate=validate.OneOf(GROUPINGS),
                              metadata={"description": "contractor, region, or technician (dispatchers)"})
+    breaches = fields.Boolean(load_default=True,
+                              metadata={"description": "include each contractor's breach list (as the workbook does)"})
 
 
 class XlsxArgs(PeriodArgs):
@@ -167,7 +169,8 @@ class Scorecards(MethodView):
     def get(self, args: dict) -> dict:
         """KPIs per contractor (or region, or technician) for a period, ranked by score."""
         card = compute_scorecard(args["start"], args["end"], user=_user(), group_by=args["group_by"],
-                                 psp_code=args["psp"], contractor_code=args["contractor"])
+                                 psp_code=args["psp"], contractor_code=args["contractor"],
+                                 with_breaches=args["breaches"])
         return card.to_dict()
 
 
