@@ -151,8 +151,10 @@ def build_demo(seed: int = DEFAULT_SEED, merchants: int = DEFAULT_MERCHANTS, pas
     insert_rows(rows, progress)
     timings["insert"] = _time.perf_counter() - t0
     logins = [(u["username"], u["role"], _scope_label(rows, u)) for u in rows.user]
+    digest = demo_digest()
+    db.session.commit()  # end the read transaction: it would hold locks on PostgreSQL
     return DemoResult(seed=seed, merchants=merchants, today=today, counts=rows.counts(), logins=logins,
-                      timings=timings, schema=schema, digest=demo_digest())
+                      timings=timings, schema=schema, digest=digest)
 
 
 def _scope_label(rows: DemoRows, user: dict[str, Any]) -> str:
@@ -185,14 +187,16 @@ _DIGEST_COLUMNS: tuple[tuple[Any, tuple[str, ...]], ...] = (
 
 
 def demo_digest() -> str:
-    """SHA-256 over the key columns of the demo tables (ordered by id): equal digests mean the
+    """SHA-256 over the key columns of the demo tables (rows sorted): equal digests mean the
     same data. Password hashes and created/updated stamps are left out (salted / clock)."""
     h = hashlib.sha256()
     for model, cols in _DIGEST_COLUMNS:
-        stmt = select(*[getattr(model, c) for c in cols]).order_by(*[getattr(model, c) for c in cols])
-        for row in db.session.execute(stmt):
-            h.update(json.dumps([_norm(v) for v in row], sort_keys=True, ensure_ascii=False,
-                                default=str).encode())
+        stmt = select(*[getattr(model, c) for c in cols])
+        lines = sorted(json.dumps([_norm(v) for v in row], sort_keys=True, ensure_ascii=False, default=str)
+                       for row in db.session.execute(stmt))
+        h.update(model.__tablename__.encode())
+        for line in lines:
+            h.update(line.encode())
     return h.hexdigest()
 
 

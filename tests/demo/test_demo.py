@@ -26,13 +26,13 @@ SMALL = 60
 def test_same_seed_same_data_other_seed_other_data(app):  # noqa: ANN001
     first = build_demo(seed=7, merchants=SMALL, today=TODAY, reset=False)
     assert first.digest == demo_digest()
-    _empty_tables()
     db.session.remove()
+    _empty_tables()
     again = build_demo(seed=7, merchants=SMALL, today=TODAY, reset=False)
     assert again.digest == first.digest
     assert again.counts == first.counts
-    _empty_tables()
     db.session.remove()
+    _empty_tables()
     other = build_demo(seed=8, merchants=SMALL, today=TODAY, reset=False)
     assert other.digest != first.digest
 
