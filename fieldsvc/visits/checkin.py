@@ -33,13 +33,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from geopy.distance import great_circle
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code
@@ -58,6 +59,7 @@ MAX_FIX_AGE = timedelta(minutes=2)
 CHECK_IN, CHECK_OUT = "check_in", "check_out"
 APPLIED, PENDING, SUPERSEDED = "applied", "pending", "superseded"
 MAX_PARTS = 20
+RETRIES = 3
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -218,8 +220,22 @@ def _existing(client_event_id: str, user: User, visit_id: int, kind: str) -> Opt
 
 
 def _visit_for(visit_id: int, user: User) -> Visit:
+    """The technician's own visit, row-locked (PostgreSQL) so that events of one visit are
+    applied one after the other; SQLite serialises writers and the version column catches races."""
     require_role(user, Role.TECHNICIAN)
-    return get_scoped(Visit, visit_id, user)
+    visit = get_scoped(Visit, visit_id, user)
+    db.session.refresh(visit, with_for_update=True)
+    return visit
+
+
+def _retrying(fn: Callable[..., EventResult], *args: Any, **kw: Any) -> EventResult:
+    """Run one event; when another event of the same visit committed first, run it again."""
+    for _attempt in range(RETRIES):
+        try:
+            return fn(*args, **kw)
+        except StaleDataError:
+            db.session.rollback()
+    raise VisitEventError(409, "conflict", "The visit was changed at the same time; send the event again.", None)
 
 
 def _duplicate_after_race(client_event_id: str, user: User, visit_id: int, kind: str) -> Optional[EventResult]:
@@ -239,7 +255,16 @@ def check_in(visit_id: int, user: User, lat: Optional[float], lon: Optional[floa
              position_error: Optional[str] = None, received_at: Optional[datetime] = None) -> EventResult:
     """Record the technician's arrival at the merchant (see the module rules) and commit.
 
-    `position_error` ("denied", "unavailable", "timeout") says why there is no position."""
+    `position_error` ("denied", "unavailable", "timeout") says why there is no position.
+    Raises VisitEventError (422/409), NotFound (another technician's visit), Forbidden."""
+    return _retrying(_check_in, visit_id, user, lat, lon, accuracy_m, at, fix_at, client_event_id, reason,
+                     position_error=position_error, received_at=received_at)
+
+
+def _check_in(visit_id: int, user: User, lat: Optional[float], lon: Optional[float],
+              accuracy_m: Optional[float], at: datetime, fix_at: Optional[datetime],
+              client_event_id: str, reason: Optional[str] = None, *,
+              position_error: Optional[str] = None, received_at: Optional[datetime] = None) -> EventResult:
     visit = _visit_for(visit_id, user)
     existing = _existing(client_event_id, user, visit.id, CHECK_IN)
     if existing is not None:
@@ -351,7 +376,16 @@ def check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime,
     """Record the end of a visit with its outcome (see the module rules) and commit.
 
     `photos` are (file name, bytes) pairs. A check-out that arrives before its check-in is kept
-    pending and applied when the check-in arrives (EventResult.status == "pending")."""
+    pending and applied when the check-in arrives (EventResult.status == "pending").
+    Raises VisitEventError (422/409), NotFound (another technician's visit), Forbidden."""
+    return _retrying(_check_out, visit_id, user, outcome, notes, at, client_event_id, parts_used, old_serial,
+                     new_serial, confirmation_code, list(photos), received_at=received_at, upload_dir=upload_dir)
+
+
+def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime, client_event_id: str,
+               parts_used: Sequence[str], old_serial: Optional[str], new_serial: Optional[str],
+               confirmation_code: Optional[str], photos: list[tuple[str, bytes]], *,
+               received_at: Optional[datetime], upload_dir: Optional[str]) -> EventResult:
     visit = _visit_for(visit_id, user)
     existing = _existing(client_event_id, user, visit.id, CHECK_OUT)
     if existing is not None:
@@ -367,7 +401,7 @@ def check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime,
         raise VisitEventError(409, "visit_closed", f"This visit is {visit.status}; it cannot be checked out.",
                               "status")
     try:
-        checked = check_photos(list(photos))
+        checked = check_photos(photos)
     except PhotoError as e:
         raise VisitEventError(422, "bad_photo", str(e), "photos") from e
     upload_dir = upload_dir or current_app.config["UPLOAD_DIR"]
@@ -381,6 +415,7 @@ def check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime,
         if visit.status == VisitStatus.CHECKED_IN:
             _apply_check_out(visit, ev, user)
         else:
+            visit.updated_at = received  # a new version: a check-in committing meanwhile forces a retry
             record("checkout_pending", visit, actor=user, at=at_b, client_event_id=client_event_id)
         db.session.commit()
     except IntegrityError:
