@@ -46,6 +46,8 @@ __all__ = ["build_workbook", "write_workbook", "workbook_bytes", "export_scoreca
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("rank", "code", "name", *SUMMARY_KPIS)
 FIRST_DATA_ROW = 4
+#: Rows read to fit column widths (long sheets hold alike values further down).
+WIDTH_SAMPLE = 2000
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 GREEN = PatternFill("solid", fgColor="C6EFCE")
@@ -137,7 +139,7 @@ class _Sheet:
 
     def write(self, *, freeze: str | None = None, filter_ref: str | None = None, max_width: int = 60) -> None:
         widths: dict[int, int] = {}
-        for r in self.rows:
+        for r in self.rows[:WIDTH_SAMPLE]:      # columns hold alike values: a sample fits them
             for j, item in enumerate(r, start=1):
                 if item is None or item[0] is None:
                     continue
