@@ -109,7 +109,7 @@ def solve_parts(parts: list[Problem], params: SolveParams, executor: Executor | 
     """Solve parts concurrently; each part's time limit is scaled so the wall time stays ~the limit."""
     workers = workers or min(len(parts), os.cpu_count() or 1)
     waves = math.ceil(len(parts) / max(1, workers))
-    p = replace(params, time_limit=max(1.0, params.time_limit / waves))
+    p = replace(params, time_limit=max(0.5, params.time_limit / waves - (0.4 if waves > 1 else 0)))
     if executor is None and (len(parts) == 1 or not _can_fork()):
         return [_solve_part((part, p)) for part in parts]
     own = executor is None
@@ -149,7 +149,7 @@ def solve_partitioned(problem: Problem, params: SolveParams | None = None, execu
         print(f"parts: served {len(sol.served)} cost {sol.cost.total}", flush=True)
     left = params.time_limit - (time.perf_counter() - t0)
     if rounds > 0 and left >= rounds:
-        sol = improve(problem, sol, replace(params, time_limit=left / rounds), rounds, group_size, executor, workers)
+        sol = improve(problem, sol, replace(params, time_limit=left), rounds, group_size, executor, workers)
     sol.statistics.update({"parts": len(parts), "improve_rounds": rounds if left >= rounds else 0,
                            "wall_seconds": round(time.perf_counter() - t0, 3)})
     return sol
@@ -184,7 +184,8 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
             executor: Executor | None = None, workers: int | None = None, seed: int = 1) -> Solution:
     """Re-optimise groups of neighbouring routes (plus nearby unassigned visits), warm-started
     from the current plan, with new groupings each round; a group's result is kept only if it
-    lowers that group's cost.  ``params.time_limit`` is the budget of one round."""
+    lowers that group's cost.  ``params.time_limit`` is the wall-time budget of all rounds."""
+    deadline = time.perf_counter() + params.time_limit
     techs = problem.technicians
     k = max(1, math.ceil(len(techs) / group_size))
     if k <= 1 or rounds <= 0:
@@ -224,7 +225,10 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
                 sub = replace(problem, technicians=tuple(g), visits=visits, name=f"{problem.name}@{rnd}.{j}")
                 jobs.append((sub, routes))
             waves = math.ceil(len(jobs) / max(1, workers))
-            p = replace(params, time_limit=max(1.0, params.time_limit / waves))
+            per_wave = (deadline - time.perf_counter()) / (rounds - rnd) / waves - 0.4  # model build margin
+            if per_wave < 0.5:
+                break
+            p = replace(params, time_limit=per_wave)
             results = list(ex.map(_solve_warm, [(sub, p, routes) for sub, routes in jobs]))
             sol = _splice(problem, sol, jobs, results, params)
             if os.environ.get("FIELDSVC_DEBUG"):
