@@ -161,6 +161,19 @@ def city_ours(problem: Problem, time_limit: float, params: SolveParams | None = 
             "unassigned": len(sol.unassigned), "wall_s": round(wall, 1)}
 
 
+def city_plain(problem: Problem, time_limit: float) -> dict:
+    """The 'plain' baseline: one OR-Tools model of the whole day, exact soft SLA bounds."""
+    from .pm import solve
+
+    t0 = time.perf_counter()
+    sol = solve(problem, SolveParams(time_limit=time_limit, sla_model="soft"))
+    wall = time.perf_counter() - t0
+    late = sum(s.late_seconds for r in sol.routes for s in r.stops)
+    return {"solver": "fieldsvc single model", "served": len(sol.served), "priority": sol.served_priority(problem),
+            "travel_h": round(sol.travel_seconds / 3600, 1), "em_late_min": round(late / 60),
+            "unassigned": len(sol.unassigned), "wall_s": round(wall, 1)}
+
+
 def city_vroom(problem: Problem, exploration: int = 5, threads: int = 2, params: SolveParams | None = None) -> dict:
     t0 = time.perf_counter()
     out, ids = vroom_solve(problem, exploration, threads, params)

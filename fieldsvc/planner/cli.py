@@ -86,15 +86,20 @@ def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str
 @click.option("--exploration", type=int, default=5, show_default=True, help="VROOM exploration level.")
 @click.option("--threads", type=int, default=2, show_default=True, help="Worker processes / VROOM threads.")
 @click.option("--max-part-visits", type=int, default=150, show_default=True)
+@click.option("--plain", is_flag=True, help="Also run one OR-Tools model of the whole day (the baseline).")
 @click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path))
 def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, compare: str, exploration: int,
-                   threads: int, max_part_visits: int, md_out: Path | None) -> None:
+                   threads: int, max_part_visits: int, plain: bool, md_out: Path | None) -> None:
     """A synthetic Tehran day: served visits, served priority, travel and wall time per solver."""
     from . import bench as b
     from .synth import city_day
 
     problem = city_day(visits, technicians, seed)
-    rows = [b.city_ours(problem, time_limit, workers=threads, max_part_visits=max_part_visits)]
+    rows = []
+    if plain:
+        rows.append(b.city_plain(problem, time_limit))
+        click.echo(f"plain: {rows[-1]}", err=True)
+    rows.append(b.city_ours(problem, time_limit, workers=threads, max_part_visits=max_part_visits))
     click.echo(f"fieldsvc: {rows[-1]}", err=True)
     if "vroom" in _compare(compare):
         rows.append(b.city_vroom(problem, exploration, threads))
