@@ -34,10 +34,10 @@ from fieldsvc.planner.params import SolveParams
 from fieldsvc.planner.problem import Break, Point, Problem, Technician, TimeWindow, Visit
 from fieldsvc.planner.solution import Solution
 from fieldsvc.visits import models as m
-from fieldsvc.visits.audit import record
+from fieldsvc.visits.audit import record, transition_call
 from fieldsvc.visits.due import (contract_calendar, is_plannable_day, merchant_closed_on, opening_windows,
                                  plannable_days, service_minutes)
-from fieldsvc.visits.states import VisitStatus
+from fieldsvc.visits.states import CallStatus, VisitStatus
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ BRIDGE_REASONS = {
     "pinned_unavailable": "pinned to a technician who does not work that day or whose route is locked",
 }
 EM_PRIORITY = {"critical": 100, "urgent": 80, "normal": 60}
+#: Calls waiting for a technician: the nightly plan gives them an EM visit on a route.
+WAITING_CALL_STATES = (CallStatus.OPEN, CallStatus.ASSIGNED)
+CALL_PREFIX = "call:"
 
 
 class PlanCancelled(RuntimeError):
@@ -138,8 +141,10 @@ class DayContext:
     technician_ids: list[int] = field(default_factory=list)
     locked_technicians: list[int] = field(default_factory=list)
     #: visit id → reason code for visits the bridge left out.
-    pre_unassigned: dict[int, str] = field(default_factory=dict)
-    kinds: dict[int, str] = field(default_factory=dict)
+    pre_unassigned: dict[int | str, str] = field(default_factory=dict)
+    kinds: dict[int | str, str] = field(default_factory=dict)
+    #: planner id "call:<id>" → service call id, for open calls that have no visit yet.
+    calls: dict[str, int] = field(default_factory=dict)
     replanning: bool = False
 
 
@@ -193,6 +198,50 @@ def to_planner_technician(t: m.Technician) -> Technician:
                       profile=t.vehicle if t.vehicle in ("car", "motorbike") else "car")
 
 
+def waiting_calls(contractor_id: int) -> list[m.ServiceCall]:
+    """Open or assigned EM calls of the contractor with no visit under way and no open pause."""
+    active = select(m.Visit.service_call_id).where(
+        m.Visit.service_call_id.is_not(None),
+        m.Visit.status.in_((VisitStatus.PLANNED, VisitStatus.DISPATCHED, VisitStatus.CHECKED_IN)))
+    paused = select(m.CallPause.call_id).where(m.CallPause.ended_at.is_(None))
+    q = (select(m.ServiceCall).where(m.ServiceCall.contractor_id == contractor_id,
+                                     m.ServiceCall.status.in_(WAITING_CALL_STATES),
+                                     m.ServiceCall.id.notin_(active), m.ServiceCall.id.notin_(paused))
+         .options(selectinload(m.ServiceCall.merchant), selectinload(m.ServiceCall.terminal))
+         .order_by(m.ServiceCall.id))
+    return list(db.session.scalars(q))
+
+
+def call_visit(call: m.ServiceCall, day: dt.date, start: dt.datetime, pinned: int | None) -> Visit:
+    """A waiting call as a planner EM visit (its response deadline is the soft SLA bound)."""
+    mer = call.merchant
+    family = call.terminal.family if call.terminal else None
+    return Visit(
+        id=f"{CALL_PREFIX}{call.id}", location=Point(mer.lat, mer.lon),
+        service=service_minutes(m.VisitKind.EM, 1) * 60, time_windows=visit_windows(mer, day),
+        skills=frozenset({family}) if family else frozenset(), priority=EM_PRIORITY.get(call.priority, 60),
+        kind="em", sla_deadline=max(0, _offset(call.response_by, start)), pinned_to=pinned,
+        merchant=("b", mer.building_key) if mer.building_key else ("m", mer.id))
+
+
+def _visit_for_call(call_id: int, tid: int, day: dt.date, actor: m.User | None) -> m.Visit:
+    """Create the EM visit of a waiting call placed on a route; the call becomes scheduled."""
+    call = db.session.get(m.ServiceCall, call_id)
+    if call is None or call.status not in WAITING_CALL_STATES:
+        raise RuntimeError(f"service call {call_id} changed while planning; plan the day again")
+    v = m.Visit(kind=m.VisitKind.EM, status=VisitStatus.PLANNED, merchant_id=call.merchant_id,
+                contractor_id=call.contractor_id, contract_id=call.contract_id, service_call_id=call.id,
+                technician_id=tid, planned_date=day, service_minutes=service_minutes(m.VisitKind.EM, 1),
+                deadline=call.response_by, due_date=day)
+    v.terminals = [call.terminal]
+    db.session.add(v)
+    db.session.flush()
+    call.technician_id = tid
+    transition_call(call, CallStatus.SCHEDULED.value, actor=actor, technician_id=tid, visit_id=v.id,
+                    planned_date=day)
+    return v
+
+
 def build_day(contractor_id: int, day: dt.date, *, now: dt.datetime | None = None) -> DayContext:
     """The Problem of ``contractor_id``'s ``day`` (see the module docstring). Reads only."""
     tz = local_tz()
@@ -237,6 +286,17 @@ def build_day(contractor_id: int, day: dt.date, *, now: dt.datetime | None = Non
         planner_visits.append(to_planner_visit(v, day, start, pinned))
     for v in (x for lst in under_way.values() for x in lst):
         planner_visits.append(to_planner_visit(v, day, start, v.technician_id))
+    for call in waiting_calls(contractor_id):
+        pid = f"{CALL_PREFIX}{call.id}"
+        ctx.kinds[pid] = "em"
+        ctx.calls[pid] = call.id
+        if merchant_closed_on(call.merchant, day):
+            ctx.pre_unassigned[pid] = "merchant_closed"
+        elif not working:
+            ctx.pre_unassigned[pid] = "no_technician"
+        else:
+            pinned = call.technician_id if call.technician_id in work_ids else None
+            planner_visits.append(call_visit(call, day, start, pinned))
     problem = Problem(tuple(to_planner_technician(t) for t in working), tuple(planner_visits),
                       name=f"contractor {contractor_id} {day.isoformat()}")
     ctx.done = {tid: [v.id for v in sorted(lst, key=lambda x: (x.checkout_at or x.checkin_at or now, x.id))]
@@ -317,8 +377,8 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
         tech_ids = set(ctx.technician_ids)
         routes = {r.technician_id: r for r in session.scalars(
             select(m.Route).where(m.Route.date == day, m.Route.technician_id.in_(tech_ids)))}
-        problem_ids = {v.id for v in ctx.problem.visits}
-        touched = problem_ids | set(ctx.pre_unassigned)
+        problem_ids = {v.id for v in ctx.problem.visits if v.id not in ctx.calls}
+        touched = problem_ids | {v for v in ctx.pre_unassigned if v not in ctx.calls}
         keep_done = {v for lst in ctx.done.values() for v in lst}
         # take every open visit off this day's unlocked routes; the new plan puts them back
         if routes:
@@ -370,7 +430,7 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
                     continue
                 for vid in s.visit_ids:
                     pos += 1
-                    v = visits[vid]
+                    v = visits[vid] if vid not in ctx.calls else _visit_for_call(ctx.calls[vid], tid, day, actor)
                     v.route_id, v.route_position, v.technician_id = row.id, pos, tid
                     v.planned_date = day
                     v.eta = start + dt.timedelta(seconds=s.arrival)
@@ -381,7 +441,14 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
             unassigned.append({"visit_id": u.visit_id, "reason": u.reason})
         for vid, reason in ctx.pre_unassigned.items():
             unassigned.append({"visit_id": vid, "reason": reason})
+        calls = {c.id: c for c in session.scalars(select(m.ServiceCall).where(
+            m.ServiceCall.id.in_(list(ctx.calls.values()))))} if ctx.calls else {}
         for u in unassigned:
+            if u["visit_id"] in ctx.calls:  # a waiting call left without a visit
+                call = calls[ctx.calls[u["visit_id"]]]
+                u.update(visit_id=None, call_id=call.id, tracking_number=call.tracking_number,
+                         merchant=call.merchant.name, kind="em")
+                continue
             v = visits.get(u["visit_id"])
             if v is not None:
                 v.unassigned_reason = u["reason"]

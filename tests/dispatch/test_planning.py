@@ -185,3 +185,28 @@ def test_horizon_stores_days_inside_windows(pm_world):  # noqa: ANN001
         assert v.window_start <= v.planned_date <= v.window_end
         assert v.planned_date not in (dt.date(2026, 12, 23), dt.date(2026, 12, 25))
     assert sum(r.summary["assigned"] for r in runs) == 6
+
+
+def test_waiting_em_call_gets_a_visit_on_a_route(pm_world):  # noqa: ANN001
+    c1, k1 = pm_world.contractors[0], pm_world.contracts[0]
+    term = pm_world.terminals[2]  # SN110 at Shop 1-1
+    start = planning.day_start_utc(DAY)
+    call = m.ServiceCall(tracking_number="T-1", terminal_id=term.id, merchant_id=term.merchant_id,
+                         psp_id=term.psp_id, contractor_id=c1.id, contract_id=k1.id, priority="critical",
+                         symptom_code="no_power", reported_at=start - dt.timedelta(hours=14),
+                         response_by=start + dt.timedelta(hours=10), resolution_by=start + dt.timedelta(hours=14))
+    db.session.add(call)
+    db.session.commit()
+    run = planning.plan_contractor_day(c1.id, DAY, time_limit=1)
+    assert run.status == "succeeded", run.error
+    assert run.summary["em"] == 1 and run.summary["served"] == 4
+    db.session.expire_all()
+    call = db.session.get(m.ServiceCall, call.id)
+    assert call.status == "scheduled" and call.technician_id is not None
+    em = db.session.scalars(db.select(m.Visit).where(m.Visit.service_call_id == call.id)).all()
+    assert len(em) == 1 and em[0].route_id is not None and em[0].technician_id == call.technician_id
+    assert [t.serial for t in em[0].terminals] == ["SN110"]
+    # planning again moves the visit but never makes a second one
+    planning.plan_contractor_day(c1.id, DAY, time_limit=1)
+    assert db.session.scalar(db.select(db.func.count()).select_from(m.Visit)
+                             .where(m.Visit.service_call_id == call.id)) == 1

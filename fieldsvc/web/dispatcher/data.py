@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
 from fieldsvc.visits.due import opening_windows
-from fieldsvc.visits.planning import OPEN_STATES, day_start_utc
+from fieldsvc.visits.planning import OPEN_STATES, WAITING_CALL_STATES, day_start_utc
 from fieldsvc.visits.scope import get_scoped, scoped
 
 #: One colour per technician (map lines and timeline), cycled.
@@ -120,7 +120,9 @@ def unassigned_visits(user: m.User, contractor_id: int, day: dt.date) -> list[di
     """Open visits of the day without a route: those the last run left out (with its reason) and
     those planned for the day but not routed."""
     run = last_daily_run(contractor_id, day)
-    reasons = {u["visit_id"]: u["reason"] for u in (run.unassigned if run and run.status == "succeeded" else [])}
+    entries = run.unassigned if run and run.status == "succeeded" else []
+    reasons = {u["visit_id"]: u["reason"] for u in entries if u.get("visit_id") is not None}
+    call_reasons = {u["call_id"]: u["reason"] for u in entries if u.get("call_id") is not None}
     q = scoped(m.Visit, user).where(
         m.Visit.contractor_id == contractor_id, m.Visit.status.in_(OPEN_STATES), m.Visit.route_id.is_(None),
         (m.Visit.planned_date == day) | m.Visit.id.in_(list(reasons) or [-1])).options(
@@ -138,6 +140,18 @@ def unassigned_visits(user: m.User, contractor_id: int, day: dt.date) -> list[di
             "pinned_technician_id": v.pinned_technician_id,
             "tracking_number": v.service_call.tracking_number if v.service_call else None,
         })
+    if call_reasons:  # calls the run could not place: they still wait, without a visit
+        calls = scoped(m.ServiceCall, user).where(m.ServiceCall.id.in_(list(call_reasons)),
+                                                  m.ServiceCall.status.in_(WAITING_CALL_STATES))
+        for c in db.session.scalars(calls.order_by(m.ServiceCall.id)):
+            mer = c.merchant
+            out.append({
+                "visit_id": None, "call_id": c.id, "kind": "em", "status": str(c.status),
+                "reason": call_reasons[c.id], "reason_text": reason_text(call_reasons[c.id]),
+                "merchant": {"id": mer.id, "name": mer.name, "lat": mer.lat, "lon": mer.lon, "address": mer.address},
+                "terminals": [c.terminal.serial], "due_date": None, "window_end": None,
+                "pinned_technician_id": None, "tracking_number": c.tracking_number,
+            })
     return out
 
 
