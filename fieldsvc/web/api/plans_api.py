@@ -130,7 +130,9 @@ class PlanOne(MethodView):
     @blp.response(200, PlanStatusSchema)
     def get(self, run_id: int):  # noqa: ANN201
         """Status, progress (0..1), message and result summary of a planning run."""
-        run = get_scoped(m.PlanRun, run_id, current_user._get_current_object())
+        user = current_user._get_current_object()
+        require_role(user, m.Role.ADMIN, m.Role.DISPATCHER)  # other roles: 403, not a misleading 404
+        run = get_scoped(m.PlanRun, run_id, user)
         db.session.refresh(run)
         return _run_dict(run)
 
