@@ -15,7 +15,7 @@ from fieldsvc.planner.solution import REASONS as PLANNER_REASONS
 from fieldsvc.visits import models as m
 from fieldsvc.visits.planning import BRIDGE_REASONS, contractors_to_plan, plan_all_contractors, plan_horizon as _plan_horizon
 
-REASONS = {**PLANNER_REASONS, **BRIDGE_REASONS, **HORIZON_REASONS}
+DAY_REASONS = {**PLANNER_REASONS, **BRIDGE_REASONS}
 
 
 def _date(ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
@@ -36,10 +36,11 @@ def _contractor_names() -> dict[int, str]:
     return {c.id: c.code for c in db.session.scalars(db.select(m.Contractor))}
 
 
-def _print_unassigned(rows: list[dict], limit: int = 20) -> None:
+def _print_unassigned(rows: list[dict], reasons: dict[str, str], limit: int = 20) -> None:
     for u in rows[:limit]:
-        click.echo(f"    visit {u['visit_id']} ({u.get('kind', '')}, {u.get('merchant', '')}): "
-                   f"{REASONS.get(u['reason'], u['reason'])}")
+        what = f"visit {u['visit_id']}" if u.get("visit_id") is not None else f"call {u.get('tracking_number')}"
+        click.echo(f"    {what} ({u.get('kind', '')}, {u.get('merchant', '')}): "
+                   f"{reasons.get(u['reason'], u['reason'])}")
     if len(rows) > limit:
         click.echo(f"    … and {len(rows) - limit} more")
 
@@ -80,7 +81,7 @@ def plan(day: dt.date, contractor: str | None, time_limit: int | None) -> None:
                    f"(PM {s.get('pm', 0)}, EM {s.get('em', 0)}) on {s.get('routes', 0)} routes, "
                    f"travel {_hm(s.get('travel_seconds', 0))}, {s.get('distance_m', 0) / 1000:.1f} km; "
                    f"unassigned {s.get('unassigned', 0)}")
-        _print_unassigned(run.unassigned or [])
+        _print_unassigned(run.unassigned or [], DAY_REASONS)
     share = served / total if total else 1.0
     click.echo(f"total: served {served}/{total} ({share:.1%}) in {wall:.1f} s wall time")
     if failed:
@@ -111,4 +112,4 @@ def plan_horizon(start: dt.date, days: int, contractor: str | None) -> None:
         per_day = ", ".join(f"{d}: {n}" for d, n in s.get("per_day", {}).items())
         click.echo(f"{code}: {s.get('assigned', 0)}/{s.get('visits', 0)} PM visits given a day ({per_day}); "
                    f"unfitted {s.get('unfitted', 0)}")
-        _print_unassigned(run.unassigned or [])
+        _print_unassigned(run.unassigned or [], HORIZON_REASONS)

@@ -184,7 +184,14 @@ def to_planner_visit(v: m.Visit, day: dt.date, start: dt.datetime, pinned: int |
         id=v.id, location=Point(mer.lat, mer.lon), service=service_minutes(v.kind, n_terms) * 60,
         time_windows=visit_windows(mer, day), skills=skills, priority=priority, kind=str(v.kind),
         overdue_days=overdue, sla_deadline=_sla_deadline(v, start) if v.kind == m.VisitKind.EM else None,
-        pinned_to=pinned, merchant=("b", mer.building_key) if mer.building_key else ("m", mer.id))
+        pinned_to=pinned, merchant=merchant_key(mer, pinned))
+
+
+def merchant_key(mer: m.Merchant, pinned: int | None) -> tuple:
+    """Visits with the same key are served as one stop: same building (or merchant) and the same
+    pin — a pinned visit never shares a stop, or a territory, with one that may go elsewhere."""
+    place = ("b", mer.building_key) if mer.building_key else ("m", mer.id)
+    return place if pinned is None else ("pin", pinned, *place)
 
 
 def to_planner_technician(t: m.Technician) -> Technician:
@@ -221,7 +228,7 @@ def call_visit(call: m.ServiceCall, day: dt.date, start: dt.datetime, pinned: in
         service=service_minutes(m.VisitKind.EM, 1) * 60, time_windows=visit_windows(mer, day),
         skills=frozenset({family}) if family else frozenset(), priority=EM_PRIORITY.get(call.priority, 60),
         kind="em", sla_deadline=max(0, _offset(call.response_by, start)), pinned_to=pinned,
-        merchant=("b", mer.building_key) if mer.building_key else ("m", mer.id))
+        merchant=merchant_key(mer, pinned))
 
 
 def _visit_for_call(call_id: int, tid: int, day: dt.date, actor: m.User | None) -> m.Visit:
