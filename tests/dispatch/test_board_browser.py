@@ -43,8 +43,9 @@ def test_board_renders_map_and_timeline(page, pm_world):  # noqa: ANN001
 
 
 @pytest.mark.browser
-def test_plan_this_day_from_the_page(page, pm_world):  # noqa: ANN001
-    pm_world  # the due pool exists, nothing is planned yet
+def test_plan_this_day_from_the_page(app, page, pm_world):  # noqa: ANN001
+    """With CSRF enforced: the page's fetch must carry the token."""
+    app.config["WTF_CSRF_ENABLED"] = True
     _block_tiles(page)
     _login(page, "dispatcher-c1")
     page.goto(f"/dispatch/?date={DAY.isoformat()}")

@@ -40,6 +40,13 @@ def reason_text(code: str) -> str:
     return texts.get(code, code)
 
 
+def status_text(status: str) -> str:
+    """A visit status for people."""
+    return {"planned": _("planned"), "dispatched": _("dispatched"), "checked_in": _("checked in"),
+            "completed": _("completed"), "failed": _("failed"), "missed": _("missed"),
+            "cancelled": _("cancelled")}.get(status, status)
+
+
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -70,6 +77,7 @@ def visit_stop(v: m.Visit, day: dt.date, start: dt.datetime) -> dict[str, Any]:
     mer = v.merchant
     return {
         "visit_id": v.id, "kind": str(v.kind), "status": str(v.status), "position": v.route_position,
+        "status_text": status_text(str(v.status)),
         "merchant": {"id": mer.id, "name": mer.name, "lat": mer.lat, "lon": mer.lon, "address": mer.address},
         "terminals": [t.serial for t in sorted(v.terminals, key=lambda t: t.serial)],
         "eta": _iso(v.eta), "planned_start": _iso(v.planned_start), "planned_end": _iso(v.planned_end),

@@ -15,6 +15,7 @@ from fieldsvc.visits.planning import local_today, lock_route, pin_visit
 from fieldsvc.visits.scope import Forbidden, get_scoped, require_role, scoped
 from fieldsvc.web.api.plans_api import running_plan, start_plan
 from fieldsvc.web.dispatcher.data import board as board_data
+from fieldsvc.web.dispatcher.data import status_text as status_label
 from fieldsvc.web.i18n import lang
 from fieldsvc.web.nav import add_nav
 
@@ -88,7 +89,7 @@ def timeline(data: dict[str, Any]) -> dict[str, Any]:
             add("travel", prev, arrive, _("Travel to %(name)s", name=st["merchant"]["name"]))
             add("idle", arrive, st["t_start"], _("Waiting for %(name)s to open", name=st["merchant"]["name"]))
             title = f"#{st['position']} {st['merchant']['name']} · {st['kind'].upper()} · " \
-                    f"{_hm(st['t_start'])}–{_hm(st['t_end'])} · {_('ETA')} {_hm(st['t_eta'])} · {st['status']}"
+                    f"{_hm(st['t_start'])}–{_hm(st['t_end'])} · {_('ETA')} {_hm(st['t_eta'])} · {status_label(st['status'])}"
             add("stop", st["t_start"], st["t_end"], title, str(st["position"] or ""),
                 f"stop-{st['kind']} status-{st['status']}")
             prev = st["t_end"] if st["t_end"] is not None else st["t_start"]
@@ -126,7 +127,7 @@ def board():  # noqa: ANN201
     return render_template(
         "dispatch/board.html", data=data, tl=timeline(data), day=day, contractor=con, contractors=contractors,
         today=today, tomorrow=today + dt.timedelta(days=1), date_value=date_input_value(day, lang()),
-        labels=_labels(), run_id=run_id, hm=_hm)
+        labels=_labels(), run_id=run_id, hm=_hm, status_label=status_label)
 
 
 @bp.get("/board.json")

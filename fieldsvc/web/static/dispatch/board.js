@@ -34,7 +34,7 @@
         html += " (" + esc(L10N.window) + " <span dir=\"ltr\">" + esc(hhmm(stop.window.start)) + "–" +
           esc(hhmm(stop.window.end)) + "</span>)";
       }
-      html += "<br>" + esc(L10N.status) + ": " + esc(stop.status);
+      html += "<br>" + esc(L10N.status) + ": " + esc(stop.status_text || stop.status);
     }
     return html + (extra || "");
   }
