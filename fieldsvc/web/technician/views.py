@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from fieldsvc.dates import parse_date_input
+from fieldsvc.text import to_persian_digits
 from fieldsvc.visits.models import Role
 from fieldsvc.visits.scope import require_role
 from fieldsvc.visits.tech_day import day_visits, hours_on
@@ -57,7 +58,8 @@ def route():  # noqa: ANN201
     require_role(user, Role.TECHNICIAN)
     day = _day()
     tech, rt, visits = day_visits(user, day)
-    stops = [{"visit": v, "hours_today": hours_on(v.merchant.opening_hours, day),
+    digits = to_persian_digits if lang() == "fa" else str
+    stops = [{"visit": v, "hours_today": [digits(f"{a}–{b}") for a, b in hours_on(v.merchant.opening_hours, day)],
               "outcomes": [(str(o), str(OUTCOME_LABELS[o])) for o in outcomes_for(v.kind)],
               "geofence_m": geofence_m(v), "code_required": requires_confirmation_code(v)} for v in visits]
     messages = dict(js_messages(), statuses={k: str(v) for k, v in STATUS_LABELS.items()})

@@ -16,7 +16,9 @@
   const RESIZE_ABOVE = 1500000;
   const RETRY_MS = 20000;
 
-  const fmt = (s, args) => String(s).replace(/%\((\w+)\)s/g, (_, k) => (args && k in args ? args[k] : ''));
+  const NUM = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 0 });
+  const showNum = (v) => (typeof v === 'number' || /^\d+$/.test(String(v)) ? NUM.format(Number(v)) : v);
+  const fmt = (s, args) => String(s).replace(/%\((\w+)\)s/g, (_, k) => (args && k in args ? showNum(args[k]) : ''));
   const $ = (root, sel) => root.querySelector(sel);
   const show = (el, on) => el && el.classList.toggle('d-none', !on);
   const cards = () => Array.from(document.querySelectorAll('article.stop'));
