@@ -67,8 +67,14 @@ def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str
     if not paths:
         raise click.ClickException(f"no .vrp files in {directory}")
     peers = _compare(compare)
+    def step(row) -> None:
+        bar.update(1)
+        if json_out:  # rows so far, so a long run can be watched and survives an interruption
+            with json_out.with_suffix(".partial.jsonl").open("a") as fh:
+                fh.write(json.dumps(row.__dict__) + "\n")
+
     with click.progressbar(length=len(paths) * (1 + len(peers)), label="solomon", file=sys.stderr) as bar:
-        rows = b.bench_solomon(directory, time_limit, peers, names, progress=lambda r: bar.update(1))
+        rows = b.bench_solomon(directory, time_limit, peers, names, progress=step)
     md = b.markdown_solomon(rows)
     click.echo(md)
     if md_out:

@@ -73,3 +73,17 @@ def test_planner_is_pure_and_only_one_module_imports_ortools():
     assert set(ortools_users) == {"_ortools.py"}
     code = "import sys, fieldsvc.planner; print(any(m.split('.')[0] in ('flask', 'sqlalchemy') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+
+
+def test_improve_rounds_never_make_the_plan_worse():
+    from fieldsvc.planner.partition import _recost, improve, merge, solve_parts
+
+    p = city_day(40, 4, seed=5)
+    params = SolveParams(time_limit=1)
+    with ThreadPoolExecutor(2) as ex:
+        first = merge(p, solve_parts(split(p, max_visits=20), params, ex, workers=2))
+        _recost(first, p, params)
+        better = improve(p, first, SolveParams(time_limit=3), rounds=1, group_size=2, executor=ex, workers=2)
+    assert better.cost.total <= first.cost.total
+    assert len(better.served) + len(better.unassigned) == 40
+    assert len(set(better.served)) == len(better.served)
