@@ -47,8 +47,10 @@ def test_service_worker_is_served_with_tech_scope(client):  # noqa: ANN001
 
 
 @pytest.fixture
-def phone(chromium, live_server, day):  # noqa: ANN001, ANN201
-    """A phone-sized browser context allowed to read an emulated position at the PM shop."""
+def phone(chromium, live_server, day, app):  # noqa: ANN001, ANN201
+    """A phone-sized browser context allowed to read an emulated position at the PM shop; CSRF is
+    enforced as in production (the app fixture restores the setting afterwards)."""
+    app.config["WTF_CSRF_ENABLED"] = True
     mer = day.pm.merchant
     context = chromium.new_context(base_url=live_server, viewport=PHONE, locale="en-US",
                                    permissions=["geolocation"],
@@ -160,12 +162,13 @@ def test_offline_check_in_and_out_are_sent_once_when_back_online(phone, day, tmp
     assert visit.checkin_at <= visit.checkout_at <= visit.checkout_received_at
 
     # the phone sending the same events again (a lost answer) changes nothing
+    csrf = page.get_attribute('meta[name="csrf-token"]', "content")
     for e in evs:
         kind = "check-in" if e.kind == "check_in" else "check-out"
         body = {k: v for k, v in e.payload.items() if k in ("lat", "lon", "accuracy_m", "at", "fix_at", "reason",
                                                               "outcome", "notes", "parts_used")}
         body["client_event_id"] = e.client_event_id
-        r = page.request.post(f"/api/v1/visits/{day.pm.id}/{kind}", data=body)
+        r = page.request.post(f"/api/v1/visits/{day.pm.id}/{kind}", data=body, headers={"X-CSRFToken": csrf})
         assert r.status == 200 and r.json()["event"]["duplicate"] is True
     db.session.expire_all()
     assert len(db.session.scalars(select(m.ClientEvent)).all()) == 2
