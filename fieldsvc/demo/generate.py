@@ -227,7 +227,11 @@ def _technicians(rows: DemoRows, rng: random.Random, nrng: np.random.Generator) 
         regions = {r for k in CONTRACTS if k.contractor == c.code for r in k.regions}
         rows.technicians_by_contractor[cid] = []
         for n in range(1, sizes[c.code] + 1):
-            while geo.region_of(float(homes[h][0]), float(homes[h][1])) not in regions:
+            while True:
+                if h >= len(homes):  # rare: draw more candidate homes
+                    homes = np.vstack([homes, geo.sample_shop_points(200, nrng)])
+                if geo.region_of(float(homes[h][0]), float(homes[h][1])) in regions:
+                    break
                 h += 1
             lat, lon = float(homes[h][0]), float(homes[h][1])
             h += 1
