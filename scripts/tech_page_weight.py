@@ -8,6 +8,7 @@ service worker) and warm (second visit, served through the service worker)."""
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import statistics
@@ -43,6 +44,9 @@ def load(page, url: str) -> tuple[dict[str, int], float, float]:  # noqa: ANN001
     def done(req) -> None:  # noqa: ANN001
         s = req.sizes()
         sizes[req.resource_type] += s["responseBodySize"] + s["responseHeadersSize"]
+        resp = req.response()
+        if resp is not None and s["responseBodySize"]:
+            sizes["gzip:" + req.resource_type] += len(gzip.compress(resp.body()))
 
     page.on("requestfinished", done)
     page.goto(url, wait_until="load")
@@ -92,7 +96,10 @@ def main() -> None:
     html, js, css = sizes.get("document", 0), sizes.get("script", 0), sizes.get("stylesheet", 0)
     print(f"technician {user}, route of {day}: {stops} stops")
     print(f"cold load bytes over the wire: HTML {html:,} + JS {js:,} + CSS {css:,} = {html + js + css:,} "
-          f"(other: {sum(v for k, v in sizes.items() if k not in ('document', 'script', 'stylesheet')):,})")
+          f"(other: {sum(v for k, v in sizes.items() if k not in ('document', 'script', 'stylesheet') and not k.startswith('gzip:')):,})")
+    gz = sum(v for k, v in sizes.items() if k in ("gzip:document", "gzip:script", "gzip:stylesheet"))
+    print(f"the same bodies gzip-compressed (as behind a compressing proxy): {gz:,} bytes "
+          f"(HTML {sizes.get('gzip:document', 0):,})")
     for name, runs in (("cold (empty cache)", cold), ("warm (service worker)", warm)):
         dcl = statistics.median(r[1] for r in runs)
         ld = statistics.median(r[2] for r in runs)
