@@ -36,8 +36,11 @@ def scorecard(start: dt.date, end: dt.date, psp_code: str | None, contractor_cod
     from fieldsvc.visits.penalty_ledger import recompute_period
     from fieldsvc.visits.scope import NotFound
 
+    from fieldsvc.visits.scorecard import MAX_DATE, MIN_DATE
     if end < start:
         raise click.BadParameter("--to must not be before --from", param_hint="--to")
+    if not (MIN_DATE <= start <= MAX_DATE and MIN_DATE <= end <= MAX_DATE):
+        raise click.BadParameter(f"dates must lie between {MIN_DATE} and {MAX_DATE}", param_hint="--from")
     try:
         if recompute_penalties:
             res = recompute_period(start, end, user=None, psp_code=psp_code, contractor_code=contractor_code)

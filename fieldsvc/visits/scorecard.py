@@ -62,7 +62,7 @@ from fieldsvc.visits.states import CallStatus, VisitStatus
 
 __all__ = [
     "GROUPINGS", "WEIGHTS", "TARGETS", "KPI_KEYS", "Period", "KpiRow", "WeekPoint", "BreachRow",
-    "Scorecard", "compute_scorecard", "find_breaches", "kpi_status",
+    "Scorecard", "compute_scorecard", "find_breaches", "kpi_status", "MIN_DATE", "MAX_DATE",
 ]
 
 GROUPINGS = ("contractor", "region", "technician")
@@ -111,6 +111,8 @@ _ATTEMPTED = (VisitStatus.COMPLETED, VisitStatus.FAILED)
 _OPEN_CALL = tuple(s.value for s in (CallStatus.OPEN, CallStatus.ASSIGNED, CallStatus.SCHEDULED,
                                      CallStatus.IN_PROGRESS))
 _DAY = 86400.0
+#: Dates a period may use (Jalali conversion and calendars are defined well inside these).
+MIN_DATE, MAX_DATE = dt.date(1950, 1, 1), dt.date(2199, 12, 31)
 
 
 # --------------------------------------------------------------------------- data out
@@ -127,6 +129,9 @@ class Period:
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError(f"the period ends ({self.end}) before it starts ({self.start})")
+        for d in (self.start, self.end):
+            if not MIN_DATE <= d <= MAX_DATE:
+                raise ValueError(f"{d} is outside the supported dates {MIN_DATE} to {MAX_DATE}")
 
     @property
     def start_utc(self) -> dt.datetime:

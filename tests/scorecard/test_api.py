@@ -43,6 +43,8 @@ def test_scope_and_errors(client, month):  # noqa: ANN001
     assert r.status_code == 404 and r.json["error"]["code"] == "not_found"
     r = client.get("/api/v1/scorecards?from=2026-05-31&to=2026-05-01")
     assert r.status_code == 422 and r.json["error"]["field"] == "to"
+    r = client.get("/api/v1/scorecards.xlsx?from=0622-01-01&to=0623-01-01")
+    assert r.status_code == 422 and r.json["error"]["field"] == "from"
     r = client.get(f"/api/v1/scorecards?{Q}&group_by=technician")
     assert r.status_code == 403
     client.post("/logout")
@@ -52,6 +54,8 @@ def test_scope_and_errors(client, month):  # noqa: ANN001
 
 def test_dispatcher_sees_own_technicians(client, month):  # noqa: ANN001
     login(client, "dispatcher-c1")
+    r = client.get("/api/v1/scorecards.xlsx?from=0622-01-01&to=0623-01-01")
+    assert r.status_code == 422 and r.json["error"]["field"] == "from"
     r = client.get(f"/api/v1/scorecards?{Q}&group_by=technician")
     assert r.status_code == 200
     assert {row["code"] for row in r.json["rows"]} == {"t1", "t2"}

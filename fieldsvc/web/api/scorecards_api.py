@@ -20,7 +20,8 @@ from fieldsvc.visits import models as m
 from fieldsvc.visits.export import export_scorecard
 from fieldsvc.visits.penalty_ledger import confirm_line, ledger_lines, recompute_period, waive_line
 from fieldsvc.visits.scope import require_role
-from fieldsvc.visits.scorecard import GROUPINGS, KPI_KEYS, compute_scorecard, resolve_filters
+from fieldsvc.visits.scorecard import (GROUPINGS, KPI_KEYS, MAX_DATE, MIN_DATE, compute_scorecard,
+                                       resolve_filters)
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.i18n import lang
 
@@ -41,6 +42,9 @@ class PeriodArgs(Schema):
 
     @validates_schema
     def _order(self, data: dict, **_kw: Any) -> None:
+        for key, name in (("start", "from"), ("end", "to")):
+            if not MIN_DATE <= data[key] <= MAX_DATE:
+                raise ValidationError(f"dates must lie between {MIN_DATE} and {MAX_DATE}", name)
         if data["end"] < data["start"]:
             raise ValidationError("'to' must not be before 'from'", "to")
         if (data["end"] - data["start"]).days >= MAX_DAYS:
@@ -211,6 +215,8 @@ class Recompute(MethodView):
     @blp.response(200, RecomputeAnswer)
     def post(self, body: dict) -> Any:
         """Bring the ledger of a period up to date (idempotent; confirmed lines get corrections)."""
+        if not all(MIN_DATE <= body[k] <= MAX_DATE for k in ("start", "end")):
+            raise ApiError(422, "invalid", f"dates must lie between {MIN_DATE} and {MAX_DATE}", "from")
         if body["end"] < body["start"] or (body["end"] - body["start"]).days >= MAX_DAYS:
             raise ApiError(422, "invalid", "'to' must be on or after 'from', within a year", "to")
         user = _user()

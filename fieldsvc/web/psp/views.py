@@ -19,7 +19,8 @@ from fieldsvc.visits.kpi_drill import (DRILLS, KPI_DRILL, LIST_LIMIT, done_by_ki
 from fieldsvc.visits.kpi_labels import KPI_LABELS, PENALTY_KINDS, PENALTY_STATUS_LABELS, SUMMARY_KPIS, label
 from fieldsvc.visits.penalty_ledger import confirm_line, ledger_lines, recompute_period, waive_line
 from fieldsvc.visits.scope import NotFound, require_role, scoped
-from fieldsvc.visits.scorecard import GROUPINGS, KPI_KEYS, TARGETS, compute_scorecard, kpi_status
+from fieldsvc.visits.scorecard import (GROUPINGS, KPI_KEYS, MAX_DATE, MIN_DATE, TARGETS, compute_scorecard,
+                                       kpi_status)
 from fieldsvc.visits.states import IllegalTransition
 from fieldsvc.web.i18n import lang
 from fieldsvc.web.nav import add_nav
@@ -56,6 +57,8 @@ def _period() -> tuple[dt.date, dt.date]:
             start = parse_date_input(request.args["from"], "fa")
         if request.args.get("to"):
             end = parse_date_input(request.args["to"], "fa")
+        if not (MIN_DATE <= start <= MAX_DATE and MIN_DATE <= end <= MAX_DATE):
+            raise ValueError(_("dates must lie between %(a)s and %(b)s", a=MIN_DATE, b=MAX_DATE))
     except ValueError as e:
         flash(_("Could not read the date: %(error)s. Showing the last 30 days.", error=str(e)), "error")
         return _today() - dt.timedelta(days=29), _today()
@@ -255,6 +258,8 @@ def _form_period() -> tuple[dt.date, dt.date]:
     try:
         start = dt.date.fromisoformat(request.form["from"])
         end = dt.date.fromisoformat(request.form["to"])
+        if not (MIN_DATE <= start <= MAX_DATE and MIN_DATE <= end <= MAX_DATE):
+            raise ValueError("out of range")
     except (KeyError, ValueError):
         start, end = _today() - dt.timedelta(days=29), _today()
     if end < start or (end - start).days >= MAX_DAYS:
