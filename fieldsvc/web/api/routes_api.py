@@ -18,14 +18,20 @@ from fieldsvc.web.errors import ApiError
 blp = Blueprint("routes_api", __name__, url_prefix="/api/v1/routes", description="Stored daily routes")
 
 
+MIN_DAY, MAX_DAY = dt.date(1950, 1, 1), dt.date(2150, 12, 31)
+
+
 class DateField(fields.Field):
     """A date as ISO (2026-11-22) or Jalali (1405/09/01)."""
 
     def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN003, ANN202
         try:
-            return parse_date_input(str(value), "fa")
+            day = parse_date_input(str(value), "fa")
         except ValueError as e:
             raise ValidationError(str(e)) from None
+        if not MIN_DAY <= day <= MAX_DAY:
+            raise ValidationError(f"date {day.isoformat()} is outside {MIN_DAY.year}–{MAX_DAY.year}")
+        return day
 
     def _jsonschema_type_mapping(self) -> dict:
         return {"type": "string", "format": "date"}

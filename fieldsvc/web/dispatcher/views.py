@@ -14,6 +14,7 @@ from fieldsvc.visits import models as m
 from fieldsvc.visits.planning import local_today, lock_route, pin_visit
 from fieldsvc.visits.scope import Forbidden, get_scoped, require_role, scoped
 from fieldsvc.web.api.plans_api import running_plan, start_plan
+from fieldsvc.web.api.routes_api import MAX_DAY, MIN_DAY
 from fieldsvc.web.dispatcher.data import board as board_data
 from fieldsvc.web.dispatcher.data import status_text as status_label
 from fieldsvc.web.i18n import lang
@@ -38,7 +39,10 @@ def _day(value: str | None) -> dt.date:
     if value == "tomorrow":
         return today + dt.timedelta(days=1)
     try:
-        return parse_date_input(value, "fa")
+        day = parse_date_input(value, "fa")
+        if not MIN_DAY <= day <= MAX_DAY:
+            raise ValueError(value)
+        return day
     except ValueError:
         flash(_("Could not read the date %(value)s; showing today. Use 2026-11-22 or 1405/09/01.", value=value),
               "warning")
