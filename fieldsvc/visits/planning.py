@@ -516,10 +516,13 @@ def _params(time_limit: float) -> SolveParams:
     return SolveParams(time_limit=max(1.0, float(time_limit)))
 
 
+def _workers(n: int) -> int:
+    return max(1, min(n, os.cpu_count() or 1))
+
+
 def _solver_pool(n: int) -> ProcessPoolExecutor:
     # forkserver: workers never inherit the parent's database connections or web threads
-    return ProcessPoolExecutor(max_workers=max(1, min(n, os.cpu_count() or 1)),
-                               mp_context=multiprocessing.get_context("forkserver"))
+    return ProcessPoolExecutor(max_workers=_workers(n), mp_context=multiprocessing.get_context("forkserver"))
 
 
 def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, progress: ProgressFn | None,
@@ -550,6 +553,8 @@ def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, prog
         return
     t0 = time.monotonic()
     pool = _solver_pool(len(solvable))
+    # expected wall time: waves of contractors over the workers, each up to its time limit
+    expected = params.time_limit * -(-len(solvable) // _workers(len(solvable))) * 1.15 + 2
     try:
         futures: dict[Future, tuple[int, DayContext]] = {}
         for rid, ctx in solvable:
@@ -558,7 +563,7 @@ def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, prog
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-            frac = 0.1 + 0.8 * min(1.0, (time.monotonic() - t0) / (params.time_limit * 1.3 + 1))
+            frac = 0.1 + 0.8 * min(1.0, (time.monotonic() - t0) / expected)
             for f in pending:
                 report(futures[f][0], frac, "solving")
             for f in done:
