@@ -8,7 +8,9 @@ nearest technician with the skill, at most 16 a day, nearest-neighbour order), f
 done by 10:30, then asks the pure planner API (fieldsvc.planner.em.slot_options) for the options
 of 200 new calls. Prints the median and 95th percentile latency, and how often the best option
 misses the SLA although an independent brute-force insertion (every technician, every position,
-full re-timing, no shortcuts) finds one that meets it.
+full re-timing, no shortcuts) finds one that meets it. The same calls then go through
+fieldsvc.visits.slotting (re-timing with the lunch break) and, ``--db-calls`` of them, end to end
+through a SQLite database (``BENCH_PROFILE=1`` prints a cProfile of one database call).
 """
 from __future__ import annotations
 
