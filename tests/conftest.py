@@ -153,5 +153,5 @@ def browser_login(page, username: str, password: str = "demo") -> None:  # noqa:
     page.goto("/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_load_state("networkidle")
