@@ -274,18 +274,3 @@ def test_check_out_api_is_documented(client, day):  # noqa: ANN001
     assert "202" in op["responses"]
     assert "/api/v1/visits/{visit_id}/check-in" in spec["paths"]
 
-
-def test_photo_is_served_to_those_who_may_see_the_visit(tech, day, client, app):  # noqa: ANN001
-    checked_in(tech, day.pm)
-    jpg = image_bytes("JPEG")
-    r = tech.post(OUT.format(day.pm.id), data=multipart(checkout_body("pm_done"), [(jpg, "a.jpg")]))
-    photo_id = r.json["checkout"]["photos"][0]["id"]
-    url = f"/api/v1/visits/{day.pm.id}/photos/{photo_id}"
-    got = tech.get(url)
-    assert got.status_code == 200 and got.data == jpg and got.mimetype == "image/jpeg"
-    assert tech.get(f"/api/v1/visits/{day.pm.id}/photos/{photo_id + 1}").status_code == 404
-    other = app.test_client()
-    login(other, "dispatcher-c2")
-    assert other.get(url).status_code == 404
-    login(other, "psp-p1")
-    assert other.get(url).status_code == 200

@@ -16,7 +16,7 @@ import binascii
 import json
 from datetime import date, timezone
 
-from flask import current_app, request, send_from_directory
+from flask import request
 from flask.views import MethodView
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
@@ -271,23 +271,6 @@ def _b64(data: str, i: int) -> bytes:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError) as e:
         raise ApiError(422, "invalid", f"photos: photo {i} is not valid base64", "photos") from e
-
-
-@blp.route("/visits/<int:visit_id>/photos/<int:photo_id>")
-class VisitPhotoFile(MethodView):
-    decorators = [login_required]
-
-    @blp.response(200, description="the image bytes (JPEG, PNG or WebP)")
-    def get(self, visit_id: int, photo_id: int):  # noqa: ANN201
-        """One check-out photo of a visit you may see (404 otherwise)."""
-        visit = get_scoped(Visit, visit_id, _user())
-        photo = next((p for p in visit.photos if p.id == photo_id), None)
-        if photo is None:
-            raise ApiError(404, "not_found", "This visit has no such photo.", "photo_id")
-        resp = send_from_directory(current_app.config["UPLOAD_DIR"], photo.path, mimetype=photo.content_type,
-                                   max_age=0)
-        resp.headers["Cache-Control"] = "private, no-store"
-        return resp
 
 
 @blp.route("/tech/route")
