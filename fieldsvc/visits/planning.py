@@ -521,8 +521,11 @@ def _workers(n: int) -> int:
 
 
 def _solver_pool(n: int) -> ProcessPoolExecutor:
-    # forkserver: workers never inherit the parent's database connections or web threads
-    return ProcessPoolExecutor(max_workers=_workers(n), mp_context=multiprocessing.get_context("forkserver"))
+    # forkserver: workers never inherit the parent's database connections or web threads; the
+    # server imports the solver once, so each worker starts warm
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["fieldsvc.planner.day", "fieldsvc.planner._ortools"])
+    return ProcessPoolExecutor(max_workers=_workers(n), mp_context=ctx)
 
 
 def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, progress: ProgressFn | None,
