@@ -71,10 +71,12 @@ def _username_key() -> str:
     return "login:" + normalize_digits(str(name)).strip().lower()
 
 
-#: Login attempts: per address, and per account whatever the address (the account itself also
-#: locks for 15 minutes after 5 wrong passwords in a row, see fieldsvc.visits.accounts).
-LOGIN_LIMITS = [limiter.limit("20 per minute", methods=["POST"]),
-                limiter.limit("10 per minute", methods=["POST"], key_func=_username_key)]
+#: Login attempts (the login page and the API token endpoint together): per address, and per
+#: account whatever the address (the account itself also locks for 15 minutes after 5 wrong
+#: passwords in a row, see fieldsvc.visits.accounts).
+LOGIN_LIMITS = [limiter.shared_limit("20 per minute", scope="login-address", methods=["POST"]),
+                limiter.shared_limit("10 per minute", scope="login-account", methods=["POST"],
+                                     key_func=_username_key)]
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -88,5 +88,18 @@ def init_i18n(app: Flask, babel: Babel) -> None:
         unit = "toman" if getattr(current_user, "show_toman", False) else "rial"
         return "—" if rial is None else text.format_amount(rial, lang(), unit)
 
-    app.jinja_env.filters.update(date=_date, datetime=_datetime, time=_time, number=_number, amount=_amount)
+    def _digits(value: object) -> str:
+        """Any text with its ASCII digits in Persian on Persian pages (times, counts, codes shown
+        as words): ``{{ '08:00'|digits }}`` → ``۰۸:۰۰``."""
+        value = "—" if value is None else str(value)
+        return text.to_persian_digits(value) if lang() == "fa" else value
+
+    def _percent(value: float | None, decimals: int = 0) -> str:
+        """A percentage (0–100): ``۸۵٪`` / ``85%``."""
+        if value is None:
+            return "—"
+        return text.format_number(value, lang(), decimals) + ("٪" if lang() == "fa" else "%")
+
+    app.jinja_env.filters.update(date=_date, datetime=_datetime, time=_time, number=_number, amount=_amount,
+                                 digits=_digits, percent=_percent)
     app.jinja_env.globals.update(lang=lang, text_dir=text_dir)

@@ -103,3 +103,19 @@ def test_language_switch_is_on_every_page(tenants, clients) -> None:  # noqa: AN
         assert 'action="/lang/en"' in html, path
         html = clients[role].get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
         assert 'action="/lang/fa"' in html, path
+
+
+def test_display_filters(app) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from flask import render_template_string
+    from flask_babel import refresh
+
+    t = dt.datetime(2026, 11, 22, 5, 30, tzinfo=dt.timezone.utc)  # 09:00 in Tehran
+    src = "{{ t|date }}|{{ t|time }}|{{ 1234567|number }}|{{ 2500000|amount }}|{{ '08:00'|digits }}|{{ 85.4|percent }}"
+    with app.test_request_context("/", headers={"Accept-Language": "fa"}):
+        refresh()
+        assert render_template_string(src, t=t) == "۱ آذر ۱۴۰۵|۰۹:۰۰|۱٬۲۳۴٬۵۶۷|۲٬۵۰۰٬۰۰۰ ریال|۰۸:۰۰|۸۵٪"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        refresh()
+        assert render_template_string(src, t=t) == "2026-11-22|09:00|1,234,567|2,500,000 Rial|08:00|85%"

@@ -30,6 +30,25 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
                         functools.partial(wz_security.generate_password_hash, method="pbkdf2:sha256:1"))
 
 
+@pytest.fixture
+def limited_app(app: Flask, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+    """A second application on the same database with rate limits ON. The limiter is one object
+    shared by every app: its on/off switch is restored and its counters emptied afterwards."""
+    from fieldsvc.web import create_app
+    from fieldsvc.web.extensions import limiter
+
+    monkeypatch.setattr(limiter, "enabled", limiter.enabled)
+    limited = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "OUTBOX_DIR")},
+                          "TESTING": True, "SECRET_KEY": "limited", "WTF_CSRF_ENABLED": False,
+                          "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"})
+    try:
+        yield limited
+    finally:
+        limiter.reset()
+        with limited.app_context():
+            db.engine.dispose()
+
+
 @dataclass
 class Objects:
     """The objects of one side of the matrix (one tenant, or one technician's work)."""

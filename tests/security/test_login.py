@@ -6,7 +6,6 @@ from sqlalchemy import select
 from fieldsvc.db import db
 from fieldsvc.visits.accounts import MAX_FAILURES
 from fieldsvc.visits.models import AuditEvent, User
-from fieldsvc.web import create_app
 from tests.conftest import login
 
 
@@ -57,13 +56,10 @@ def test_account_locks_after_repeated_failures(client, world) -> None:  # noqa: 
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "bad_credentials"
 
 
-def test_login_rate_limit_per_account(app, world) -> None:  # noqa: ANN001
+def test_login_rate_limit_per_account(limited_app, world) -> None:  # noqa: ANN001
     """Flask-Limiter: more than 10 attempts a minute for one account answer 429, whatever the address."""
-    limited = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "OUTBOX_DIR")},
-                          "TESTING": True, "SECRET_KEY": "x", "WTF_CSRF_ENABLED": False,
-                          "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"})
     username = "psp-p2"
-    c = limited.test_client()
+    c = limited_app.test_client()
     statuses = [c.post("/login", data={"username": username, "password": "wrong"},
                        environ_base={"REMOTE_ADDR": f"10.0.0.{i}"}).status_code for i in range(12)]
     assert statuses[:10] == [401] * 10
@@ -73,11 +69,8 @@ def test_login_rate_limit_per_account(app, world) -> None:  # noqa: ANN001
     assert "Too many attempts" in r.get_data(as_text=True) or "تلاش" in r.get_data(as_text=True)
 
 
-def test_login_rate_limit_per_address(app, world) -> None:  # noqa: ANN001
-    limited = create_app({**{k: app.config[k] for k in ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "OUTBOX_DIR")},
-                          "TESTING": True, "SECRET_KEY": "x", "WTF_CSRF_ENABLED": False,
-                          "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"})
-    c = limited.test_client()
+def test_login_rate_limit_per_address(limited_app, world) -> None:  # noqa: ANN001
+    c = limited_app.test_client()
     statuses = [c.post("/login", data={"username": f"guess{i}", "password": "x"},
                        environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code for i in range(21)]
     assert statuses[:20] == [401] * 20 and statuses[20] == 429
@@ -105,3 +98,15 @@ def test_open_redirect_after_login_is_refused(client, world) -> None:  # noqa: A
 def test_passwords_are_hashed(world) -> None:  # noqa: ANN001
     user = db.session.scalars(select(User).filter_by(username="admin")).one()
     assert "demo" not in user.password_hash and user.check_password("demo")
+
+
+def test_token_endpoint_shares_the_login_limits(limited_app, world) -> None:  # noqa: ANN001
+    c = limited_app.test_client()
+    username = "dispatcher-c2"
+    for i in range(6):
+        c.post("/login", data={"username": username, "password": "wrong"}, environ_base={"REMOTE_ADDR": f"10.2.0.{i}"})
+    statuses = [c.post("/api/v1/auth/token", json={"username": username, "password": "wrong"},
+                       environ_base={"REMOTE_ADDR": f"10.3.0.{i}"}).status_code for i in range(5)]
+    assert statuses == [401, 401, 401, 401, 429]
+    assert c.post("/api/v1/auth/token", json={"username": username, "password": "x"}).get_json()["error"]["code"] \
+        == "too_many_requests"

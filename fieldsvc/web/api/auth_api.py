@@ -12,7 +12,7 @@ from fieldsvc.db import db, utcnow
 from fieldsvc.visits.accounts import LoginError, authenticate
 from fieldsvc.visits.audit import record
 from fieldsvc.web.errors import ApiError
-from fieldsvc.web.extensions import limiter
+from fieldsvc.web.auth import LOGIN_LIMITS
 from fieldsvc.web.security import issue_token
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth", description="API tokens")
@@ -31,7 +31,7 @@ class TokenAnswer(Schema):
 
 @blp.route("/token")
 class Token(MethodView):
-    decorators = [limiter.limit("20 per minute", methods=["POST"])]
+    decorators = LOGIN_LIMITS  # shared with the login page: per address and per account
 
     @blp.arguments(TokenRequest)
     @blp.response(200, TokenAnswer)
