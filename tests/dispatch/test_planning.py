@@ -100,6 +100,12 @@ def test_replanning_keeps_finished_and_checked_in_work(pm_world):  # noqa: ANN00
     db.session.commit()
     first_eta = first.eta
     now = start + dt.timedelta(hours=9, minutes=30)
+    ctx = planning.build_day(c1.id, DAY, now=now)
+    moved = next(t for t in ctx.problem.technicians if t.id == tech_id)
+    assert (moved.start.lat, moved.start.lon) == (tech.last_lat, tech.last_lon)  # from where it is
+    assert (moved.end.lat, moved.end.lon) == (tech.home_lat, tech.home_lon)  # home tonight
+    assert moved.shift.start == 9 * 3600 + 30 * 60 and moved.frozen_prefix == (first.id,)
+    db.session.rollback()
     run = planning.plan_contractor_day(c1.id, DAY, time_limit=1, now=now)
     assert run.status == "succeeded", run.error
     assert run.summary["replanning"] is True
@@ -144,6 +150,10 @@ def test_pinned_visit_goes_to_its_technician(pm_world):  # noqa: ANN001
     visits = c1_visits(pm_world)
     for v in visits:
         planning.pin_visit(v, t2)
+    ctx = planning.build_day(c1.id, DAY)
+    db.session.rollback()
+    # a pinned visit never shares a stop key (nor a territory) with visits that may go elsewhere
+    assert {pv.merchant[:2] for pv in ctx.problem.visits} == {("pin", t2.id)}
     run = planning.plan_contractor_day(c1.id, DAY, time_limit=1)
     assert run.status == "succeeded"
     db.session.expire_all()
