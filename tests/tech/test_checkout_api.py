@@ -16,7 +16,7 @@ from fieldsvc.visits import checkin as svc
 from fieldsvc.visits import models as m
 from fieldsvc.visits.states import IllegalTransition
 from tests.conftest import login
-from tests.tech.conftest import checkin_body, checkout_body, image_bytes, iso, now, today_local
+from tests.tech.conftest import checkin_body, checkout_body, image_bytes, now, today_local
 
 IN, OUT = "/api/v1/visits/{}/check-in", "/api/v1/visits/{}/check-out"
 
