@@ -149,3 +149,15 @@ def test_pin_then_reoptimise_and_lock(client, pm_world):  # noqa: ANN001
     login(client, "dispatcher-c2")
     assert client.post(f"/dispatch/visits/{visit.id}/pin", data={"technician_id": ""}).status_code == 404
     assert client.post(f"/dispatch/routes/{route.id}/lock", data={"locked": "0"}).status_code == 404
+
+
+def test_pm_due_page_and_spreading_from_the_web(client, pm_world):  # noqa: ANN001
+    login(client, "dispatcher-c1")
+    html = client.get("/dispatch/due").get_data(as_text=True)
+    assert "Shop 1-0" in html and "SN100, SN101" in html and "Shop 2-0" not in html
+    assert client.get("/dispatch/due?contractor=c2").status_code == 404
+    r = client.post("/dispatch/horizon", data={"days": "31"})
+    assert r.status_code == 302
+    run = db.session.scalars(db.select(m.PlanRun).where(m.PlanRun.kind == "horizon")).one()
+    assert run.contractor_id == pm_world.contractors[0].id and run.days == 31
+    assert "got a day" in client.get("/dispatch/due").get_data(as_text=True)

@@ -11,7 +11,9 @@ from flask_login import current_user, login_required
 from fieldsvc.dates import date_input_value, parse_date_input
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits.planning import local_today, lock_route, pin_visit
+from fieldsvc.visits.due import pm_due_list
+from fieldsvc.visits.planning import local_today, lock_route, pin_visit, plan_horizon
+from fieldsvc.visits.sla import PmStatus
 from fieldsvc.visits.scope import Forbidden, get_scoped, require_role, scoped
 from fieldsvc.web.api.plans_api import running_plan, start_plan
 from fieldsvc.web.api.routes_api import MAX_DAY, MIN_DAY
@@ -21,7 +23,8 @@ from fieldsvc.web.i18n import lang
 from fieldsvc.web.nav import add_nav
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
-add_nav(lambda: _("Dispatch"), "dispatch.board", {"dispatcher", "admin"}, "/dispatch")
+add_nav(lambda: _("Dispatch"), "dispatch.board", {"dispatcher", "admin"}, "/dispatch/")
+add_nav(lambda: _("PM due"), "dispatch.due", {"dispatcher", "admin"}, "/dispatch/due")
 
 ROLES = (m.Role.DISPATCHER, m.Role.ADMIN)
 
@@ -197,3 +200,54 @@ def lock(route_id: int):  # noqa: ANN201
 def _forbidden(e: Forbidden):  # noqa: ANN202
     return render_template("error.html", status=403, message=_("The dispatch board is for dispatchers.")), 403
 
+
+
+DUE_LIMIT = 500
+
+
+@bp.get("/due")
+@login_required
+def due():  # noqa: ANN201
+    """The PM due list of a contractor: overdue, due and upcoming merchants with their terminals."""
+    user = _user()
+    con = _contractor(user, request.args.get("contractor"))
+    if con is None:
+        return render_template("dispatch/empty.html", day=local_today())
+    today = local_today()
+    wanted = request.args.get("status") or ""
+    groups = pm_due_list(today, contractor_id=con.id)
+    counts = {s.value: sum(1 for g in groups if g.status == s) for s in PmStatus}
+    if wanted in counts:
+        groups = [g for g in groups if g.status == wanted]
+    visits = {(v.contract_id, v.merchant_id): v for v in db.session.scalars(
+        scoped(m.Visit, user).where(m.Visit.contractor_id == con.id, m.Visit.kind == m.VisitKind.PM,
+                                    m.Visit.status.in_(("planned", "dispatched"))))}
+    rows = [{"group": g, "visit": visits.get((g.contract_id, g.merchant_id))} for g in groups[:DUE_LIMIT]]
+    contractors = list(db.session.scalars(scoped(m.Contractor, user).order_by(m.Contractor.code))) \
+        if user.role == m.Role.ADMIN else []
+    return render_template("dispatch/due.html", contractor=con, contractors=contractors, rows=rows,
+                           total=len(groups), counts=counts, wanted=wanted, today=today, limit=DUE_LIMIT,
+                           tomorrow=today + dt.timedelta(days=1))
+
+
+@bp.post("/horizon")
+@login_required
+def horizon():  # noqa: ANN201
+    """Spread the contractor's due PM visits over the next days (plan-horizon from the web)."""
+    user = _user()
+    con = _contractor(user, request.form.get("contractor"))
+    if con is None:
+        abort(404)
+    days = request.form.get("days", type=int) or 0
+    if not 1 <= days <= 31:
+        flash(_("Choose between 1 and 31 days."), "error")
+        return redirect(url_for("dispatch.due", contractor=con.code))
+    start = local_today() + dt.timedelta(days=1)
+    run = plan_horizon(start, days, contractor_id=con.id, actor=user)[0]
+    if run.status != m.PlanStatus.SUCCEEDED:
+        flash(_("Spreading failed: %(error)s", error=run.error or run.message), "error")
+    else:
+        flash(_("%(assigned)s of %(visits)s PM visits got a day; %(unfitted)s could not be fitted.",
+                assigned=run.summary.get("assigned", 0), visits=run.summary.get("visits", 0),
+                unfitted=run.summary.get("unfitted", 0)), "info")
+    return redirect(url_for("dispatch.due", contractor=con.code))
