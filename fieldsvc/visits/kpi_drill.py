@@ -17,7 +17,7 @@ from sqlalchemy import Select, and_, false, func, or_, select
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits import models as m
-from fieldsvc.visits.scorecard import Period, _Query, _scope
+from fieldsvc.visits.scorecard import KpiQuery, Period, scope_filter
 from fieldsvc.visits.sql_time import epoch
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
@@ -46,7 +46,7 @@ _OPEN = tuple(s.value for s in (CallStatus.OPEN, CallStatus.ASSIGNED, CallStatus
                                 CallStatus.IN_PROGRESS))
 
 
-def _call_filter(q: _Query, name: str) -> Any:
+def _call_filter(q: KpiQuery, name: str) -> Any:
     c = m.ServiceCall
     age = q.now_epoch - epoch(c.reported_at)
     resp_met = and_(c.responded_at.is_not(None), c.responded_at <= c.response_by)
@@ -85,7 +85,7 @@ def _call_filter(q: _Query, name: str) -> Any:
     raise ValueError(name)
 
 
-def _visit_filter(q: _Query, name: str) -> tuple[str | None, Any]:
+def _visit_filter(q: KpiQuery, name: str) -> tuple[str | None, Any]:
     v = m.Visit
     done_at = func.coalesce(v.checkout_at, v.checkin_at)
     last_day = func.coalesce(v.window_end, v.due_date)
@@ -125,7 +125,7 @@ def drill(name: str, start: dt.date, end: dt.date, *, user: m.User | None, group
     contractor/region/technician ``key`` (None: all in scope). ``kind`` narrows visits."""
     if name not in DRILLS:
         raise ValueError(f"unknown list {name!r}; expected one of {', '.join(DRILLS)}")
-    q = _Query(Period(start, end), user, group_by, now or utcnow(), None, None)
+    q = KpiQuery(Period(start, end), user, group_by, now or utcnow(), None, None)
     if name in CALL_DRILLS:
         k, _join = q.keys.call()
         cond = _call_filter(q, name)
@@ -148,7 +148,7 @@ def drill(name: str, start: dt.date, end: dt.date, *, user: m.User | None, group
 
 def done_by_kind(start: dt.date, end: dt.date, *, user: m.User | None) -> dict[int, dict[str, int]]:
     """Completed visits (checked out in the period) per contractor id and kind."""
-    q = _Query(Period(start, end), user, "contractor", utcnow(), None, None)
+    q = KpiQuery(Period(start, end), user, "contractor", utcnow(), None, None)
     v = m.Visit
     stmt = q.visits(select(v.contractor_id, v.kind, func.count())).where(
         v.status == VisitStatus.COMPLETED, v.checkout_at >= q.p.start_utc, v.checkout_at < q.p.end_utc
@@ -183,10 +183,10 @@ def open_work(user: m.User | None, now: dt.datetime | None = None, tz: str = "As
 
     now = now or utcnow()
     cons = db.session.execute(select(m.Contractor.id, m.Contractor.code, m.Contractor.name,
-                                     m.Contractor.name_fa).where(_scope(m.Contractor, user))
+                                     m.Contractor.name_fa).where(scope_filter(m.Contractor, user))
                               .order_by(m.Contractor.code)).all()
     rows = {c.id: OpenWork(c.id, c.code, c.name, c.name_fa or "") for c in cons}
-    calls = db.session.scalars(select(m.ServiceCall).where(_scope(m.ServiceCall, user),
+    calls = db.session.scalars(select(m.ServiceCall).where(scope_filter(m.ServiceCall, user),
                                                            m.ServiceCall.status.in_(_OPEN))).all()
     for call in calls:
         row = rows.get(call.contractor_id)
@@ -207,13 +207,13 @@ def open_work(user: m.User | None, now: dt.datetime | None = None, tz: str = "As
     today = now.astimezone(ZoneInfo(tz)).date()
     open_v = v.status.in_((VisitStatus.PLANNED, VisitStatus.DISPATCHED, VisitStatus.CHECKED_IN))
     for con, n in db.session.execute(
-            select(v.contractor_id, func.count()).where(_scope(v, user), open_v, v.kind == "pm",
+            select(v.contractor_id, func.count()).where(scope_filter(v, user), open_v, v.kind == "pm",
                                                         func.coalesce(v.window_end, v.due_date) < today)
             .group_by(v.contractor_id)):
         if con in rows:
             rows[con].pm_overdue = int(n)
     for con, n in db.session.execute(
-            select(v.contractor_id, func.count()).where(_scope(v, user), open_v, v.kind == "install",
+            select(v.contractor_id, func.count()).where(scope_filter(v, user), open_v, v.kind == "install",
                                                         v.deadline < now).group_by(v.contractor_id)):
         if con in rows:
             rows[con].installs_late = int(n)
@@ -224,7 +224,7 @@ def unresolved_calls(user: m.User | None, hours: int, now: dt.datetime | None = 
                      contractor_id: int | None = None) -> list[m.ServiceCall]:
     """Open calls reported more than ``hours`` wall-clock hours ago, oldest first."""
     now = now or utcnow()
-    stmt = select(m.ServiceCall).where(_scope(m.ServiceCall, user), m.ServiceCall.status.in_(_OPEN),
+    stmt = select(m.ServiceCall).where(scope_filter(m.ServiceCall, user), m.ServiceCall.status.in_(_OPEN),
                                        m.ServiceCall.reported_at < now - dt.timedelta(hours=hours))
     if contractor_id is not None:
         stmt = stmt.where(m.ServiceCall.contractor_id == contractor_id)
@@ -238,7 +238,7 @@ def overdue_visits(user: m.User | None, what: str, contractor_id: int | None = N
     now = now or utcnow()
     v = m.Visit
     open_v = v.status.in_((VisitStatus.PLANNED, VisitStatus.DISPATCHED, VisitStatus.CHECKED_IN))
-    stmt = select(v).where(_scope(v, user), open_v)
+    stmt = select(v).where(scope_filter(v, user), open_v)
     if what == "pm_overdue":
         today = now.astimezone(ZoneInfo(tz)).date()
         stmt = stmt.where(v.kind == "pm", func.coalesce(v.window_end, v.due_date) < today)

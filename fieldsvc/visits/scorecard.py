@@ -62,7 +62,8 @@ from fieldsvc.visits.states import CallStatus, VisitStatus
 
 __all__ = [
     "GROUPINGS", "WEIGHTS", "TARGETS", "KPI_KEYS", "Period", "KpiRow", "WeekPoint", "BreachRow",
-    "Scorecard", "compute_scorecard", "find_breaches", "kpi_status", "MIN_DATE", "MAX_DATE",
+    "Scorecard", "compute_scorecard", "find_breaches", "kpi_status", "MIN_DATE", "MAX_DATE", "KpiQuery",
+    "scope_filter", "resolve_filters",
 ]
 
 GROUPINGS = ("contractor", "region", "technician")
@@ -308,7 +309,7 @@ def _i(v: Any) -> int:
     return int(v or 0)
 
 
-def _scope(model: type, user: m.User | None) -> ColumnElement[bool]:
+def scope_filter(model: type, user: m.User | None) -> ColumnElement[bool]:
     """Tenant filter: the user's scope; None means the command line (everything)."""
     return true() if user is None else scope_clause(model, user)
 
@@ -337,8 +338,9 @@ class _Keys:
         return m.Merchant.region_id, True
 
 
-class _Query:
-    """The filters shared by every KPI query of one scorecard."""
+class KpiQuery:
+    """The filters shared by every KPI query of one scorecard (period, scope, PSP and contractor
+    filters, the grouping key); also used by fieldsvc.visits.kpi_drill for the lists behind numbers."""
 
     def __init__(self, period: Period, user: m.User | None, group_by: str, now: dt.datetime,
                  psp_id: int | None, contractor_ids: Sequence[int] | None) -> None:
@@ -353,7 +355,7 @@ class _Query:
         stmt = stmt.select_from(m.ServiceCall)
         if join:
             stmt = stmt.join(m.Merchant, m.Merchant.id == m.ServiceCall.merchant_id)
-        stmt = stmt.where(_scope(m.ServiceCall, self.user), m.ServiceCall.status != CallStatus.CANCELLED,
+        stmt = stmt.where(scope_filter(m.ServiceCall, self.user), m.ServiceCall.status != CallStatus.CANCELLED,
                           key.is_not(None))
         if reported_in_period:
             stmt = stmt.where(m.ServiceCall.reported_at >= self.p.start_utc,
@@ -371,7 +373,7 @@ class _Query:
         stmt = stmt.select_from(m.Visit)
         if join or merchant or self.psp_id is not None:
             stmt = stmt.join(m.Merchant, m.Merchant.id == m.Visit.merchant_id)
-        stmt = stmt.where(_scope(m.Visit, self.user), m.Visit.status != VisitStatus.CANCELLED,
+        stmt = stmt.where(scope_filter(m.Visit, self.user), m.Visit.status != VisitStatus.CANCELLED,
                           key.is_not(None))
         if kind:
             stmt = stmt.where(m.Visit.kind == kind)
@@ -406,7 +408,7 @@ def _count_if(cond: ColumnElement) -> ColumnElement:
 # --------------------------------------------------------------------------- KPI queries
 
 
-def _pm(q: _Query) -> dict[int, dict[str, int]]:
+def _pm(q: KpiQuery) -> dict[int, dict[str, int]]:
     key, _ = q.keys.visit()
     v = m.Visit
     done_at = func.coalesce(v.checkout_at, v.checkin_at)
@@ -423,7 +425,7 @@ def _pm(q: _Query) -> dict[int, dict[str, int]]:
                 "pm_missed": _i(c), "pm_pending": _i(d)} for k, n, a, b, c, d in _rows(stmt)}
 
 
-def _em(q: _Query) -> dict[int, dict[str, Any]]:
+def _em(q: KpiQuery) -> dict[int, dict[str, Any]]:
     key, _ = q.keys.call()
     c = m.ServiceCall
     now = q.now
@@ -448,7 +450,7 @@ def _em(q: _Query) -> dict[int, dict[str, Any]]:
     return out
 
 
-def _percentiles(q: _Query, column: ColumnElement, name: str) -> dict[int, dict[str, float]]:
+def _percentiles(q: KpiQuery, column: ColumnElement, name: str) -> dict[int, dict[str, float]]:
     """Median and p90 (continuous, in hours) of a minutes column per key."""
     key, _ = q.keys.call()
     dialect = db.session.get_bind().dialect.name
@@ -463,7 +465,7 @@ def _percentiles(q: _Query, column: ColumnElement, name: str) -> dict[int, dict[
                 f"{name}_p90_h": None if b is None else round(float(b) / 60, 2)} for k, a, b in res}
 
 
-def _percentiles_window(q: _Query, key: ColumnElement, column: ColumnElement) -> list[Any]:
+def _percentiles_window(q: KpiQuery, key: ColumnElement, column: ColumnElement) -> list[Any]:
     """percentile_cont(0.5) and (0.9) with row_number()/count() windows (for SQLite)."""
     inner = q.calls(select(
         key.label("k"), column.label("v"),
@@ -479,7 +481,7 @@ def _percentiles_window(q: _Query, key: ColumnElement, column: ColumnElement) ->
     return _rows(select(inner.c.k, pick(1, 2), pick(9, 10)).group_by(inner.c.k))
 
 
-def _first_time_fix(q: _Query) -> dict[int, dict[str, int]]:
+def _first_time_fix(q: KpiQuery) -> dict[int, dict[str, int]]:
     key, _ = q.keys.call()
     c = m.ServiceCall
     attempts = (select(m.Visit.service_call_id.label("cid"), func.count().label("n"))
@@ -491,7 +493,7 @@ def _first_time_fix(q: _Query) -> dict[int, dict[str, int]]:
     return {k: {"resolved_with_visit": _i(n), "first_time_fixes": _i(f)} for k, n, f in _rows(stmt)}
 
 
-def _repeats(q: _Query) -> dict[int, dict[str, int]]:
+def _repeats(q: KpiQuery) -> dict[int, dict[str, int]]:
     key, _ = q.keys.call()
     c = m.ServiceCall
     inner = q.calls(select(
@@ -508,7 +510,7 @@ def _repeats(q: _Query) -> dict[int, dict[str, int]]:
     return {k: {"repeat_calls_7d": _i(n)} for k, n in _rows(stmt)}
 
 
-def _installs(q: _Query) -> dict[int, dict[str, int]]:
+def _installs(q: KpiQuery) -> dict[int, dict[str, int]]:
     key, _ = q.keys.visit()
     v = m.Visit
     done_at = func.coalesce(v.checkout_at, v.checkin_at)
@@ -521,7 +523,7 @@ def _installs(q: _Query) -> dict[int, dict[str, int]]:
             for k, n, a, d in _rows(stmt)}
 
 
-def _geofence(q: _Query) -> dict[int, dict[str, int]]:
+def _geofence(q: KpiQuery) -> dict[int, dict[str, int]]:
     key, _ = q.keys.visit()
     v = m.Visit
     stmt = q.visits(select(key, func.count(), _count_if(v.checkin_verified == false())))
@@ -530,7 +532,7 @@ def _geofence(q: _Query) -> dict[int, dict[str, int]]:
     return {k: {"checkins": _i(n), "checkins_flagged": _i(f)} for k, n, f in _rows(stmt)}
 
 
-def _penalties(q: _Query) -> dict[int, dict[str, Any]]:
+def _penalties(q: KpiQuery) -> dict[int, dict[str, Any]]:
     pl = m.PenaltyLine
     sc, vi = aliased(m.ServiceCall), aliased(m.Visit)
     stmt = select(pl.kind, func.sum(pl.amount_rial))
@@ -544,7 +546,7 @@ def _penalties(q: _Query) -> dict[int, dict[str, Any]]:
             stmt = stmt.join(m.Merchant, m.Merchant.id == func.coalesce(sc.merchant_id, vi.merchant_id))
             key = m.Merchant.region_id
     stmt = stmt.add_columns(key).where(
-        _scope(pl, q.user), pl.status != m.PenaltyStatus.WAIVED,
+        scope_filter(pl, q.user), pl.status != m.PenaltyStatus.WAIVED,
         pl.occurred_on >= q.p.start, pl.occurred_on <= q.p.end, key.is_not(None))
     if q.psp_id is not None:
         stmt = stmt.where(pl.psp_id == q.psp_id)
@@ -557,7 +559,7 @@ def _penalties(q: _Query) -> dict[int, dict[str, Any]]:
     return dict(out)
 
 
-def _trend(q: _Query) -> dict[int, list[WeekPoint]]:
+def _trend(q: KpiQuery) -> dict[int, list[WeekPoint]]:
     """Weekly EM and PM figures per contractor (buckets built as CASE over the week starts)."""
     weeks = q.p.weeks()
     zone = ZoneInfo(q.p.tz)
@@ -656,11 +658,11 @@ def _labels(group_by: str, keys: Iterable[int]) -> dict[int, tuple[str, str, str
     return {r[0]: (r[1], r[2], r[3] or "", r[4] or "") for r in rows}
 
 
-def _base_keys(q: _Query) -> set[int]:
+def _base_keys(q: KpiQuery) -> set[int]:
     """Contractors always listed (even without data) in the contractor view."""
     if q.keys.group_by != "contractor":
         return set()
-    stmt = select(m.Contractor.id).where(_scope(m.Contractor, q.user))
+    stmt = select(m.Contractor.id).where(scope_filter(m.Contractor, q.user))
     if q.psp_id is not None:
         stmt = stmt.where(m.Contractor.id.in_(select(m.Contract.contractor_id)
                                               .where(m.Contract.psp_id == q.psp_id)))
@@ -678,12 +680,12 @@ def resolve_filters(user: m.User | None, psp_code: str | None, contractor_code: 
     contractor_ids = None
     if psp_code:
         psp_id = db.session.scalar(select(m.Psp.id).where(m.Psp.code == psp_code,
-                                                          _scope(m.Psp, user)))
+                                                          scope_filter(m.Psp, user)))
         if psp_id is None:
             raise NotFound("PSP", psp_code)
     if contractor_code:
         cid = db.session.scalar(select(m.Contractor.id).where(m.Contractor.code == contractor_code,
-                                                              _scope(m.Contractor, user)))
+                                                              scope_filter(m.Contractor, user)))
         if cid is None:
             raise NotFound("Contractor", contractor_code)
         contractor_ids = [cid]
@@ -705,7 +707,7 @@ def compute_scorecard(start: dt.date, end: dt.date, *, user: m.User | None,
     period = Period(start, end, tz)
     now = now or utcnow()
     psp_id, contractor_ids = resolve_filters(user, psp_code, contractor_code)
-    q = _Query(period, user, group_by, now, psp_id, contractor_ids)
+    q = KpiQuery(period, user, group_by, now, psp_id, contractor_ids)
     parts: list[dict[int, dict[str, Any]]] = [
         _pm(q), _em(q), _percentiles(q, m.ServiceCall.response_minutes, "response"),
         _percentiles(q, m.ServiceCall.resolution_minutes, "resolution"), _first_time_fix(q),
@@ -760,7 +762,7 @@ def find_breaches(start: dt.date, end: dt.date, *, user: m.User | None, psp_id: 
     period = Period(start, end, tz)
     now = now or utcnow()
     zone = ZoneInfo(tz)
-    q = _Query(period, user, "contractor", now, psp_id, contractor_ids)
+    q = KpiQuery(period, user, "contractor", now, psp_id, contractor_ids)
     c, v = m.ServiceCall, m.Visit
     calendars: dict[int, CalendarSpec] = {}
 
