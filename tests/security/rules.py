@@ -148,6 +148,10 @@ RULES: dict[str, Rule | Mapping[str, Rule]] = {
     "dispatch.pin": Rule(DISPATCH, form=lambda c: {"technician_id": c.objs.technician.id, "reoptimise": "0",
                                                    "date": c.tenants.today.isoformat()}, ok=(302,)),
     "dispatch.lock": Rule(DISPATCH, form=lambda c: {"locked": "1"}, ok=(302,)),
+    "dispatch.due": Rule(DISPATCH, query=_contractor_query, foreign=(404,)),
+    # days=0 is refused before any solving: the access checks are what the matrix is after
+    "dispatch.horizon": Rule(DISPATCH, form=lambda c: {"contractor": c.objs.contractor.code, "days": "0"},
+                             ok=(302,), foreign=(404,)),
     # --- scorecards and the penalty ledger (fieldsvc/web/api/scorecards_api.py)
     "scorecards_api.Scorecards": Rule(OPS, query=_period, foreign=(404,)),
     "scorecards_api.ScorecardsXlsx": Rule(OPS, query=_period, foreign=(404,)),
