@@ -67,6 +67,7 @@ class Config:
         self.MAIL_FROM = os.environ.get("FIELDSVC_MAIL_FROM", "fieldsvc@localhost")
         self.PUBLIC_BASE_URL = os.environ.get("FIELDSVC_PUBLIC_URL", "http://127.0.0.1:5000")
         self.NIGHTLY_PLAN_AT = os.environ.get("FIELDSVC_NIGHTLY_PLAN_AT", "22:00")
+        self.DUE_REFRESH_AT = os.environ.get("FIELDSVC_DUE_REFRESH_AT", "02:00")
         self.PLAN_TIME_LIMIT = int(os.environ.get("FIELDSVC_PLAN_TIME_LIMIT", "30"))
         self.OSRM_URL = os.environ.get("FIELDSVC_OSRM_URL", "")
         self.API_TITLE = "fieldsvc API"
