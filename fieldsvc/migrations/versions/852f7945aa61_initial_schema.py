@@ -1,17 +1,18 @@
 """initial schema
 
-Revision ID: c930fafc3aca
+Revision ID: 852f7945aa61
 Revises: 
-Create Date: 2026-11-22 04:57:48.337266
+Create Date: 2026-11-22 06:15:48.693421
 
 """
 from alembic import op
 import sqlalchemy as sa
 import fieldsvc.db
+import fieldsvc.db
 
 
 # revision identifiers, used by Alembic.
-revision = 'c930fafc3aca'
+revision = '852f7945aa61'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -382,6 +383,7 @@ def upgrade():
     sa.Column('checkin_distance_m', sa.Float(), nullable=True),
     sa.Column('checkin_verified', sa.Boolean(), nullable=True),
     sa.Column('checkin_reason', sa.Text(), nullable=False),
+    sa.Column('checkin_flags', sa.JSON(), nullable=False),
     sa.Column('checkout_at', fieldsvc.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('checkout_received_at', fieldsvc.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.String(length=32), nullable=True),
@@ -391,6 +393,7 @@ def upgrade():
     sa.Column('old_serial', sa.String(length=64), nullable=True),
     sa.Column('new_serial', sa.String(length=64), nullable=True),
     sa.Column('merchant_confirmed', sa.Boolean(), nullable=False),
+    sa.Column('confirmation_code', sa.String(length=12), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', fieldsvc.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', fieldsvc.db.UTCDateTime(timezone=True), nullable=False),
