@@ -4,14 +4,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask, Response, abort, g, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits.scope import MAX_DB_INT
 from fieldsvc.visits.models import ApiToken, User
+from fieldsvc.web.errors import ApiError
 from fieldsvc.web.extensions import csrf, login_manager
 
 
@@ -82,6 +85,16 @@ class DbIntConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def csp_nonce() -> str:
     """The per-request nonce that inline scripts must carry."""
     if "csp_nonce" not in g:
@@ -101,6 +114,18 @@ def init_security(app: Flask) -> None:
             g.pop(key, None)
 
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_state)
+
+    @app.before_request
+    def _no_nul_characters() -> None:
+        # PostgreSQL cannot store U+0000 in text: refuse it in any typed value up front (400)
+        # instead of failing deep inside a service (500). Uploaded files are not inspected.
+        values: list[Any] = list(request.args.values())
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += list(request.form.values())
+        elif request.is_json:
+            values.append(request.get_json(silent=True))
+        if any(_has_nul(v) for v in values) or "\x00" in request.path:
+            raise ApiError(400, "nul_character", _("Remove the invisible NUL character from the text."))
 
     @app.before_request
     def _csrf() -> None:

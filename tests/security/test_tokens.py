@@ -115,3 +115,11 @@ def test_account_password_change(client, world) -> None:  # noqa: ANN001
     c2 = client.application.test_client()
     assert login(c2, "tech-c1-2", "demo").status_code == 401
     assert login(c2, "tech-c1-2", "longenough1").status_code == 302
+
+
+def test_nul_characters_are_refused_clearly(client, world) -> None:  # noqa: ANN001
+    """PostgreSQL cannot store U+0000: it is refused with 400 wherever it is typed."""
+    r = client.post("/api/v1/auth/token", json={"username": "\x00", "password": ""})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "nul_character"
+    assert client.post("/login", data={"username": "ad\x00min", "password": "demo"}).status_code == 400
+    assert client.get("/track/", query_string={"number": "EM\x00"}).status_code == 400
