@@ -6,7 +6,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, abort, g, redirect, request, url_for
+from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter
@@ -15,7 +15,7 @@ from fieldsvc.db import db, utcnow
 from fieldsvc.visits.scope import MAX_DB_INT
 from fieldsvc.visits.models import ApiToken, User
 from fieldsvc.web.errors import ApiError
-from fieldsvc.web.extensions import csrf, login_manager
+from fieldsvc.web.extensions import csrf, limiter, login_manager
 
 
 def hash_token(token: str) -> str:
@@ -42,6 +42,13 @@ def bearer_token() -> str | None:
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
     return None
+
+
+@limiter.request_filter
+def _rate_limits_off_for_this_app() -> bool:
+    """Per app, not per process: the limiter object is shared by every app in the process (tests
+    build several), and its own on/off switch follows whichever app was made last."""
+    return current_app.config.get("RATELIMIT_ENABLED") is False
 
 
 @login_manager.user_loader
