@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Api as FlaskSmorestApi
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException
@@ -39,6 +40,25 @@ class ErrorSchema(Schema):
 FlaskSmorestApi.ERROR_SCHEMA = ErrorSchema
 
 
+#: Words of IllegalTransition messages, for people (keys: states as the API spells them).
+TRANSITION_WORDS = {
+    "service call": _l("service call"), "visit": _l("visit"),
+    "open": _l("Open"), "assigned": _l("Assigned"), "scheduled": _l("Scheduled"),
+    "in_progress": _l("Technician on site"), "resolved": _l("Resolved"), "closed": _l("Closed"),
+    "cancelled": _l("Cancelled"), "planned": _l("Planned"), "dispatched": _l("Dispatched"),
+    "checked_in": _l("Checked in"), "completed": _l("Completed"), "failed": _l("Not done"),
+    "missed": _l("Missed"),
+}
+
+
+def transition_message(e: IllegalTransition) -> str:
+    """'Not possible now: this visit is “Completed” and cannot become “Checked in”…' in the user's language."""
+    def word(w: str) -> str:
+        return str(TRANSITION_WORDS.get(str(w), w))
+    return _("Not possible now: this %(what)s is “%(current)s” and cannot become “%(new)s”. Reload to "
+             "see its current state.", what=word(e.what), current=word(e.current), new=word(e.new))
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
 
@@ -70,7 +90,7 @@ def init_errors(app: Flask) -> None:
 
     @app.errorhandler(IllegalTransition)
     def _conflict(e: IllegalTransition):  # noqa: ANN202
-        return _answer(409, "illegal_transition", str(e), "status")
+        return _answer(409, "illegal_transition", transition_message(e), "status")
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):  # noqa: ANN202

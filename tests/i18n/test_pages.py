@@ -119,3 +119,19 @@ def test_display_filters(app) -> None:  # noqa: ANN001
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         refresh()
         assert render_template_string(src, t=t) == "2026-11-22|09:00|1,234,567|2,500,000 Rial|08:00|85%"
+
+
+def test_conflict_message_in_the_users_language(app) -> None:  # noqa: ANN001
+    from flask_babel import refresh
+
+    from fieldsvc.visits.states import IllegalTransition
+    from fieldsvc.web.errors import transition_message
+
+    e = IllegalTransition("visit", "completed", "checked_in")
+    with app.test_request_context("/", headers={"Accept-Language": "fa"}):
+        refresh()
+        assert "«انجام\u200cشده»" in transition_message(e) and "«ورود ثبت شده»" in transition_message(e)
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        refresh()
+        assert transition_message(e).startswith("Not possible now: this visit is “Completed” and cannot become "
+                                                "“Checked in”.")
