@@ -75,6 +75,16 @@ def fresh(model: type, ident: int):  # noqa: ANN201
     return db.session.get(model, ident)
 
 
+def settled(page, model: type, ident: int, done, seconds: float = 20):  # noqa: ANN001, ANN201
+    """The row once the page's outbox has delivered the event (sending is asynchronous)."""
+    for _ in range(int(seconds * 10)):
+        row = fresh(model, ident)
+        if done(row):
+            return row
+        page.wait_for_timeout(100)
+    return fresh(model, ident)
+
+
 @pytest.mark.browser
 def test_check_in_and_out_in_the_browser(phone, day, tmp_path):  # noqa: ANN001
     page = phone
@@ -90,7 +100,7 @@ def test_check_in_and_out_in_the_browser(phone, day, tmp_path):  # noqa: ANN001
     pm.locator(".checkin-btn").click()
     expect(pm.locator(".stop-message")).to_contain_text("location verified")
     expect(pm.locator(".checkout-form")).to_be_visible()
-    visit = fresh(m.Visit, day.pm.id)
+    visit = settled(page, m.Visit, day.pm.id, lambda v: v.status == "checked_in")
     assert visit.status == "checked_in" and visit.checkin_verified is True and visit.checkin_distance_m < 1
 
     # 2 km away: a reason is asked for, the check-in is flagged
@@ -103,7 +113,7 @@ def test_check_in_and_out_in_the_browser(phone, day, tmp_path):  # noqa: ANN001
     em.locator(".reason").fill("Road closed, parked two streets away")
     em.locator(".checkin-reason-btn").click()
     expect(em.locator(".stop-message")).to_contain_text("flagged")
-    visit = fresh(m.Visit, day.em.id)
+    visit = settled(page, m.Visit, day.em.id, lambda v: v.status == "checked_in")
     assert visit.status == "checked_in" and visit.checkin_verified is False
     assert visit.checkin_flags == ["distance"] and visit.checkin_reason == "Road closed, parked two streets away"
 
