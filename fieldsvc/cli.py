@@ -29,12 +29,18 @@ def main() -> None:
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000 or $PORT")
+@click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", "5000")), show_default="5000 or $PORT")
 def serve(host: str, port: int) -> None:
-    """Serve the web UI and API (waitress-free: Flask's threaded server; use gunicorn in production)."""
-    app = create_app()
+    """Serve the web UI and API (Werkzeug's threaded server; use gunicorn in production)."""
+    serve_app(create_app(), host, port)
+
+
+def serve_app(app, host: str, port: int) -> None:  # noqa: ANN001
+    """Serve `app` until Ctrl+C (`app.run` refuses to run inside the flask CLI, so use Werkzeug)."""
+    from werkzeug.serving import run_simple
+
     click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
 
 
 def _register_optional() -> None:

@@ -143,5 +143,7 @@ def demo(seed: int, merchants: int, password: str, today: dt.date, database_url:
             plan_day(next_working_day(today), plan_time_limit)
         print_logins(result, password)
     if serve:
-        click.echo(f"\nServing on http://127.0.0.1:{port}/  (Ctrl+C to stop)")
-        app.run(host="127.0.0.1", port=port, threaded=True, use_reloader=False)
+        from fieldsvc.cli import serve_app
+
+        click.echo("")
+        serve_app(app, "127.0.0.1", port)
