@@ -67,19 +67,22 @@ def split(problem: Problem, max_visits: int = 150, seed: int = 0) -> list[Proble
             quota[pj] -= 1
     tid_part = {t.id: int(tech_part[i]) for i, t in enumerate(techs)}
     skills = [frozenset().union(*(t.skills for i, t in enumerate(techs) if tech_part[i] == j)) for j in range(k)]
+    locked: set[int] = set()
     for vid_i, v in enumerate(visits):
         prefixed = next((t.id for t in techs if v.id in t.frozen_prefix), None)
         if prefixed is not None or v.pinned_to is not None:
             labels[vid_i] = tid_part[prefixed if prefixed is not None else v.pinned_to]
+            locked.add(vid_i)
         elif not v.skills <= skills[labels[vid_i]]:
             order = np.argsort(((cent - vxy[vid_i]) ** 2).sum(-1))
             ok = [j for j in order if v.skills <= skills[j]]
             if ok:
                 labels[vid_i] = ok[0]
-    # merchant groups must stay together
-    first: dict = {}
+    # merchant groups stay together, in the territory of their pinned or frozen visit if they have one
+    first: dict = {visits[i].merchant: labels[i] for i in sorted(locked, reverse=True)
+                   if visits[i].merchant is not None}
     for vid_i, v in enumerate(visits):
-        if v.merchant is not None:
+        if v.merchant is not None and vid_i not in locked:
             labels[vid_i] = first.setdefault(v.merchant, labels[vid_i])
     parts = []
     for j in range(k):

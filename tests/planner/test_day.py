@@ -25,6 +25,22 @@ def test_split_covers_every_visit_and_technician_once():
         assert all(v.skills <= skills for v in q.visits)
 
 
+def test_split_keeps_pinned_visits_with_their_technician_even_when_a_merchant_is_shared():
+    from dataclasses import replace
+
+    p = city_day(240, 16, seed=2)
+    shop = p.visits[0]
+    home = next(q for q in split(p, max_visits=80) if any(v.id == shop.id for v in q.visits))
+    far = next(t for t in p.technicians if t not in home.technicians)
+    visits = [replace(shop, merchant="shop-0"), replace(p.visits[1], merchant="shop-0", pinned_to=far.id),
+              *p.visits[2:]]
+    p = replace(p, visits=tuple(visits))
+    for q in split(p, max_visits=80):
+        tids = {t.id for t in q.technicians}
+        for v in q.visits:
+            assert v.pinned_to is None or v.pinned_to in tids, f"{v.id} pinned to {v.pinned_to} outside its part"
+
+
 def test_solve_day_with_an_injected_executor():
     p = city_day(60, 6, seed=1)
     with ThreadPoolExecutor(2) as ex:
