@@ -50,6 +50,10 @@ def test_board_shows_technicians_routes_and_unassigned(client, pm_world):  # noq
                  "No technician has the skills for these terminals.", "Shop 1-2", "/vendor/leaflet/leaflet.js"):
         assert text in html, text
     assert "Tech 2-1" not in html
+    assert "Last plan: stored" in html
+    client.post("/lang/fa")
+    assert "آخرین برنامه‌ریزی: ذخیره شد" in client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    client.post("/lang/en")
     data = client.get(f"/dispatch/board.json?date={DAY.isoformat()}").get_json()
     assert data["totals"]["visits"] == 2 and data["totals"]["pm"] == 2
     assert data["totals"]["distance_m"] > 0 and 0 < data["totals"]["utilisation"] < 1

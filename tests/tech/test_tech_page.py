@@ -27,7 +27,7 @@ def test_route_page_shows_own_stops_in_order(client, day):  # noqa: ANN001
     assert f"geo:{day.pm.merchant.lat},{day.pm.merchant.lon}" in html
     for t in day.pm.terminals:
         assert t.serial in html and t.model in html
-    assert "Paper does not feed" in html and "EM-TEST-0001" in html
+    assert "Printer does not print" in html and "Paper does not feed" in html and "EM-TEST-0001" in html
     if today_local().weekday() == 4:  # Friday: the test shops are closed
         assert "closed" in html
     else:

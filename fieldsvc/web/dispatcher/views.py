@@ -107,6 +107,12 @@ def timeline(data: dict[str, Any]) -> dict[str, Any]:
     return {"ticks": ticks, "rows": rows}
 
 
+def plan_status_label(status: str) -> str:
+    """A PlanRun status in the user's language."""
+    return {"queued": _("waiting to start"), "running": _("running"), "succeeded": _("stored"),
+            "failed": _("failed"), "cancelled": _("cancelled")}.get(status, status)
+
+
 def _labels() -> dict[str, str]:
     """Strings the map script shows, translated here."""
     return {"eta": _("ETA"), "status": _("Status"), "terminals": _("Terminals"), "unassigned": _("Unassigned"),
@@ -134,7 +140,8 @@ def board():  # noqa: ANN201
     return render_template(
         "dispatch/board.html", data=data, tl=timeline(data), day=day, contractor=con, contractors=contractors,
         today=today, tomorrow=today + dt.timedelta(days=1), date_value=date_input_value(day, lang()),
-        labels=_labels(), run_id=run_id, hm=_hm, status_label=status_label)
+        labels=_labels(), run_id=run_id, hm=_hm, status_label=status_label,
+        plan_status_label=plan_status_label)
 
 
 @bp.get("/board.json")

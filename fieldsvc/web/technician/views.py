@@ -16,6 +16,7 @@ from fieldsvc.visits.models import Role
 from fieldsvc.visits.scope import require_role
 from fieldsvc.visits.tech_day import day_visits, hours_on
 from fieldsvc.visits.visit_outcomes import OUTCOME_LABELS, outcomes_for
+from fieldsvc.visits.calls import SYMPTOMS
 from fieldsvc.visits.checkin import geofence_m, requires_confirmation_code
 from fieldsvc.visits.visit_photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 from fieldsvc.web.i18n import lang
@@ -67,7 +68,7 @@ def route():  # noqa: ANN201
         "tech/route.html", day=day, is_today=(day == today()), tech=tech, route=rt, stops=stops,
         kind_labels=KIND_LABELS, kind_titles=KIND_TITLES, status_labels=STATUS_LABELS,
         outcome_labels={str(k): str(v) for k, v in OUTCOME_LABELS.items()},
-        messages=messages, max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES))
+        messages=messages, max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES, symptoms=SYMPTOMS))
     resp.headers["Cache-Control"] = "no-cache, private"
     return resp
 
