@@ -1,6 +1,7 @@
 """The board's pages and actions, the plans API (progress endpoint) and the routes API with scope."""
 from __future__ import annotations
 
+import re
 import time
 
 from fieldsvc.db import db
@@ -52,7 +53,9 @@ def test_board_shows_technicians_routes_and_unassigned(client, pm_world):  # noq
     assert "Tech 2-1" not in html
     assert "Last plan: stored" in html
     client.post("/lang/fa")
-    assert "آخرین برنامه‌ریزی: ذخیره شد" in client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    fa = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
+    assert "آخرین برنامه‌ریزی: ذخیره شد" in fa
+    assert re.search(r'class="tl-tick"[^>]*>[۰-۹]{2}:[۰-۹]{2}<', fa), "hour ticks in Persian digits"
     client.post("/lang/en")
     data = client.get(f"/dispatch/board.json?date={DAY.isoformat()}").get_json()
     assert data["totals"]["visits"] == 2 and data["totals"]["pm"] == 2

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from fieldsvc.dates import date_input_value, parse_date_input
 from fieldsvc.db import db
+from fieldsvc.text import to_persian_digits
 from fieldsvc.visits import models as m
 from fieldsvc.visits.due import pm_due_list
 from fieldsvc.visits.planning import local_today, lock_route, pin_visit, plan_horizon
@@ -69,9 +70,11 @@ def _pct(x: float, lo: int, hi: int) -> float:
 
 
 def _hm(seconds: int | None) -> str:
+    """Seconds from midnight as HH:MM, in Persian digits on Persian pages."""
     if seconds is None:
         return "—"
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+    text = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+    return to_persian_digits(text) if lang() == "fa" else text
 
 
 def timeline(data: dict[str, Any]) -> dict[str, Any]:
