@@ -46,6 +46,7 @@ from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code
 from fieldsvc.visits import visit_outcomes as vo
 from fieldsvc.visits.calls import calendar_of, pause_intervals, recompute_deadlines
+from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.audit import record, transition_call, transition_visit
 from fieldsvc.visits.models import (CallPause, ClientEvent, Contract, Role, ServiceCall, Terminal,
                                     TerminalStatus, User, Visit, VisitKind, VisitPhoto)
@@ -235,7 +236,7 @@ def _retrying(fn: Callable[..., EventResult], *args: Any, **kw: Any) -> EventRes
             return fn(*args, **kw)
         except StaleDataError:
             db.session.rollback()
-    raise VisitEventError(409, "conflict", "The visit was changed at the same time; send the event again.", None)
+    raise VisitEventError(409, "conflict", _("The visit was changed at the same time; send the event again."), None)
 
 
 def _duplicate_after_race(client_event_id: str, user: User, visit_id: int, kind: str) -> Optional[EventResult]:
@@ -278,8 +279,8 @@ def _check_in(visit_id: int, user: User, lat: Optional[float], lon: Optional[flo
         raise VisitEventError(422, "reason_required", _reason_message(proof, geofence_m(visit)), "reason")
     if visit.status not in (VisitStatus.PLANNED, VisitStatus.DISPATCHED, VisitStatus.CHECKED_IN,
                             VisitStatus.COMPLETED, VisitStatus.FAILED):
-        raise VisitEventError(409, "visit_closed", f"This visit is {visit.status}; it cannot be checked in.",
-                              "status")
+        raise VisitEventError(409, "visit_closed", _("This visit is %(status)s; it cannot be checked in.",
+                                                    status=str(visit.status)), "status")
     payload = {"lat": lat, "lon": lon, "accuracy_m": accuracy_m, "at": at.isoformat(),
                "fix_at": fix_at.isoformat() if fix_at else None, "reason": reason,
                "position_error": position_error, "clamped": clamp,
@@ -301,13 +302,15 @@ def _check_in(visit_id: int, user: User, lat: Optional[float], lon: Optional[flo
 
 
 def _reason_message(proof: Proof, radius: int) -> str:
-    parts = {"distance": f"you are {proof.distance_m:.0f} m from the shop (the limit is {radius} m)"
+    parts = {"distance": _("you are %(distance)s m from the shop (the limit is %(radius)s m)",
+                           distance=f"{proof.distance_m:.0f}", radius=radius)
              if proof.distance_m is not None else "",
-             "stale_fix": "the location fix is older than two minutes",
-             "accuracy": f"the location is not accurate enough (worse than {radius} m)",
-             "no_position": "there is no location"}
+             "stale_fix": _("the location fix is older than two minutes"),
+             "accuracy": _("the location is not accurate enough (worse than %(radius)s m)", radius=radius),
+             "no_position": _("there is no location")}
     why = "; ".join(parts[f] for f in proof.flags if parts[f])
-    return f"Location not verified: {why}. Type a reason to check in anyway (the check-in will be flagged)."
+    return _("Location not verified: %(why)s. Type a reason to check in anyway (the check-in will be flagged).",
+             why=why)
 
 
 def _apply_check_in(visit: Visit, ev: ClientEvent, user: User, proof: Proof, fix_at: Optional[datetime]) -> None:
@@ -395,11 +398,11 @@ def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime
     payload = _check_out_payload(visit, outcome, notes, parts_used, old_serial, new_serial, confirmation_code)
     if visit.status in (VisitStatus.COMPLETED, VisitStatus.FAILED):
         raise VisitEventError(409, "already_checked_out",
-                              f"This visit was already checked out ({visit.outcome}); nothing was changed.",
-                              "client_event_id")
+                              _("This visit was already checked out (%(outcome)s); nothing was changed.",
+                                outcome=str(visit.outcome)), "client_event_id")
     if visit.status not in (VisitStatus.PLANNED, VisitStatus.DISPATCHED, VisitStatus.CHECKED_IN):
-        raise VisitEventError(409, "visit_closed", f"This visit is {visit.status}; it cannot be checked out.",
-                              "status")
+        raise VisitEventError(409, "visit_closed", _("This visit is %(status)s; it cannot be checked out.",
+                                                    status=str(visit.status)), "status")
     try:
         checked = check_photos(photos)
     except PhotoError as e:
@@ -451,12 +454,12 @@ def _check_out_payload(visit: Visit, outcome: str, notes: str, parts_used: Seque
         given = normalize_code(confirmation_code or "")
         if not given:
             raise VisitEventError(422, "confirmation_required",
-                                  "confirmation_code: ask the merchant for the confirmation code and type it.",
+                                  _("confirmation_code: ask the merchant for the confirmation code and type it."),
                                   "confirmation_code")
         expected = expected_confirmation_code(visit)
         if expected is None or normalize_code(expected) != given:
             raise VisitEventError(422, "confirmation_mismatch",
-                                  "confirmation_code: the code does not match; check it with the merchant.",
+                                  _("confirmation_code: the code does not match; check it with the merchant."),
                                   "confirmation_code")
         confirmed = True
     return {"outcome": str(outcome), "notes": (notes or "").strip(), "parts_used": parts,
@@ -465,19 +468,19 @@ def _check_out_payload(visit: Visit, outcome: str, notes: str, parts_used: Seque
 
 def _check_swap(visit: Visit, old: Optional[str], new: Optional[str]) -> None:
     if not old:
-        raise VisitEventError(422, "invalid", "old_serial: type the serial of the terminal taken out", "old_serial")
+        raise VisitEventError(422, "invalid", _("old_serial: type the serial of the terminal taken out"), "old_serial")
     if not new:
-        raise VisitEventError(422, "invalid", "new_serial: type the serial of the terminal put in", "new_serial")
+        raise VisitEventError(422, "invalid", _("new_serial: type the serial of the terminal put in"), "new_serial")
     if old == new:
-        raise VisitEventError(422, "invalid", "new_serial: the new serial is the same as the old one", "new_serial")
+        raise VisitEventError(422, "invalid", _("new_serial: the new serial is the same as the old one"), "new_serial")
     old_t = db.session.scalars(select(Terminal).where(Terminal.serial == old)).first()
     if old_t is None or old_t.merchant_id != visit.merchant_id:
-        raise VisitEventError(422, "invalid", f"old_serial: {old} is not a terminal of this merchant", "old_serial")
+        raise VisitEventError(422, "invalid", _("old_serial: %(serial)s is not a terminal of this merchant", serial=old), "old_serial")
     new_t = db.session.scalars(select(Terminal).where(Terminal.serial == new)).first()
     if new_t is not None and (new_t.psp_id != old_t.psp_id or
                               (new_t.merchant_id not in (None, visit.merchant_id))):
         raise VisitEventError(422, "invalid",
-                              f"new_serial: {new} belongs to another merchant or payment company", "new_serial")
+                              _("new_serial: %(serial)s belongs to another merchant or payment company", serial=new), "new_serial")
 
 
 def _apply_pending_check_outs(visit: Visit) -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from fieldsvc.visits.i18n_text import gettext as _
+
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 #: Pillow format name → (content type, file extension).
@@ -34,25 +36,25 @@ def check_photo(data: bytes, name: str = "photo") -> tuple[str, str]:
 
     The type comes from the bytes, never from the file name or the declared type."""
     if len(data) > MAX_PHOTO_BYTES:
-        raise PhotoError(f"{name} is {len(data) / 1048576:.1f} MB; the limit is 8 MB per photo. "
-                         "Take it again at a lower resolution.")
+        raise PhotoError(_("%(name)s is %(size)s MB; the limit is 8 MB per photo. "
+                           "Take it again at a lower resolution.", name=name, size=f"{len(data) / 1048576:.1f}"))
     if not data:
-        raise PhotoError(f"{name} is empty.")
+        raise PhotoError(_("%(name)s is empty.", name=name))
     try:
         with Image.open(io.BytesIO(data)) as img:
             fmt = img.format
             img.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-        raise PhotoError(f"{name} is not a readable image; send a JPEG, PNG or WebP photo.") from e
+        raise PhotoError(_("%(name)s is not a readable image; send a JPEG, PNG or WebP photo.", name=name)) from e
     if fmt not in ALLOWED_FORMATS:
-        raise PhotoError(f"{name} is a {fmt} image; send a JPEG, PNG or WebP photo.")
+        raise PhotoError(_("%(name)s is a %(format)s image; send a JPEG, PNG or WebP photo.", name=name, format=fmt))
     return ALLOWED_FORMATS[fmt]
 
 
 def check_photos(photos: list[tuple[str, bytes]]) -> list[tuple[bytes, str, str]]:
     """Check up to MAX_PHOTOS (name, bytes) pairs; returns (bytes, content type, extension)."""
     if len(photos) > MAX_PHOTOS:
-        raise PhotoError(f"{len(photos)} photos sent; at most {MAX_PHOTOS} are allowed.")
+        raise PhotoError(_("%(count)s photos sent; at most %(max)s are allowed.", count=len(photos), max=MAX_PHOTOS))
     return [(data, *check_photo(data, name or f"photo {i}")) for i, (name, data) in enumerate(photos, 1)]
 
 

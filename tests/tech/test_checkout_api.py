@@ -24,6 +24,7 @@ IN, OUT = "/api/v1/visits/{}/check-in", "/api/v1/visits/{}/check-out"
 @pytest.fixture
 def tech(client, day):  # noqa: ANN001, ANN201
     login(client, "tech-c1-1")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
 
 
@@ -205,6 +206,17 @@ def test_bad_photos_are_refused(tech, day, app, photos, why):  # noqa: ANN001
     assert db.session.get(m.Visit, day.pm.id).status == "checked_in"
     folder = Path(app.config["UPLOAD_DIR"]) / "visits" / str(day.pm.id)
     assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_refusals_are_in_the_technicians_language(tech, day):  # noqa: ANN001
+    checked_in(tech, day.pm)
+    r = tech.post(OUT.format(day.pm.id), data=multipart(checkout_body("pm_done"), [(b"not an image", "a.jpg")]),
+                  headers={"Accept-Language": "fa"})
+    assert r.status_code == 422 and "تصویر قابل خواندنی نیست" in r.json["error"]["message"]
+    far = checkin_body(day.em, dlat=0.02)
+    r = tech.post(IN.format(day.em.id), json=far, headers={"Accept-Language": "fa"})
+    assert r.status_code == 422 and r.json["error"]["field"] == "reason"
+    assert "موقعیت تأیید نشد" in r.json["error"]["message"] and "متر از فروشگاه" in r.json["error"]["message"]
 
 
 def test_confirmation_code_when_the_contract_asks(tech, day, world):  # noqa: ANN001
