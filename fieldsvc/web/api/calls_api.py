@@ -16,6 +16,7 @@ from fieldsvc.visits import slotting
 from fieldsvc.visits.models import Channel, Route, ServiceCall
 from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.scope import get_scoped
+from fieldsvc.web.api.routes_api import MerchantRef
 from fieldsvc.web.errors import ApiError
 
 blp = Blueprint("calls_api", __name__, url_prefix="/api/v1/service-calls",
@@ -112,17 +113,10 @@ class AssignSchema(Schema):
                              metadata={"description": "the call's version you saw; 409 if it changed"})
 
 
-class CallMerchantSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    lat = fields.Float()
-    lon = fields.Float()
-
-
 class AssignedStopSchema(Schema):
     visit_id = fields.Integer()
     kind = fields.String()
-    merchant = fields.Nested(CallMerchantSchema)
+    merchant = fields.Nested(MerchantRef)
     terminals = fields.List(fields.String())
     eta = fields.AwareDateTime(allow_none=True, **_aware)
     end = fields.AwareDateTime(allow_none=True, **_aware)
