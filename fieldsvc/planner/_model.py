@@ -65,3 +65,4 @@ class RawResult:
     status: str
     wall: float
     warm_start: str | None = None  # "used" / "rejected" when initial routes were given
+    search: str = ""  # the metaheuristic that ran

@@ -9,9 +9,13 @@ from __future__ import annotations
 import time as _time
 
 import numpy as np
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
 from ._model import RawResult, RawRoute, RoutingModel
+
+#: our name for OR-Tools' iterated local search with SISR ruin-and-recreate
+ILS = "ITERATED_LOCAL_SEARCH"
+ILS_MIN_STOPS = 10
 
 _STATUS = {
     0: "not_solved", 1: "success", 2: "fail", 3: "fail_timeout", 4: "invalid",
@@ -22,8 +26,17 @@ _STATUS = {
 def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARALLEL_CHEAPEST_INSERTION",
                 metaheuristic: str = "GUIDED_LOCAL_SEARCH", solution_limit: int | None = None,
                 log_search: bool = False, finalizers: bool = False,
-                gls_lambda: float | None = None, extra: dict | None = None) -> RawResult:
-    """Solve ``m`` and return raw routes (node lists with service starts) and dropped nodes."""
+                gls_lambda: float | None = None, extra: dict | None = None,
+                ruin: tuple[int, int] = (50, 25), temperatures: tuple[float, float] | None = None) -> RawResult:
+    """Solve ``m`` and return raw routes (node lists with service starts) and dropped nodes.
+
+    ``metaheuristic`` is an OR-Tools ``LocalSearchMetaheuristic`` name or :data:`ILS`
+    (ruin-and-recreate: SISR removing about ``ruin[0]`` visits in strings of at most
+    ``ruin[1]``, simulated-annealing acceptance cooling from ``temperatures[0]`` to ``[1]``
+    cost units, or from temperatures OR-Tools derives from the first solution when None).
+    ILS does not take a warm start: with ``m.initial_routes`` GLS is used, and also on small
+    models (see :func:`_ils_safe`).
+    """
     t0 = _time.perf_counter()
     n = len(m.service)
     starts = [v.start for v in m.vehicles]
@@ -46,9 +59,14 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
         routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
 
+    use_ils = metaheuristic == ILS and _ils_safe(m)
+    if metaheuristic == ILS:
+        metaheuristic = "GREEDY_DESCENT" if use_ils else "GUIDED_LOCAL_SEARCH"
     params = pywrapcp.DefaultRoutingSearchParameters()
     params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, first_solution)
     params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
+    if use_ils:
+        _set_ils(params, ruin, temperatures)
     params.time_limit.FromMilliseconds(max(1, int(time_limit * 1000)))
     if solution_limit:
         params.solution_limit = int(solution_limit)
@@ -73,8 +91,10 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
         if initial is not None:
             sol = routing.SolveFromAssignmentWithParameters(initial, params)
     if sol is None:
-        sol = routing.SolveWithParameters(params)
+        sol = routing.SolveWithIteratedLocalSearch(params) if use_ils else routing.SolveWithParameters(params)
     status = _STATUS.get(routing.status(), str(routing.status()))
+    if sol is not None and status == "not_solved":
+        status = "success"  # the ILS driver leaves the status unset
     if status == "invalid":
         raise RuntimeError("OR-Tools rejected the model or the search parameters (see its log)")
     if sol is None:
@@ -82,7 +102,37 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
         return RawResult([], primaries, 0, status, _time.perf_counter() - t0)
     res = _extract(routing, manager, m, sol, time_dim, breaks, status, t0)
     res.warm_start = warm
+    res.search = ILS if use_ils else metaheuristic
     return res
+
+
+def _ils_safe(m: RoutingModel) -> bool:
+    """Whether OR-Tools' ILS may run: no warm start, and at least two stops per vehicle.
+
+    In the 9.15 wheel, ILS with fewer stops than vehicles (one visit, two technicians at
+    different homes) loops forever, past any time limit; small models need no ILS anyway.
+    """
+    stops = sum(1 for x in m.stop_nodes if m.alt_of.get(x, x) == x)
+    return not m.initial_routes and stops >= max(ILS_MIN_STOPS, 2 * len(m.vehicles))
+
+
+def _set_ils(params, ruin: tuple[int, int], temperatures: tuple[float, float] | None) -> None:
+    ils = params.iterated_local_search_parameters
+    params.use_iterated_local_search = True
+    ils.perturbation_strategy = routing_ils_pb2.PerturbationStrategy.RUIN_AND_RECREATE
+    ils.improve_perturbed_solution = True
+    rr = ils.ruin_recreate_parameters
+    sisr = rr.ruin_strategies.add().sisr
+    sisr.avg_num_removed_visits, sisr.max_removed_sequence_size = int(ruin[0]), int(ruin[1])
+    sisr.bypass_factor = 0.01
+    rr.recreate_strategy.heuristic = routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+    sa = ils.reference_solution_acceptance_strategy.simulated_annealing
+    sa.cooling_schedule_strategy = routing_ils_pb2.CoolingScheduleStrategy.EXPONENTIAL
+    if temperatures is None:
+        sa.automatic_temperatures = True
+    else:
+        sa.initial_temperature, sa.final_temperature = float(temperatures[0]), float(temperatures[1])
+    ils.best_solution_acceptance_strategy.greedy_descent.SetInParent()
 
 
 def _matrix_list(a: np.ndarray) -> list[list[int]]:

@@ -17,7 +17,14 @@ class SolveParams:
     time_limit: float = 10.0
     solution_limit: int | None = None
     first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
-    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    #: an OR-Tools LocalSearchMetaheuristic name, or "ITERATED_LOCAL_SEARCH": ruin (SISR: about
+    #: ``ruin_visits`` visits in strings of at most ``ruin_string``) and recreate, accepted by
+    #: simulated annealing cooling from ``temperatures[0]`` to ``[1]`` cost units (None: derived
+    #: by OR-Tools from the first solution)
+    metaheuristic: str = "ITERATED_LOCAL_SEARCH"
+    ruin_visits: int = 50
+    ruin_string: int = 25
+    temperatures: tuple | None = None
     drop_base: int = 100_000
     drop_per_priority: int = 10_000
     pm_overdue_per_day: int = 5_000

@@ -33,7 +33,8 @@ class Compiled:
     pre_unassigned: list[Unassigned]
     profiles: list[str]
     techs: tuple[Technician, ...]
-    tiers: dict[int, list[tuple[int, int | None]]] = field(default_factory=dict)  # EM node -> (copy, max late)
+    #: stop node -> its alternative copies (node, single window, lateness charge), see _expand_alternatives
+    alts: dict[int, list[tuple[int, tuple[int, int], int]]] = field(default_factory=dict)
 
 
 def drop_cost(stop: StopSpec, params: SolveParams) -> int | None:
@@ -193,10 +194,9 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
         fixed_cost=params.vehicle_fixed_cost, horizon=int(min(BIG_DAY, horizon + int(durs[0].max(initial=0)) + 1)))
     comp = Compiled(model, stops, node_of_stop, stop_of_node, [lat_lon[x] for x in keep],
                     [loc_index[x] for x in keep], pre, profiles, techs)
-    if params.sla_model == "tiers":
-        _expand_sla_tiers(comp, params)
-    elif params.sla_model != "soft":
+    if params.sla_model not in ("tiers", "soft"):
         raise ValueError(f"sla_model: {params.sla_model!r} is not 'tiers' or 'soft'")
+    _expand_alternatives(comp, params)
     return comp
 
 
@@ -207,45 +207,49 @@ def _clip(windows: list[tuple[int, int]], hi: int | None, horizon: int) -> list[
     return [(a, min(b, hi)) for a, b in ws if a <= min(b, hi)]
 
 
-def _expand_sla_tiers(comp: Compiled, params: SolveParams) -> None:
-    """Replace soft deadlines by alternative copies of each EM node: on time, a bit late, later.
+def _expand_alternatives(comp: Compiled, params: SolveParams) -> None:
+    """Give every stop one time window by replacing it with alternative copies.
 
-    Exactly one copy may be served (one disjunction); a copy's fixed lateness charge sits on
-    its outgoing arcs in the cost matrices.  Far faster in local search than soft bounds.
+    A stop open twice a day (a midday closure) becomes one copy per window; with the "tiers"
+    SLA model an EM stop also becomes copies per lateness tier (on time / a bit late / later),
+    each copy's fixed lateness charge sitting on its outgoing arcs.  Exactly one copy may be
+    served (one disjunction).  Single-interval windows keep OR-Tools' time filters exact; a
+    window with a hole makes its search crawl on a full day.
     """
     m = comp.model
-    m.soft_sla = False
+    tiers = params.sla_model == "tiers"
+    m.soft_sla = not tiers
     frozen = {x for v in m.vehicles for x in v.prefix}
     extra_src: list[int] = []
     extra_win: list[list[tuple[int, int]]] = []
     charge: dict[int, int] = {}
     n = len(m.service)
-    for node, deadline in sorted(m.sla.items()):
+    for node in list(m.stop_nodes):
         if node in frozen:
             continue
-        tiers = []
-        for max_late, charged in params.sla_tiers:
-            w = _clip(m.windows[node], None if max_late is None else deadline + max_late, m.horizon)
-            if w and (not tiers or w != tiers[-1][0]):
-                tiers.append((w, charged * params.em_late_per_second, max_late))
-        if not tiers:
+        deadline = m.sla.get(node) if tiers else None
+        alts: list[tuple[tuple[int, int], int]] = []
+        for max_late, charged in (params.sla_tiers if deadline is not None else ((None, 0),)):
+            hi = None if max_late is None else deadline + max_late
+            for w in _clip(m.windows[node], hi, m.horizon):
+                if all(w != a[0] for a in alts):
+                    alts.append((w, charged * params.em_late_per_second))
+        if len(alts) <= 1 and not any(c for _, c in alts):
             continue
-        m.windows[node] = tiers[0][0]
-        charge[node] = tiers[0][1]
-        group = [node]
-        comp.tiers[node] = [(node, tiers[0][2])]
-        for w, c, max_late in tiers[1:]:
+        m.windows[node] = [alts[0][0]]
+        charge[node] = alts[0][1]
+        comp.alts[node] = [(node, *alts[0])]
+        for w, c in alts[1:]:
             new = n + len(extra_src)
             extra_src.append(node)
-            extra_win.append(w)
+            extra_win.append([w])
             charge[new] = c
-            group.append(new)
-            comp.tiers[node].append((new, max_late))
-        if len(group) > 1:
-            m.groups[node] = group
-            for x in group:
+            comp.alts[node].append((new, w, c))
+        if len(alts) > 1:
+            m.groups[node] = [x for x, _, _ in comp.alts[node]]
+            for x in m.groups[node]:
                 m.alt_of[x] = node
-    if not charge:
+    if not extra_src and not any(charge.values()):
         return
     idx = np.array(list(range(n)) + extra_src, dtype=np.int64)
     m.durations = [d[np.ix_(idx, idx)] for d in m.durations]
@@ -253,16 +257,18 @@ def _expand_sla_tiers(comp: Compiled, params: SolveParams) -> None:
     m.service = m.service[idx]
     m.demand = m.demand[idx] if m.demand is not None else None
     m.windows = m.windows + extra_win
-    m.cost = [d.copy() for d in m.durations]
-    for x, c in charge.items():
-        for cm in m.cost:
-            cm[x, :] += c
+    if any(charge.values()):
+        m.cost = [d.copy() for d in m.durations]
+        for x, c in charge.items():
+            for cm in m.cost:
+                cm[x, :] += c
     for k, src in enumerate(extra_src):
         new = n + k
         m.stop_nodes.append(new)
         if src in m.allowed:
             m.allowed[new] = m.allowed[src]
-        m.sla[new] = m.sla[src]
+        if src in m.sla:
+            m.sla[new] = m.sla[src]
         comp.stop_of_node[new] = comp.stop_of_node[src]
         comp.node_lat_lon.append(comp.node_lat_lon[src])
         comp.node_loc_index.append(comp.node_loc_index[src])
@@ -273,61 +279,83 @@ def solve(problem: Problem, params: SolveParams | None = None,
     """Route one day.
 
     ``initial`` warm-starts the search: technician id → ordered visit ids, or a previous
-    :class:`Solution` (whose EM lateness then picks the right tier).
+    :class:`Solution` (whose service starts then pick the right window and EM tier copies).
     """
     params = params or SolveParams()
     t0 = _time.perf_counter()
     comp = compile_problem(problem, params)
     if initial:
-        late = None
+        starts = None
         if isinstance(initial, Solution):
-            late = {v: s.late_seconds for r in initial.routes for s in r.stops for v in s.visit_ids}
+            starts = {v: s.start for r in initial.routes for s in r.stops for v in s.visit_ids}
             initial = {r.technician_id: r.visit_ids for r in initial.routes}
-        comp.model.initial_routes = initial_node_routes(comp, initial, late)
+        comp.model.initial_routes = initial_node_routes(comp, initial, starts)
     if comp.model.stop_nodes:
         from ._ortools import solve_model
 
         budget = max(0.5, params.time_limit - (_time.perf_counter() - t0))  # the limit is wall time
         raw = solve_model(comp.model, budget, params.first_solution, params.metaheuristic,
-                          params.solution_limit, params.log_search)
+                          params.solution_limit, params.log_search, ruin=(params.ruin_visits, params.ruin_string),
+                          temperatures=params.temperatures)
     else:
         raw = _empty_result(comp)
     sol = to_solution(comp, raw, params)
     sol.statistics.update({"wall_seconds": round(_time.perf_counter() - t0, 3),
                            "solver_seconds": round(raw.wall, 3), "objective": raw.objective,
-                           "stops": len(comp.stops), "visits": len(problem.visits)})
+                           "stops": len(comp.stops), "visits": len(problem.visits), "search": raw.search})
     if raw.warm_start:
         sol.statistics["warm_start"] = raw.warm_start
     return sol
 
 
 def initial_node_routes(comp: Compiled, initial: dict[Id, list[Id]],
-                        late: dict[Id, int] | None = None) -> list[list[int]]:
+                        starts: dict[Id, int] | None = None) -> list[list[int]]:
     """Translate technician → visit ids into per-vehicle node lists (unknown ids skipped).
 
-    ``late`` (visit id → seconds late in the previous plan) picks the matching EM tier copy.
+    A stop with alternative copies (windows, EM tiers) takes the cheapest copy whose window
+    holds its service start: the start in ``starts`` (visit id → start in the previous plan)
+    or, without one, the earliest start found by driving the route in order.
     """
+    m = comp.model
     visit_stop = {v.id: si for si, s in enumerate(comp.stops) for v in s.visits}
-    hinted = late is not None
-    late = late or {}
+    starts = starts or {}
+    used: set[int] = set()  # a stop appears only once overall
     routes = []
     for vi, t in enumerate(comp.techs):
+        spec = m.vehicles[vi]
+        d = m.durations[spec.profile]
         nodes: list[int] = []
+        prev, clock = spec.start, spec.tw[0]
         for vid in initial.get(t.id, []):
             si = visit_stop.get(vid)
             node = comp.node_of_stop.get(si) if si is not None else None
-            if node in comp.tiers and (vid in late or not hinted):
-                # the tier that fits the known lateness; without a hint the most permissive one
-                node = next((x for x, ml in comp.tiers[node] if hinted and (ml is None or ml >= late[vid])),
-                            comp.tiers[node][-1][0])
-            ok = comp.model.allowed.get(comp.model.alt_of.get(node, node)) if node is not None else None
-            if node is not None and node not in nodes and (ok is None or vi in ok):
-                nodes.append(node)
+            ok = m.allowed.get(node) if node is not None else None
+            if node is None or node in used or (ok is not None and vi not in ok):
+                continue
+            used.add(node)
+            arrival = clock + int(d[prev, node])
+            start = max(arrival, min((w[0] for w in m.windows[node]), default=arrival))
+            if node in comp.alts:
+                node, start = _pick_alternative(comp.alts[node], starts.get(vid), arrival)
+            nodes.append(node)
+            prev, clock = node, start + int(m.service[node])
         routes.append(nodes)
-    used = set()
-    for r in routes:  # a node may appear only once overall
-        r[:] = [x for x in r if not (x in used or used.add(x))]
     return routes
+
+
+def _pick_alternative(alts: list[tuple[int, tuple[int, int], int]], start: int | None,
+                      arrival: int) -> tuple[int, int]:
+    """(copy, service start): the copy holding ``start``, else the cheapest one open after ``arrival``."""
+    if start is not None:
+        held = [(c, x) for x, (a, b), c in alts if a <= start <= b]
+        if held:
+            return min(held)[1], start
+    open_ = [(c, max(a, arrival), x) for x, (a, b), c in alts if b >= arrival]
+    if not open_:
+        x = max(alts, key=lambda alt: alt[1][1])[0]
+        return x, arrival
+    c, st, x = min(open_)
+    return x, st
 
 
 def _empty_result(comp: Compiled) -> RawResult:

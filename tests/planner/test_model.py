@@ -200,3 +200,25 @@ def test_em_tiers_prefer_on_time_over_a_shorter_route():
     vs = [visit("pm", 1, service=50), visit("em", 2, kind="em", sla_deadline=15)]
     r = solve(problem([tech()], vs, [0, 10, -10]), FAST).routes[0]
     assert r.visit_ids[0] == "em" and job_stops(r)[0].late_seconds == 0
+
+
+def test_warm_start_picks_the_window_the_route_reaches():
+    # after a (served 0–50) the technician reaches b at 52: too late for b's morning window
+    t = tech()
+    a = visit("a", 1, service=50, time_windows=(TimeWindow(0, 100),))
+    b = visit("b", 2, service=10, time_windows=(TimeWindow(0, 40), TimeWindow(500, 600)))
+    sol = solve(problem([t], [a, b], [0, 1, 2]), FAST, initial={"t1": ["a", "b"]})
+    assert sol.statistics["warm_start"] == "used"
+    assert sorted(sol.served) == ["a", "b"]
+    assert 500 <= next(s for s in job_stops(sol.routes[0]) if "b" in s.visit_ids).start <= 600
+
+
+def test_iterated_local_search_runs_on_real_sized_days_only():
+    # 30 visits on a line, 2 technicians: ILS; 1 visit for 2 technicians at different homes: GLS
+    # (OR-Tools' ILS never returns when there are fewer stops than vehicles)
+    xs = [0, 5] + list(range(10, 40))
+    vs = [visit(f"v{i}", 2 + i, service=5) for i in range(30)]
+    big = solve(problem([tech("t1", 0), tech("t2", 1)], vs, xs), FAST)
+    assert big.statistics["search"] == "ITERATED_LOCAL_SEARCH" and len(big.served) == 30
+    small = solve(problem([tech("t1", 0), tech("t2", 1)], vs[:1], xs[:3]), FAST)
+    assert small.statistics["search"] == "GUIDED_LOCAL_SEARCH" and small.served == ["v0"]
