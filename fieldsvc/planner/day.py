@@ -21,7 +21,7 @@ from .solution import Solution
 def solve_day(problem: Problem, params: SolveParams | None = None, executor: Executor | None = None,
               max_part_visits: int = 150, workers: int | None = None,
               initial: Mapping[Id, list[Id]] | Solution | None = None, part_visits: int = 50,
-              rounds: int = 2) -> Solution:
+              rounds: int = 4) -> Solution:
     """Route a day.
 
     Days above ``max_part_visits`` visits are split into territories of about ``part_visits``

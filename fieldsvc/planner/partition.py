@@ -137,7 +137,7 @@ def merge(problem: Problem, sols: list[Solution]) -> Solution:
 
 def solve_partitioned(problem: Problem, params: SolveParams | None = None, executor: Executor | None = None,
                       max_visits: int = 50, workers: int | None = None, improve_share: float = 0.6,
-                      rounds: int = 2, group_size: int = 5) -> Solution:
+                      rounds: int = 4, group_size: int = 5) -> Solution:
     """Split ``problem`` into territories, solve them in parallel, merge the solutions, then
     spend ``improve_share`` of the time limit on :func:`improve` rounds over regrouped routes."""
     params = params or SolveParams()
