@@ -98,13 +98,15 @@ SOLOMON_SOLVERS: dict[str, Callable[[solomon.Instance, float], Row]] = {
 
 
 def bench_solomon(directory: str | Path | None = None, time_limit: float = 10.0, compare: tuple[str, ...] = (),
-                  names: list[str] | None = None, progress: Callable[[Row], None] | None = None) -> list[Row]:
-    """Run ours (and ``compare`` peers) on every instance, one solver at a time."""
+                  names: list[str] | None = None, progress: Callable[[Row], None] | None = None,
+                  params: SolveParams | None = None) -> list[Row]:
+    """Run ours (with ``params``) and ``compare`` peers on every instance, one solver at a time."""
     rows = []
     for path in solomon.instances(directory, names):
         inst = solomon.load(path)
         for solver in ("fieldsvc", *compare):
-            row = SOLOMON_SOLVERS[solver](inst, time_limit)
+            row = _ours_solomon(inst, time_limit, params) if solver == "fieldsvc" else \
+                SOLOMON_SOLVERS[solver](inst, time_limit)
             rows.append(row)
             if progress:
                 progress(row)

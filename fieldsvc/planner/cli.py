@@ -48,6 +48,11 @@ def _compare(value: str) -> tuple[str, ...]:
     return out
 
 
+SEARCHES = {"ils": "ITERATED_LOCAL_SEARCH", "gls": "GUIDED_LOCAL_SEARCH"}
+search_option = click.option("--search", type=click.Choice(sorted(SEARCHES)), default="ils", show_default=True,
+                             help="Our metaheuristic: iterated local search (ruin and recreate) or guided local search.")
+
+
 @bench.command("solomon")
 @click.option("--instances", "directory", default="../shared/data/vrptw/solomon", show_default=True,
               help="Folder of Solomon .vrp/.sol files (relative paths resolve against the repo root).")
@@ -56,8 +61,9 @@ def _compare(value: str) -> tuple[str, ...]:
 @click.option("--only", default="", help="Comma list of instance names (default: all).")
 @click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write a markdown table.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write raw rows as JSON.")
+@search_option
 def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str, md_out: Path | None,
-                      json_out: Path | None) -> None:
+                      json_out: Path | None, search: str) -> None:
     """Solomon VRPTW: distance, vehicles and gap to the best known, per solver."""
     from . import bench as b
     from . import solomon
@@ -74,7 +80,8 @@ def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str
                 fh.write(json.dumps(row.__dict__) + "\n")
 
     with click.progressbar(length=len(paths) * (1 + len(peers)), label="solomon", file=sys.stderr) as bar:
-        rows = b.bench_solomon(directory, time_limit, peers, names, progress=step)
+        rows = b.bench_solomon(directory, time_limit, peers, names, progress=step,
+                               params=SolveParams(metaheuristic=SEARCHES[search]))
     md = b.markdown_solomon(rows)
     click.echo(md)
     if md_out:
@@ -94,8 +101,9 @@ def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str
 @click.option("--max-part-visits", type=int, default=150, show_default=True)
 @click.option("--plain", is_flag=True, help="Also run one OR-Tools model of the whole day (the baseline).")
 @click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path))
+@search_option
 def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, compare: str, exploration: int,
-                   threads: int, max_part_visits: int, plain: bool, md_out: Path | None) -> None:
+                   threads: int, max_part_visits: int, plain: bool, md_out: Path | None, search: str) -> None:
     """A synthetic Tehran day: served visits, served priority, travel and wall time per solver."""
     from . import bench as b
     from .synth import city_day
@@ -105,7 +113,8 @@ def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, 
     if plain:
         rows.append(b.city_plain(problem, time_limit))
         click.echo(f"plain: {rows[-1]}", err=True)
-    rows.append(b.city_ours(problem, time_limit, workers=threads, max_part_visits=max_part_visits))
+    rows.append(b.city_ours(problem, time_limit, SolveParams(metaheuristic=SEARCHES[search]), workers=threads,
+                            max_part_visits=max_part_visits))
     click.echo(f"fieldsvc: {rows[-1]}", err=True)
     if "vroom" in _compare(compare):
         rows.append(b.city_vroom(problem, exploration, threads))

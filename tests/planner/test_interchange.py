@@ -114,6 +114,8 @@ def test_bench_commands_run_small(tmp_path):
     res = CliRunner().invoke(bench, ["solomon", "--only", "C101", "--time-limit", "1", "--markdown", str(md)])
     assert res.exit_code == 0, res.output
     assert "| C101 |" in md.read_text()
+    res = CliRunner().invoke(bench, ["solomon", "--only", "C101", "--time-limit", "1", "--search", "gls"])
+    assert res.exit_code == 0 and "| C101 |" in res.output, res.output
     res = CliRunner().invoke(bench, ["city", "--visits", "25", "--technicians", "3", "--time-limit", "1",
                                      "--threads", "1"])
     assert res.exit_code == 0, res.output
