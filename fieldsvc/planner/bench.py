@@ -15,6 +15,7 @@ from typing import Callable
 from . import solomon
 from .params import SolveParams
 from .problem import Problem
+from .solution import Solution
 
 
 @dataclass
@@ -150,16 +151,28 @@ def markdown_solomon(rows: list[Row]) -> str:
 
 
 # ---------------------------------------------------------------- city day
-def city_ours(problem: Problem, time_limit: float, params: SolveParams | None = None, **kw) -> dict:
+def em_late_seconds(problem: Problem, sol: Solution) -> int:
+    """Seconds EM visits of ``problem`` start after their SLA deadline in ``sol``."""
+    sla = {v.id: v.sla_deadline for v in problem.visits if v.sla_deadline is not None}
+    return sum(max(0, s.start - sla[v]) for r in sol.routes for s in r.stops for v in s.visit_ids if v in sla)
+
+
+def without_deadlines(problem: Problem) -> Problem:
+    """``problem`` as VROOM sees it: the same visits without SLA deadlines."""
+    return replace(problem, visits=tuple(replace(v, sla_deadline=None) for v in problem.visits))
+
+
+def city_ours(problem: Problem, time_limit: float, params: SolveParams | None = None, label: str = "fieldsvc",
+              deadlines: bool = True, **kw) -> dict:
+    """Our row of the city table; ``deadlines=False`` solves VROOM's view (lateness still measured)."""
     from .day import solve_day
 
     p = replace(params or SolveParams(), time_limit=time_limit)
     t0 = time.perf_counter()
-    sol = solve_day(problem, p, **kw)
+    sol = solve_day(problem if deadlines else without_deadlines(problem), p, **kw)
     wall = time.perf_counter() - t0
-    late = sum(s.late_seconds for r in sol.routes for s in r.stops)
-    return {"solver": "fieldsvc", "served": len(sol.served), "priority": sol.served_priority(problem),
-            "travel_h": round(sol.travel_seconds / 3600, 1), "em_late_min": round(late / 60),
+    return {"solver": label, "served": len(sol.served), "priority": sol.served_priority(problem),
+            "travel_h": round(sol.travel_seconds / 3600, 1), "em_late_min": round(em_late_seconds(problem, sol) / 60),
             "unassigned": len(sol.unassigned), "wall_s": round(wall, 1)}
 
 
@@ -170,7 +183,7 @@ def city_plain(problem: Problem, time_limit: float) -> dict:
     t0 = time.perf_counter()
     sol = solve(problem, SolveParams(time_limit=time_limit, sla_model="soft"))
     wall = time.perf_counter() - t0
-    late = sum(s.late_seconds for r in sol.routes for s in r.stops)
+    late = em_late_seconds(problem, sol)
     return {"solver": "fieldsvc single model", "served": len(sol.served), "priority": sol.served_priority(problem),
             "travel_h": round(sol.travel_seconds / 3600, 1), "em_late_min": round(late / 60),
             "unassigned": len(sol.unassigned), "wall_s": round(wall, 1)}

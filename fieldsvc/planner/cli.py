@@ -100,10 +100,13 @@ def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str
 @click.option("--threads", type=int, default=2, show_default=True, help="Worker processes / VROOM threads.")
 @click.option("--max-part-visits", type=int, default=150, show_default=True)
 @click.option("--plain", is_flag=True, help="Also run one OR-Tools model of the whole day (the baseline).")
+@click.option("--vroom-view", is_flag=True,
+              help="Also solve the day as VROOM sees it (no SLA deadlines): the identical problem.")
 @click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path))
 @search_option
 def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, compare: str, exploration: int,
-                   threads: int, max_part_visits: int, plain: bool, md_out: Path | None, search: str) -> None:
+                   threads: int, max_part_visits: int, plain: bool, vroom_view: bool, md_out: Path | None,
+                   search: str) -> None:
     """A synthetic Tehran day: served visits, served priority, travel and wall time per solver."""
     from . import bench as b
     from .synth import city_day
@@ -113,9 +116,13 @@ def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, 
     if plain:
         rows.append(b.city_plain(problem, time_limit))
         click.echo(f"plain: {rows[-1]}", err=True)
-    rows.append(b.city_ours(problem, time_limit, SolveParams(metaheuristic=SEARCHES[search]), workers=threads,
-                            max_part_visits=max_part_visits))
+    params = SolveParams(metaheuristic=SEARCHES[search])
+    rows.append(b.city_ours(problem, time_limit, params, workers=threads, max_part_visits=max_part_visits))
     click.echo(f"fieldsvc: {rows[-1]}", err=True)
+    if vroom_view:
+        rows.append(b.city_ours(problem, time_limit, params, "fieldsvc, no deadlines", deadlines=False,
+                                workers=threads, max_part_visits=max_part_visits))
+        click.echo(f"fieldsvc, no deadlines: {rows[-1]}", err=True)
     if "vroom" in _compare(compare):
         rows.append(b.city_vroom(problem, exploration, threads))
         click.echo(f"vroom: {rows[-1]}", err=True)

@@ -117,9 +117,9 @@ def test_bench_commands_run_small(tmp_path):
     res = CliRunner().invoke(bench, ["solomon", "--only", "C101", "--time-limit", "1", "--search", "gls"])
     assert res.exit_code == 0 and "| C101 |" in res.output, res.output
     res = CliRunner().invoke(bench, ["city", "--visits", "25", "--technicians", "3", "--time-limit", "1",
-                                     "--threads", "1"])
+                                     "--threads", "1", "--vroom-view"])
     assert res.exit_code == 0, res.output
-    assert "fieldsvc" in res.output
+    assert "| fieldsvc |" in res.output and "| fieldsvc, no deadlines |" in res.output
     res = CliRunner().invoke(bench, ["em", "--technicians", "5", "--stops", "4", "--calls", "3"])
     assert res.exit_code == 0 and json.loads(res.output)["stops"] == 20
 
@@ -135,3 +135,17 @@ def test_haversine_and_osrm_fallback(monkeypatch):
     assert durs["car"][0, 1] == pytest.approx(111, abs=1)
     g, _ = travel_matrices([Point(35.0, 51.0), Point(35.01, 51.0)], {"car": 10.0}, 1.0, "geodesic")
     assert g["car"][0, 1] == pytest.approx(111, abs=1)
+
+
+def test_vroom_view_drops_deadlines_but_lateness_is_still_measured():
+    from fieldsvc.planner.bench import em_late_seconds, without_deadlines
+    from fieldsvc.planner.problem import Point, Problem, Technician, TimeWindow, Visit
+    from fieldsvc.planner.solution import Route, Solution, Stop
+
+    em = Visit("E", location=Point(35.7, 51.4), service=600, kind="em", sla_deadline=10 * 3600)
+    pm = Visit("P", location=Point(35.7, 51.41), service=600)
+    problem = Problem((Technician("T", start=Point(35.7, 51.4)),), (em, pm))
+    assert [v.sla_deadline for v in without_deadlines(problem).visits] == [None, None]
+    stop = Stop("job", 10 * 3600 + 100, 10 * 3600 + 300, 10 * 3600 + 900, ("E",))
+    sol = Solution([Route("T", [stop])], [])
+    assert em_late_seconds(problem, sol) == 300
