@@ -271,3 +271,25 @@ def _extract(routing, manager, m: RoutingModel, sol, time_dim, breaks, status: s
     served_primary = {m.alt_of.get(x, x) for x in served}
     dropped = [x for x in m.stop_nodes if m.alt_of.get(x, x) == x and x not in served_primary]
     return RawResult(routes, dropped, sol.ObjectiveValue(), status, _time.perf_counter() - t0)
+
+
+def assign_capacitated(cost: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Give each row of ``cost`` (n × k, integers) one column, at most ``capacity[j]`` rows to
+    column j, at the least total cost (OR-Tools min-cost flow).  Returns the column per row."""
+    from ortools.graph.python import min_cost_flow
+
+    n, k = cost.shape
+    if int(np.sum(capacity)) < n:
+        raise ValueError(f"assign_capacitated: capacity {int(np.sum(capacity))} for {n} rows")
+    flow = min_cost_flow.SimpleMinCostFlow()
+    sink = n + k
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.repeat(np.arange(n), k), n + np.tile(np.arange(k), n), np.ones(n * k, dtype=np.int64),
+        np.asarray(cost, dtype=np.int64).ravel())
+    flow.add_arcs_with_capacity_and_unit_cost(
+        n + np.arange(k), np.full(k, sink), np.asarray(capacity, dtype=np.int64), np.zeros(k, dtype=np.int64))
+    flow.set_nodes_supplies(np.arange(n + k + 1), np.concatenate([np.ones(n), np.zeros(k), [-n]]).astype(np.int64))
+    if flow.solve() != flow.OPTIMAL:
+        raise RuntimeError("assign_capacitated: min-cost flow found no assignment")
+    used = flow.flows(np.arange(n * k)).reshape(n, k)
+    return np.argmax(used, axis=1)

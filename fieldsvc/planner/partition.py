@@ -43,6 +43,11 @@ def _xy(p) -> tuple[float, float]:
     return (p.lon * math.cos(math.radians(p.lat)), p.lat)
 
 
+def _metres(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rounded straight-line metres between every row of ``a`` and of ``b`` (both from :func:`_xy`)."""
+    return np.rint(np.sqrt(((a[:, None, :] - b[None]) ** 2).sum(-1)) * 111_320).astype(np.int64)
+
+
 def split(problem: Problem, max_visits: int = 150, seed: int = 0) -> list[Problem]:
     """Territories of at most about ``max_visits`` visits each (one part if small or no coords)."""
     visits, techs = problem.visits, problem.technicians
@@ -57,14 +62,13 @@ def split(problem: Problem, max_visits: int = 150, seed: int = 0) -> list[Proble
         quota[np.argmax(counts / quota)] += 1
     while quota.sum() > len(techs):
         quota[np.argmax(np.where(quota > 1, quota - counts / counts.sum() * len(techs), -1e9))] -= 1
+    from ._ortools import assign_capacitated
+
     txy = np.array([_xy(t.start or t.end) for t in techs])
-    dist = ((txy[:, None, :] - cent[None]) ** 2).sum(-1)
-    tech_part = -np.ones(len(techs), dtype=int)
-    for flat in np.argsort(dist, axis=None):
-        ti, pj = divmod(int(flat), k)
-        if tech_part[ti] < 0 and quota[pj] > 0:
-            tech_part[ti] = pj
-            quota[pj] -= 1
+    tech_part = assign_capacitated(_metres(txy, cent), quota)
+    # as many visits per technician in every territory: no territory gets more work than its
+    # technicians can do while a neighbour's technicians idle
+    labels = assign_capacitated(_metres(vxy, cent), np.ceil(quota * len(visits) / len(techs)).astype(int))
     tid_part = {t.id: int(tech_part[i]) for i, t in enumerate(techs)}
     skills = [frozenset().union(*(t.skills for i, t in enumerate(techs) if tech_part[i] == j)) for j in range(k)]
     locked: set[int] = set()

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from fieldsvc.planner import Progress, SolveParams, lock_day, replan_day, solve, solve_day
 from fieldsvc.planner.partition import split
 from fieldsvc.planner.synth import city_day
@@ -23,6 +25,32 @@ def test_split_covers_every_visit_and_technician_once():
     for q in parts:
         skills = frozenset().union(*(t.skills for t in q.technicians))
         assert all(v.skills <= skills for v in q.visits)
+
+
+def test_split_gives_every_territory_about_the_same_work_per_technician():
+    import math
+
+    p = city_day(600, 40, seed=0)
+    per_tech = len(p.visits) / len(p.technicians)
+    parts = split(p, max_visits=50)
+    loads = [len(q.visits) / len(q.technicians) for q in parts]
+    # merchants kept whole and skills moved across borders may add a visit or two, no more
+    assert all(load <= math.ceil(per_tech) + 1 for load in loads), loads
+    assert all(load >= per_tech - 2 for load in loads), loads
+
+
+def test_assign_capacitated_is_the_cheapest_assignment_within_capacities():
+    import numpy as np
+
+    from fieldsvc.planner._ortools import assign_capacitated
+
+    cost = np.array([[1, 9], [2, 9], [3, 4]])
+    assert assign_capacitated(cost, np.array([3, 0])).tolist() == [0, 0, 0]
+    # only two rows fit column 0: the row that loses least by moving (row 2: 4 - 3) moves
+    assert assign_capacitated(cost, np.array([2, 5])).tolist() == [0, 0, 1]
+    assert assign_capacitated(cost, np.array([1, 5])).tolist() == [0, 1, 1]
+    with pytest.raises(ValueError, match="capacity 2 for 3 rows"):
+        assign_capacitated(cost, np.array([1, 1]))
 
 
 def test_split_keeps_pinned_visits_with_their_technician_even_when_a_merchant_is_shared():
