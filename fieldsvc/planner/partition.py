@@ -3,9 +3,9 @@
 Territory centres come from k-means on visit positions; technicians are shared out in
 proportion to the visits and then visits to the technicians, both by min-cost flow (least
 total distance to the centres), so every territory has the same work per technician; a visit
-whose skills no technician of its territory has moves to the nearest territory that has them.  Pinned visits and frozen
-prefixes stay with their technician.  Parts are pickled to worker processes by default; any
-``Executor`` (threads, a Dask/Ray cluster's) can be injected.
+whose skills no technician of its territory has moves to the nearest territory that has them.
+Pinned visits and frozen prefixes stay with their technician.  Parts are pickled to worker
+processes by default; any ``Executor`` (threads, a Dask/Ray cluster's) can be injected.
 """
 from __future__ import annotations
 
