@@ -170,7 +170,11 @@ def city_ours(problem: Problem, time_limit: float, params: SolveParams | None = 
     p = replace(params or SolveParams(), time_limit=time_limit)
     t0 = time.perf_counter()
     sol = solve_day(problem if deadlines else without_deadlines(problem), p, **kw)
-    wall = time.perf_counter() - t0
+    return _city_row(label, problem, sol, time.perf_counter() - t0)
+
+
+def _city_row(label: str, problem: Problem, sol: Solution, wall: float) -> dict:
+    """One row of the city table for ``sol`` (EM lateness against ``problem``'s deadlines)."""
     return {"solver": label, "served": len(sol.served), "priority": sol.served_priority(problem),
             "travel_h": round(sol.travel_seconds / 3600, 1), "em_late_min": round(em_late_seconds(problem, sol) / 60),
             "unassigned": len(sol.unassigned), "wall_s": round(wall, 1)}
@@ -182,11 +186,7 @@ def city_plain(problem: Problem, time_limit: float) -> dict:
 
     t0 = time.perf_counter()
     sol = solve(problem, SolveParams(time_limit=time_limit, sla_model="soft"))
-    wall = time.perf_counter() - t0
-    late = em_late_seconds(problem, sol)
-    return {"solver": "fieldsvc single model", "served": len(sol.served), "priority": sol.served_priority(problem),
-            "travel_h": round(sol.travel_seconds / 3600, 1), "em_late_min": round(late / 60),
-            "unassigned": len(sol.unassigned), "wall_s": round(wall, 1)}
+    return _city_row("fieldsvc single model", problem, sol, time.perf_counter() - t0)
 
 
 def city_vroom(problem: Problem, exploration: int = 5, threads: int = 2, params: SolveParams | None = None) -> dict:

@@ -139,7 +139,7 @@ def test_haversine_and_osrm_fallback(monkeypatch):
 
 def test_vroom_view_drops_deadlines_but_lateness_is_still_measured():
     from fieldsvc.planner.bench import em_late_seconds, without_deadlines
-    from fieldsvc.planner.problem import Point, Problem, Technician, TimeWindow, Visit
+    from fieldsvc.planner.problem import Point, Problem, Technician, Visit
     from fieldsvc.planner.solution import Route, Solution, Stop
 
     em = Visit("E", location=Point(35.7, 51.4), service=600, kind="em", sla_deadline=10 * 3600)
