@@ -10,7 +10,9 @@ class SolveParams:
 
     Cost units are travel seconds (or the matrix's own unit).  Dropping a visit costs
     ``drop_base + priority * drop_per_priority`` (+ ``pm_overdue_per_day`` per overdue day for
-    PM), far above any detour, so the solver serves the most priority first, as VROOM does.
+    PM), far above any detour.  One priority point outweighs ten visits' ``drop_base``, so the
+    solver serves the most priority first, then the most visits, then the least travel, as
+    VROOM does: it drops two priority-5 visits rather than one of priority 11.
     ``em_late_per_second`` is the cost per second past an EM visit's SLA deadline.
     """
 
@@ -26,9 +28,9 @@ class SolveParams:
     ruin_string: int = 25
     temperatures: tuple | None = None
     drop_base: int = 100_000
-    drop_per_priority: int = 10_000
+    drop_per_priority: int = 1_000_000
     pm_overdue_per_day: int = 5_000
-    mandatory_drop: int = 10_000_000_000
+    mandatory_drop: int = 1_000_000_000_000
     em_late_per_second: int = 20
     #: "tiers": each EM stop becomes alternatives (on time / up to 1 h late / later) with fixed
     #: lateness costs – fast;  "soft": an exact per-second soft upper bound (slow LP-based checks)

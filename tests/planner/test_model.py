@@ -88,6 +88,19 @@ def test_overdue_pm_is_kept_when_only_one_fits():
     assert sol.served == ["overdue"]
 
 
+def test_most_priority_first_then_most_visits():
+    # the shift holds the two priority-5 visits on one side or the priority-11 one on the other:
+    # VROOM's objective serves 11 priority points with one visit rather than 10 with two
+    t = tech(idx=1, shift=TimeWindow(0, 100))
+    vs = [visit("a", 0, priority=5, service=30), visit("b", 0, priority=5, service=30),
+          visit("c", 2, priority=11, service=60)]
+    sol = solve(problem([t], vs, [0, 10, 20]), FAST)
+    assert sol.served == ["c"]
+    # at equal priority, more visits win
+    vs[2] = replace(vs[2], priority=10)
+    assert sorted(solve(problem([t], vs, [0, 10, 20]), FAST).served) == ["a", "b"]
+
+
 def test_mandatory_is_served_before_high_priority():
     t = tech(max_visits=1)
     vs = [visit("vip", 1, priority=100), visit("must", 2, mandatory=True)]
