@@ -21,12 +21,12 @@ from .solution import Solution
 def solve_day(problem: Problem, params: SolveParams | None = None, executor: Executor | None = None,
               max_part_visits: int = 150, workers: int | None = None,
               initial: Mapping[Id, list[Id]] | Solution | None = None, part_visits: int = 50,
-              rounds: int = 4) -> Solution:
+              rounds: int = 8) -> Solution:
     """Route a day.
 
     Days above ``max_part_visits`` visits are split into territories of about ``part_visits``
-    visits solved in parallel on ``executor`` (processes by default); then ``rounds`` rounds
-    re-optimise groups of neighbouring routes warm-started from the plan, moving work across
+    visits solved in parallel on ``executor`` (processes by default); then up to ``rounds`` rounds
+    (fewer when the time limit is short) re-optimise groups of neighbouring routes warm-started from the plan, moving work across
     territory borders (see :func:`fieldsvc.planner.partition.solve_partitioned`).  ``initial``
     (technician id → visit ids, or a previous Solution) warm-starts a single model directly.
     """

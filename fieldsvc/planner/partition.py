@@ -98,6 +98,10 @@ def split(problem: Problem, max_visits: int = 150, seed: int = 0) -> list[Proble
     return parts
 
 
+#: seconds of search a regrouped model needs at least, and the margin for building it
+MIN_SOLVE, BUILD_MARGIN = 0.5, 0.4
+
+
 def _can_fork() -> bool:
     """False inside a daemonic worker, which may not start a process pool of its own."""
     import multiprocessing
@@ -142,7 +146,7 @@ def merge(problem: Problem, sols: list[Solution]) -> Solution:
 
 def solve_partitioned(problem: Problem, params: SolveParams | None = None, executor: Executor | None = None,
                       max_visits: int = 50, workers: int | None = None, improve_share: float = 0.6,
-                      rounds: int = 4, group_size: int = 5) -> Solution:
+                      rounds: int = 8, group_size: int = 5) -> Solution:
     """Split ``problem`` into territories, solve them in parallel, merge the solutions, then
     spend ``improve_share`` of the time limit on :func:`improve` rounds over regrouped routes."""
     params = params or SolveParams()
@@ -156,10 +160,10 @@ def solve_partitioned(problem: Problem, params: SolveParams | None = None, execu
     if os.environ.get("FIELDSVC_DEBUG"):
         print(f"parts: served {len(sol.served)} cost {sol.cost.total}", flush=True)
     left = params.time_limit - (time.perf_counter() - t0)
-    if rounds > 0 and left >= rounds:
+    if rounds > 0 and left >= 1:
         sol = improve(problem, sol, replace(params, time_limit=left), rounds, group_size, executor, workers)
-    sol.statistics.update({"parts": len(parts), "improve_rounds": rounds if left >= rounds else 0,
-                           "wall_seconds": round(time.perf_counter() - t0, 3)})
+    sol.statistics.setdefault("improve_rounds", 0)
+    sol.statistics.update({"parts": len(parts), "wall_seconds": round(time.perf_counter() - t0, 3)})
     return sol
 
 
@@ -201,11 +205,16 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
     by_id = {v.id: v for v in problem.visits}
     own = executor is None
     workers = workers or min(k, os.cpu_count() or 1)
+    # many short rounds beat few long ones (new groupings open new moves), down to about
+    # MIN_SOLVE seconds of search per group model
+    waves = math.ceil(k / max(1, workers))
+    rounds = max(1, min(rounds, int(params.time_limit / (waves * (MIN_SOLVE + BUILD_MARGIN)))))
     if executor is None and not _can_fork():
         from concurrent.futures import ThreadPoolExecutor
 
         workers, executor = 1, ThreadPoolExecutor(max_workers=1)
     ex = executor or ProcessPoolExecutor(max_workers=workers)
+    done = 0
     try:
         for rnd in range(rounds):
             cent = _route_xy(problem, sol)
@@ -233,18 +242,20 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
                 sub = replace(problem, technicians=tuple(g), visits=visits, name=f"{problem.name}@{rnd}.{j}")
                 jobs.append((sub, routes))
             waves = math.ceil(len(jobs) / max(1, workers))
-            per_wave = (deadline - time.perf_counter()) / (rounds - rnd) / waves - 0.4  # model build margin
-            if per_wave < 0.5:
+            per_wave = (deadline - time.perf_counter()) / (rounds - rnd) / waves - BUILD_MARGIN
+            if per_wave < MIN_SOLVE:
                 break
             p = replace(params, time_limit=per_wave)
             results = list(ex.map(_solve_warm, [(sub, p, routes) for sub, routes in jobs]))
             sol = _splice(problem, sol, jobs, results, params)
+            done += 1
             if os.environ.get("FIELDSVC_DEBUG"):
                 print(f"round {rnd}: served {len(sol.served)} cost {sol.cost.total} warm "
                       f"{[r.statistics.get('warm_start') for r in results]}", flush=True)
     finally:
         if own:
             ex.shutdown()
+    sol.statistics["improve_rounds"] = done
     return sol
 
 
