@@ -180,6 +180,20 @@ def _city_row(label: str, problem: Problem, sol: Solution, wall: float) -> dict:
             "unassigned": len(sol.unassigned), "wall_s": round(wall, 1)}
 
 
+def median_run(rows: list[dict]) -> dict:
+    """One table row for repeated runs of one solver: the median run by priority, with the
+    min–max range of every figure that varied (time-limited search is not repeatable)."""
+    if len(rows) == 1:
+        return rows[0]
+    med = dict(sorted(rows, key=lambda r: (r["priority"], -r["travel_h"]))[len(rows) // 2])
+    for key in ("served", "priority", "travel_h", "em_late_min", "unassigned", "wall_s"):
+        lo, hi = min(r[key] for r in rows), max(r[key] for r in rows)
+        if lo != hi:
+            med[key] = f"{med[key]} ({lo}–{hi})"
+    med["solver"] = f"{med['solver']}, median of {len(rows)}"
+    return med
+
+
 def city_plain(problem: Problem, time_limit: float) -> dict:
     """The 'plain' baseline: one OR-Tools model of the whole day, exact soft SLA bounds."""
     from .pm import solve

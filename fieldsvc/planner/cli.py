@@ -102,11 +102,13 @@ def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str
 @click.option("--plain", is_flag=True, help="Also run one OR-Tools model of the whole day (the baseline).")
 @click.option("--vroom-view", is_flag=True,
               help="Also solve the day as VROOM sees it (no SLA deadlines): the identical problem.")
+@click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Solve our rows this many times; the table shows the median run and the ranges.")
 @click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path))
 @search_option
 def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, compare: str, exploration: int,
-                   threads: int, max_part_visits: int, plain: bool, vroom_view: bool, md_out: Path | None,
-                   search: str) -> None:
+                   threads: int, max_part_visits: int, plain: bool, vroom_view: bool, runs: int,
+                   md_out: Path | None, search: str) -> None:
     """A synthetic Tehran day: served visits, served priority, travel and wall time per solver."""
     from . import bench as b
     from .synth import city_day
@@ -117,12 +119,13 @@ def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, 
         rows.append(b.city_plain(problem, time_limit))
         click.echo(f"plain: {rows[-1]}", err=True)
     params = SolveParams(metaheuristic=SEARCHES[search])
-    rows.append(b.city_ours(problem, time_limit, params, workers=threads, max_part_visits=max_part_visits))
-    click.echo(f"fieldsvc: {rows[-1]}", err=True)
-    if vroom_view:
-        rows.append(b.city_ours(problem, time_limit, params, "fieldsvc, no deadlines", deadlines=False,
-                                workers=threads, max_part_visits=max_part_visits))
-        click.echo(f"fieldsvc, no deadlines: {rows[-1]}", err=True)
+    for label, deadlines in (("fieldsvc", True), ("fieldsvc, no deadlines", False))[:2 if vroom_view else 1]:
+        ours = []
+        for _ in range(runs):
+            ours.append(b.city_ours(problem, time_limit, params, label, deadlines=deadlines,
+                                    workers=threads, max_part_visits=max_part_visits))
+            click.echo(f"{label}: {ours[-1]}", err=True)
+        rows.append(b.median_run(ours))
     if "vroom" in _compare(compare):
         rows.append(b.city_vroom(problem, exploration, threads))
         click.echo(f"vroom: {rows[-1]}", err=True)

@@ -120,6 +120,10 @@ def test_bench_commands_run_small(tmp_path):
                                      "--threads", "1", "--vroom-view"])
     assert res.exit_code == 0, res.output
     assert "| fieldsvc |" in res.output and "| fieldsvc, no deadlines |" in res.output
+    res = CliRunner().invoke(bench, ["city", "--visits", "25", "--technicians", "3", "--time-limit", "1",
+                                     "--threads", "1", "--runs", "2"])
+    assert res.exit_code == 0 and "| fieldsvc, median of 2 |" in res.output, res.output
+    assert res.output.count("fieldsvc: {") == 2
     res = CliRunner().invoke(bench, ["em", "--technicians", "5", "--stops", "4", "--calls", "3"])
     assert res.exit_code == 0 and json.loads(res.output)["stops"] == 20
 
@@ -149,3 +153,14 @@ def test_vroom_view_drops_deadlines_but_lateness_is_still_measured():
     stop = Stop("job", 10 * 3600 + 100, 10 * 3600 + 300, 10 * 3600 + 900, ("E",))
     sol = Solution([Route("T", [stop])], [])
     assert em_late_seconds(problem, sol) == 300
+
+
+def test_median_run_shows_the_middle_run_and_the_ranges():
+    from fieldsvc.planner.bench import median_run
+
+    rows = [{"solver": "us", "served": s, "priority": p, "travel_h": t, "em_late_min": 0, "unassigned": 600 - s,
+             "wall_s": 58.5} for s, p, t in ((588, 11807, 71.0), (590, 11817, 72.6), (587, 11784, 70.1))]
+    med = median_run(rows)
+    assert med == {"solver": "us, median of 3", "served": "588 (587–590)", "priority": "11807 (11784–11817)",
+                   "travel_h": "71.0 (70.1–72.6)", "em_late_min": 0, "unassigned": "12 (10–13)", "wall_s": 58.5}
+    assert median_run(rows[:1]) == rows[0]
