@@ -25,9 +25,10 @@ def solve_day(problem: Problem, params: SolveParams | None = None, executor: Exe
     """Route a day.
 
     Days above ``max_part_visits`` visits are split into territories of about ``part_visits``
-    visits solved in parallel on ``executor`` (processes by default); then up to ``rounds`` rounds
-    (fewer when the time limit is short) re-optimise groups of neighbouring routes warm-started from the plan, moving work across
-    territory borders (see :func:`fieldsvc.planner.partition.solve_partitioned`).  ``initial``
+    visits solved in parallel on ``executor`` (processes by default); then up to ``rounds``
+    rounds (fewer when the time limit is short) re-optimise groups of neighbouring routes
+    warm-started from the plan, moving work across territory borders (see
+    :func:`fieldsvc.planner.partition.solve_partitioned`).  ``initial``
     (technician id → visit ids, or a previous Solution) warm-starts a single model directly.
     """
     params = params or SolveParams()
