@@ -205,14 +205,14 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
     by_id = {v.id: v for v in problem.visits}
     own = executor is None
     workers = workers or min(k, os.cpu_count() or 1)
-    # many short rounds beat few long ones (new groupings open new moves), down to about
-    # MIN_SOLVE seconds of search per group model
-    waves = math.ceil(k / max(1, workers))
-    rounds = max(1, min(rounds, int(params.time_limit / (waves * (MIN_SOLVE + BUILD_MARGIN)))))
     if executor is None and not _can_fork():
         from concurrent.futures import ThreadPoolExecutor
 
         workers, executor = 1, ThreadPoolExecutor(max_workers=1)
+    # many short rounds beat few long ones (new groupings open new moves), down to about
+    # MIN_SOLVE seconds of search per group model
+    waves = math.ceil(k / max(1, workers))
+    rounds = max(1, min(rounds, int(params.time_limit / (waves * (MIN_SOLVE + BUILD_MARGIN)))))
     ex = executor or ProcessPoolExecutor(max_workers=workers)
     done = 0
     try:
