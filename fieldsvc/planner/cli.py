@@ -119,7 +119,8 @@ def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, 
         rows.append(b.city_plain(problem, time_limit))
         click.echo(f"plain: {rows[-1]}", err=True)
     params = SolveParams(metaheuristic=SEARCHES[search])
-    for label, deadlines in (("fieldsvc", True), ("fieldsvc, no deadlines", False))[:2 if vroom_view else 1]:
+    views = [("fieldsvc", True)] + ([("fieldsvc, no deadlines", False)] if vroom_view else [])
+    for label, deadlines in views:
         ours = []
         for _ in range(runs):
             ours.append(b.city_ours(problem, time_limit, params, label, deadlines=deadlines,
