@@ -1,4 +1,4 @@
-"""Write the import templates (data/<kind>_template.csv and .xlsx) from fieldsvc.visits.importer.COLUMNS.
+"""Write the import templates (data/<kind>_template.csv and .xlsx) from fieldsvc.visits.master.importer.COLUMNS.
 
 Run from the repository root: ``.venv/bin/python data/make_templates.py``. The example rows refer
 to the demo data (PSPs arya/nikan, region thr-c, contractor alborz), so they import into a demo DB.
@@ -11,7 +11,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from fieldsvc.visits.importer import COLUMNS
+from fieldsvc.visits.master.importer import COLUMNS
 
 HERE = Path(__file__).resolve().parent
 

@@ -128,7 +128,7 @@ class CalendarSpec:
             raise ValueError(f"mode: expected '24x7' or 'business', got {self.mode!r}")
         try:
             ZoneInfo(self.tz)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the holidays package raises assorted errors for unknown years
             raise ValueError(f"tz: unknown time zone {self.tz!r}") from None
         hours: Any = self.hours
         if isinstance(hours, Mapping):

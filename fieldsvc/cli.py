@@ -11,13 +11,13 @@ from fieldsvc.web import create_app
 
 #: Commands that live next to the code they drive: (module, attribute).
 COMMANDS = [
-    ("fieldsvc.demo_cli", "demo"),
-    ("fieldsvc.visits.importer_cli", "import_"),
+    ("fieldsvc.commands.demo", "demo"),
+    ("fieldsvc.commands.imports", "import_"),
     ("fieldsvc.planner.cli", "solve"),
     ("fieldsvc.planner.cli", "bench"),
-    ("fieldsvc.plan_cli", "plan"),
-    ("fieldsvc.plan_cli", "plan_horizon"),
-    ("fieldsvc.scorecard_cli", "scorecard"),
+    ("fieldsvc.commands.plan", "plan"),
+    ("fieldsvc.commands.plan", "plan_horizon"),
+    ("fieldsvc.commands.scorecard", "scorecard"),
     ("fieldsvc.jobs", "scheduler"),
 ]
 

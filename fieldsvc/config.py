@@ -11,6 +11,8 @@ VAR_DIR = Path(os.environ.get("FIELDSVC_VAR_DIR", REPO_ROOT / "var")).resolve()
 #: Shared data beside the project (benchmarks, geodata); never copied into the repo.
 SHARED_DATA_DIR = Path(os.environ.get("FIELDSVC_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve()
 TEHRAN_COUNTIES_GEOJSON = SHARED_DATA_DIR / "geo" / "tehran_province_counties.osm.min.geojson"
+#: The deployment's time zone for display, calendars and planning days (one per deployment).
+TIMEZONE = os.environ.get("FIELDSVC_TZ", "Asia/Tehran")
 
 
 def secret_key(var_dir: Path = VAR_DIR) -> str:
@@ -45,7 +47,7 @@ class Config:
         self.SECRET_KEY = secret_key()
         self.SQLALCHEMY_DATABASE_URI = database_url()
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-        self.TIMEZONE = os.environ.get("FIELDSVC_TZ", "Asia/Tehran")
+        self.TIMEZONE = TIMEZONE
         self.BABEL_DEFAULT_LOCALE = os.environ.get("FIELDSVC_LANG", "fa")
         self.BABEL_DEFAULT_TIMEZONE = "UTC"
         self.LANGUAGES = ("fa", "en")

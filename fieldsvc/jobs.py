@@ -29,8 +29,8 @@ def _tz() -> ZoneInfo:
 
 def plan_tomorrow(now: dt.datetime | None = None) -> list[dict[str, Any]]:
     """Plan tomorrow (local date) for every contractor; returns one summary dict per PlanRun."""
-    from fieldsvc.visits.due import refresh_due_visits
-    from fieldsvc.visits.planning import plan_all_contractors
+    from fieldsvc.visits.plans.due import refresh_due_visits
+    from fieldsvc.visits.plans.runs import plan_all_contractors
 
     now = now or utcnow()
     today = now.astimezone(_tz()).date()
@@ -45,7 +45,7 @@ def plan_tomorrow(now: dt.datetime | None = None) -> list[dict[str, Any]]:
 
 def refresh_due(now: dt.datetime | None = None) -> dict[str, int]:
     """Refresh the PM due pool as of today (local date)."""
-    from fieldsvc.visits.due import refresh_due_visits
+    from fieldsvc.visits.plans.due import refresh_due_visits
 
     today = (now or utcnow()).astimezone(_tz()).date()
     return refresh_due_visits(today)
@@ -65,7 +65,7 @@ def _in_app(app: Flask, fn: Callable[..., Any]) -> Callable[[], None]:
         with app.app_context():
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - a failing job must not stop the scheduler
+            except Exception:
                 log.exception("job %s failed", getattr(fn, "__name__", fn))
     run.__name__ = getattr(fn, "__name__", "job")
     return run
@@ -95,11 +95,11 @@ def build_scheduler(app: Flask, scheduler: Any = None) -> Any:
     dh, dm = _hhmm(app.config.get("DUE_REFRESH_AT", "02:00"), "DUE_REFRESH_AT")
     sched.add_job(_in_app(app, refresh_due), CronTrigger(hour=dh, minute=dm, timezone=tz),
                   id="refresh_due_visits", replace_existing=True, coalesce=True, misfire_grace_time=3600)
-    escalate = optional_job("fieldsvc.visits.calls", "escalate_due_calls")
+    escalate = optional_job("fieldsvc.visits.desk.calls", "escalate_due_calls")
     if escalate is not None:
         sched.add_job(_in_app(app, escalate), IntervalTrigger(minutes=5), id="escalate_due_calls",
                       replace_existing=True, coalesce=True)
-    close = optional_job("fieldsvc.visits.calls", "auto_close_resolved_calls")
+    close = optional_job("fieldsvc.visits.desk.calls", "auto_close_resolved_calls")
     if close is not None:
         sched.add_job(_in_app(app, close), IntervalTrigger(hours=1), id="auto_close_resolved_calls",
                       replace_existing=True, coalesce=True)

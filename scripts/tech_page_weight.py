@@ -37,11 +37,11 @@ def pick(user: str | None, day: str | None) -> tuple[str, str, int]:
     return row[0], row[1].isoformat(), row[2]
 
 
-def load(page, url: str) -> tuple[dict[str, int], float, float]:  # noqa: ANN001
+def load(page, url: str) -> tuple[dict[str, int], float, float]:
     """Open `url`; bytes received per resource type (headers + body) and navigation timings."""
     sizes: dict[str, int] = defaultdict(int)
 
-    def done(req) -> None:  # noqa: ANN001
+    def done(req) -> None:
         s = req.sizes()
         sizes[req.resource_type] += s["responseBodySize"] + s["responseHeadersSize"]
         resp = req.response()

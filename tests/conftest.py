@@ -32,12 +32,12 @@ def _database_url(tmp_path: Path, worker: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory, worker_id) -> str:  # noqa: ANN001
+def database_url(tmp_path_factory, worker_id) -> str:
     return _database_url(tmp_path_factory.mktemp("db"), worker_id)
 
 
 @pytest.fixture(scope="session")
-def _app(database_url, tmp_path_factory):  # noqa: ANN001, ANN202
+def _app(database_url, tmp_path_factory):
     """One application per test session (creating it is slow); its schema is made once."""
     files = tmp_path_factory.mktemp("files")
     app = create_app({
@@ -70,7 +70,7 @@ def _empty_tables() -> None:
 
 
 @pytest.fixture
-def app(_app, tmp_path):  # noqa: ANN001, ANN201
+def app(_app, tmp_path):
     """The application with empty tables and per-test upload/outbox folders; config restored after."""
     saved = dict(_app.config)
     _app.config.update(UPLOAD_DIR=str(tmp_path / "uploads"), OUTBOX_DIR=str(tmp_path / "outbox"))
@@ -85,18 +85,18 @@ def app(_app, tmp_path):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app):
     return app.test_client()
 
 
 @pytest.fixture
-def world(app):  # noqa: ANN001, ANN201
+def world(app):
     """Two PSPs, two contractors with contracts, merchants, terminals, technicians and users."""
     from tests.factories import build_world
     return build_world()
 
 
-def login(client, username: str, password: str = "demo"):  # noqa: ANN001, ANN201
+def login(client, username: str, password: str = "demo"):
     """Log a test client in through the real login form."""
     return client.post("/login", data={"username": username, "password": password})
 
@@ -106,7 +106,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 
 @pytest.fixture
-def live_server(app):  # noqa: ANN001, ANN201
+def live_server(app):
     """The app served over HTTP on a free localhost port, in a thread; yields its base URL."""
     import threading
 
@@ -123,7 +123,7 @@ def live_server(app):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture(scope="session")
-def chromium():  # noqa: ANN201
+def chromium():
     """Debian's Chromium driven by Playwright (its own browser download does not work here)."""
     from playwright.sync_api import sync_playwright
 
@@ -137,7 +137,7 @@ def chromium():  # noqa: ANN201
 
 
 @pytest.fixture
-def page(chromium, live_server):  # noqa: ANN001, ANN201
+def page(chromium, live_server):
     """A fresh browser context and page; console errors are collected in `page.console_errors`."""
     context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 800})
     pg = context.new_page()
@@ -148,7 +148,7 @@ def page(chromium, live_server):  # noqa: ANN001, ANN201
     context.close()
 
 
-def browser_login(page, username: str, password: str = "demo") -> None:  # noqa: ANN001
+def browser_login(page, username: str, password: str = "demo") -> None:
     """Log in through the real login page."""
     page.goto("/login")
     page.fill("input[name=username]", username)

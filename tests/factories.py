@@ -63,7 +63,10 @@ def build_world() -> World:
                          pm_interval_days=90, pm_tolerance_days=15, em_targets=DEFAULT_TARGETS,
                          calendar=DEFAULT_CALENDAR, penalty_terms=DEFAULT_PENALTIES, regions=[reg])
         db.session.add_all([psp, con, reg, ctr])
-        w.psps.append(psp); w.contractors.append(con); w.regions.append(reg); w.contracts.append(ctr)
+        w.psps.append(psp)
+        w.contractors.append(con)
+        w.regions.append(reg)
+        w.contracts.append(ctr)
         for j in range(3):
             mer = m.Merchant(psp=psp, region=reg, code=f"m{i}{j}", name=f"Shop {i}-{j}",
                              address=f"Street {j}, Tehran", phone=f"0912000{i}{j}00",

@@ -16,7 +16,7 @@ def _drop_everything() -> None:
         conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
 
 
-def test_upgrade_from_empty_matches_models(app):  # noqa: ANN001
+def test_upgrade_from_empty_matches_models(app):
     _drop_everything()
     try:
         upgrade(directory=str(MIGRATIONS_DIR))

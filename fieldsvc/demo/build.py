@@ -118,7 +118,7 @@ def insert_rows(rows: DemoRows, progress: Optional[Progress] = None) -> None:
             db.session.execute(stmt, data[i:i + 5000])
     db.session.flush()
     if db.engine.dialect.name == "postgresql":
-        for table, target in _INSERT_ORDER:
+        for _table, target in _INSERT_ORDER:
             if hasattr(target, "__table__") and "id" in target.__table__.c:
                 name = target.__table__.name
                 db.session.execute(text(

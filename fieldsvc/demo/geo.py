@@ -18,6 +18,8 @@ from shapely.geometry import Point, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from fieldsvc import config
+from fieldsvc.planner.matrix import distance_m
+from fieldsvc.planner.problem import Point as PlanPoint
 
 COUNTY_NAME_EN = "Tehran County"
 #: Centre used for the region sectors (near Enghelab Square / the old city).
@@ -128,11 +130,8 @@ def bearing_deg(lat: float, lon: float, origin: tuple[float, float] = CITY_CENTR
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine) in km."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, a)))
+    """Great-circle distance in km (the planner's :func:`~fieldsvc.planner.matrix.distance_m`)."""
+    return distance_m(PlanPoint(lat1, lon1), PlanPoint(lat2, lon2)) / 1000.0
 
 
 def region_of(lat: float, lon: float) -> str:

@@ -2,8 +2,8 @@
 by hour and weekday with response/resolution times in the contract calendars, EM visits with GPS
 check-ins, surveys, and the open work of "now" (the anchor date's midnight in Tehran).
 
-Deadlines come from :func:`fieldsvc.visits.sla.deadlines`; elapsed minutes from
-:func:`fieldsvc.visits.sla.elapsed_working_minutes` — the same arithmetic the live services use.
+Deadlines come from :func:`fieldsvc.visits.contracts.sla.deadlines`; elapsed minutes from
+:func:`fieldsvc.visits.contracts.sla.elapsed_working_minutes` — the same arithmetic the live services use.
 Penalty lines and routes are not written: other code computes them from this history.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from fieldsvc.calendar import CalendarSpec, add_working_time, is_holiday
 from fieldsvc.demo import geo
 from fieldsvc.demo.generate import DemoRows
 from fieldsvc.demo.reference import CONTRACTS, ContractDef
-from fieldsvc.visits.sla import deadlines, elapsed_working_minutes
+from fieldsvc.visits.contracts.sla import deadlines, elapsed_working_minutes
 
 TZ = ZoneInfo("Asia/Tehran")
 UTC = timezone.utc
@@ -36,7 +36,7 @@ HOURLY = np.array([0.2, 0.1, 0.1, 0.1, 0.1, 0.2, 0.4, 0.8, 1.6, 2.6, 3.4, 3.8,
 WEEKDAY_FACTOR = (1.0, 1.0, 1.0, 0.75, 0.35, 1.05, 1.0)
 HOLIDAY_FACTOR = 0.45
 PRIORITIES = (("critical", 0.12), ("urgent", 0.33), ("normal", 0.55))
-#: Symptom codes as offered at intake (fieldsvc.visits.calls.SYMPTOMS), with weights and a Persian note.
+#: Symptom codes as offered at intake (fieldsvc.visits.desk.calls.SYMPTOMS), with weights and a Persian note.
 SYMPTOMS = (
     ("no_connection", 22, "دستگاه به سرور وصل نمی‌شود"),
     ("card_reader", 14, "کارت را نمی‌خواند"),

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fieldsvc.calendar import CalendarSpec
-from fieldsvc.visits.penalties import PenaltyTerms
-from fieldsvc.visits.sla import PriorityTarget, SlaTargets
+from fieldsvc.visits.contracts.penalties import PenaltyTerms
+from fieldsvc.visits.contracts.sla import PriorityTarget, SlaTargets
 
 
 @dataclass(frozen=True)

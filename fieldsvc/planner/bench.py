@@ -10,7 +10,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from . import solomon
 from .params import SolveParams
@@ -163,7 +163,7 @@ def without_deadlines(problem: Problem) -> Problem:
 
 
 def city_ours(problem: Problem, time_limit: float, params: SolveParams | None = None, label: str = "fieldsvc",
-              deadlines: bool = True, **kw) -> dict:
+              deadlines: bool = True, **kw: Any) -> dict:
     """Our row of the city table; ``deadlines=False`` solves VROOM's view (lateness still measured)."""
     from .day import solve_day
 
@@ -230,7 +230,7 @@ def em_timing(technicians: int = 40, stops: int = 15, calls: int = 50, seed: int
     import numpy as np
 
     from .em import LiveRoute, LiveStop, slot_options
-    from .problem import Point, TimeWindow, Visit
+    from .problem import TimeWindow, Visit
     from .synth import FAMILIES, sample_points
 
     rng = np.random.default_rng(seed)

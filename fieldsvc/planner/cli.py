@@ -73,7 +73,7 @@ def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str
     if not paths:
         raise click.ClickException(f"no .vrp files in {directory}")
     peers = _compare(compare)
-    def step(row) -> None:
+    def step(row: dict) -> None:
         bar.update(1)
         if json_out:  # rows so far, so a long run can be watched and survives an interruption
             with json_out.with_suffix(".partial.jsonl").open("a") as fh:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .matrix import EARTH_RADIUS_M
+from .matrix import haversine_pairs, travel_seconds
 from .params import SolveParams
 from .problem import Id, Point, TimeWindow, Visit
 
@@ -83,20 +83,16 @@ class _Travel:
     """Haversine × detour ÷ speed, vectorised for the base arcs and scalar for the odd pair."""
 
     def __init__(self, params: SolveParams) -> None:
+        self.params = params
         self.k = params.detour_factor
         self.speeds = params.speeds_mps
 
     def metres(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Element-wise road metres between radian (lat, lon) rows of a and b."""
-        dlat = b[:, 0] - a[:, 0]
-        dlon = b[:, 1] - a[:, 1]
-        h = np.sin(dlat / 2) ** 2 + np.cos(a[:, 0]) * np.cos(b[:, 0]) * np.sin(dlon / 2) ** 2
-        return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0, 1))) * self.k
+        return haversine_pairs(a[:, 0], a[:, 1], b[:, 0], b[:, 1]) * self.k
 
-    def seconds_pair(self, a: tuple[float, float], b: tuple[float, float], profile: str) -> int:
-        dlat, dlon = b[0] - a[0], b[1] - a[1]
-        h = math.sin(dlat / 2) ** 2 + math.cos(a[0]) * math.cos(b[0]) * math.sin(dlon / 2) ** 2
-        return int(round(2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h))) * self.k / self.speeds[profile]))
+    def seconds_pair(self, a: Point, b: Point, profile: str) -> int:
+        return travel_seconds(a, b, profile, self.params)
 
 
 def slot_options(routes: list[LiveRoute], visit: Visit, params: SolveParams | None = None,
@@ -120,7 +116,7 @@ def slot_options(routes: list[LiveRoute], visit: Visit, params: SolveParams | No
         return []
     # one vectorised pass: every node of every candidate route (position, stops, end)
     nodes, owner = [], []
-    for ri, r in enumerate(cand):
+    for r in cand:
         pts = [r.position, *[s.location for s in r.stops], r.end or r.position]
         nodes.extend((p.lat, p.lon) for p in pts)
         owner.append(len(pts))
@@ -133,7 +129,7 @@ def slot_options(routes: list[LiveRoute], visit: Visit, params: SolveParams | No
         speed = params.speeds_mps[r.profile]
         d_new = np.rint(to_new[off:off + n_pts] / speed).astype(np.int64).tolist()
         d_arc = np.rint(arcs[off:off + n_pts - 1] / speed).astype(np.int64).tolist()
-        coords = rad[off:off + n_pts].tolist()
+        coords = [r.position, *[s.location for s in r.stops], r.end or r.position]
         off += n_pts
         out.extend(_route_options(r, visit, d_new, d_arc, coords, tr, allow_displacement))
     out.sort(key=lambda o: (not o.sla_met, len(o.displaced_visits), o.late_seconds, o.added_travel_seconds, o.eta))

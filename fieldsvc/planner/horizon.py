@@ -16,10 +16,10 @@ Visits that do not fit come back with a reason.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Hashable, Mapping
 
+from .matrix import distance_m
 from .problem import Point
 
 Id = Hashable
@@ -101,13 +101,6 @@ class HorizonPlan:
         return dict(sorted(out.items()))
 
 
-def _km(a: Point, lat: float, lon: float) -> float:
-    """Equirectangular distance in km (good enough inside a city)."""
-    x = math.radians(lon - a.lon) * math.cos(math.radians((lat + a.lat) / 2))
-    y = math.radians(lat - a.lat)
-    return 6371.0 * math.hypot(x, y)
-
-
 def spread(visits: list[HorizonVisit] | tuple[HorizonVisit, ...],
            technicians: list[HorizonTechnician] | tuple[HorizonTechnician, ...],
            params: HorizonParams | None = None,
@@ -155,9 +148,9 @@ def spread(visits: list[HorizonVisit] | tuple[HorizonVisit, ...],
                     continue
                 if s.visits:
                     n = len(s.visits)
-                    dist = _km(v.location, s.lat_sum / n, s.lon_sum / n)
+                    dist = distance_m(v.location, Point(s.lat_sum / n, s.lon_sum / n)) / 1000
                 else:
-                    dist = _km(v.location, t.home.lat, t.home.lon)
+                    dist = distance_m(v.location, t.home) / 1000
                 wait = (d - v.best_day).days
                 day_cost = (params.overdue_day_cost_km * max(0, wait) if v.overdue_days > 0
                             else params.day_cost_km * abs(wait))

@@ -1,8 +1,13 @@
 """Folium maps of solutions (one colour per technician, unassigned visits in grey)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .problem import Problem
 from .solution import Solution
+
+if TYPE_CHECKING:
+    import folium
 
 COLOURS = ["red", "blue", "green", "purple", "orange", "darkred", "cadetblue", "darkgreen", "darkblue",
            "pink", "lightblue", "lightgreen", "gray", "black", "beige", "lightred", "darkpurple"]
@@ -12,7 +17,7 @@ def _hhmm(t: int) -> str:
     return f"{t // 3600:02d}:{t % 3600 // 60:02d}"
 
 
-def solution_map(problem: Problem, solution: Solution, zoom_start: int = 11):
+def solution_map(problem: Problem, solution: Solution, zoom_start: int = 11) -> folium.Map:
     """A ``folium.Map`` with each route as a polyline and numbered stop markers."""
     import folium
 

@@ -6,15 +6,36 @@ haversine with a warning when it is unset or unreachable.
 """
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from typing import Sequence
 
 import numpy as np
 
+from .params import SolveParams
 from .problem import Point
 
 EARTH_RADIUS_M = 6_371_008.8
+
+
+def haversine_pairs(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Haversine metres between the i-th radian coordinates of the first and of the second arrays."""
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def distance_m(a: Point, b: Point) -> float:
+    """Great-circle (haversine) metres between two points: the project's one distance function."""
+    la1, lo1, la2, lo2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h)))
+
+
+def travel_seconds(a: Point, b: Point, profile: str, params: SolveParams) -> int:
+    """Seconds from a to b by the default travel model: haversine × detour factor ÷ profile speed."""
+    speed = params.speeds_mps.get(profile, params.speeds_mps["car"])
+    return int(round(distance_m(a, b) * params.detour_factor / speed))
 
 
 def haversine_matrix(a: Sequence[Point], b: Sequence[Point] | None = None) -> np.ndarray:

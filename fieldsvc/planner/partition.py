@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from .params import SolveParams
-from .problem import Problem
+from .problem import Point, Problem
 from .solution import Cost, Solution
 
 
@@ -40,7 +40,7 @@ def kmeans(xy: np.ndarray, k: int, seed: int = 0, iters: int = 30) -> tuple[np.n
     return labels, c
 
 
-def _xy(p) -> tuple[float, float]:
+def _xy(p: Point) -> tuple[float, float]:
     return (p.lon * math.cos(math.radians(p.lat)), p.lat)
 
 
@@ -259,14 +259,14 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
     return sol
 
 
-def _solve_warm(args) -> Solution:
+def _solve_warm(args: tuple) -> Solution:
     from .pm import solve
 
     problem, params, routes = args
     return solve(problem, params, routes)
 
 
-def _splice(problem: Problem, sol: Solution, jobs, results, params: SolveParams) -> Solution:
+def _splice(problem: Problem, sol: Solution, jobs: list, results: list, params: SolveParams) -> Solution:
     routes = {r.technician_id: r for r in sol.routes}
     unassigned = {u.visit_id: u for u in sol.unassigned}
     for (sub, _), new in zip(jobs, results):

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass, field
+from typing import Hashable
 
 import numpy as np
 
 from ._model import RawResult, RoutingModel, VehicleSpec
 from .matrix import travel_matrices
 from .params import SolveParams
-from .problem import Id, Point, Problem, Technician, validate
+from .problem import Id, Point, Problem, Technician, Visit, validate
 from .solution import Cost, Route, Solution, Stop, Unassigned
 from .stops import StopSpec, merge_visits
 
@@ -44,7 +45,7 @@ def drop_cost(stop: StopSpec, params: SolveParams) -> int | None:
     return sum(visit_drop_cost(v, params) for v in stop.visits)
 
 
-def visit_drop_cost(v, params: SolveParams) -> int:
+def visit_drop_cost(v: Visit, params: SolveParams) -> int:
     """Drop cost of one visit: mandatory ≫ priority ≫ PM overdue days ≫ any detour."""
     if v.mandatory:
         return params.mandatory_drop
@@ -71,7 +72,7 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
     keys: list = []
     key_node: dict = {}
 
-    def node_for(key) -> int:
+    def node_for(key: Hashable) -> int:
         if key not in key_node:
             key_node[key] = len(keys)
             keys.append(key)
@@ -455,7 +456,7 @@ def _reachable(d: np.ndarray, v: VehicleSpec, node: int, service: int, wins: lis
     return False
 
 
-def _key(idx: int | None, pt, index_mode: bool, who: str):
+def _key(idx: int | None, pt: Point | None, index_mode: bool, who: str) -> Hashable:
     if index_mode:
         if idx is None:
             raise ValueError(f"{who}: the problem has matrices, so a location_index is required")

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Hashable
+from typing import TYPE_CHECKING, Hashable
+
+if TYPE_CHECKING:
+    from .problem import Problem
 
 Id = Hashable
 
@@ -110,7 +113,7 @@ class Solution:
     def route_of(self, technician_id: Id) -> Route | None:
         return next((r for r in self.routes if r.technician_id == technician_id), None)
 
-    def served_priority(self, problem) -> int:
+    def served_priority(self, problem: Problem) -> int:
         """Sum of the priorities of served visits of ``problem``."""
         pri = {v.id: v.priority for v in problem.visits}
         return sum(pri[v] for v in self.served)

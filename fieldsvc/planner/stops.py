@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .matrix import haversine_matrix
-from .problem import Id, Point, TimeWindow, Visit
+from .problem import Id, TimeWindow, Visit
 
 DAY = 24 * 3600
 

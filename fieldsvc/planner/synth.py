@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from shapely.geometry.base import BaseGeometry
 
 from .problem import Break, Point, Problem, Technician, TimeWindow, Visit
 
@@ -24,7 +25,7 @@ TEHRAN_BBOX = (51.20, 35.55, 51.60, 35.80)  # lon_min, lat_min, lon_max, lat_max
 
 
 @lru_cache(maxsize=4)
-def tehran_polygon(path: str | None = None):
+def tehran_polygon(path: str | None = None) -> BaseGeometry:
     """The shapely (multi)polygon of Tehran County, or its bounding box when unavailable."""
     from shapely.geometry import box, shape
 
@@ -38,7 +39,7 @@ def tehran_polygon(path: str | None = None):
     return box(*TEHRAN_BBOX)
 
 
-def sample_points(n: int, rng: np.random.Generator, polygon=None) -> list[Point]:
+def sample_points(n: int, rng: np.random.Generator, polygon: BaseGeometry | None = None) -> list[Point]:
     """``n`` uniform random points inside ``polygon`` (default Tehran County)."""
     import shapely
 
@@ -55,7 +56,7 @@ def sample_points(n: int, rng: np.random.Generator, polygon=None) -> list[Point]
 
 
 def city_day(n_visits: int = 600, n_technicians: int = 40, seed: int = 0, em_share: float = 0.08,
-             polygon=None) -> Problem:
+             polygon: BaseGeometry | None = None) -> Problem:
     """A realistic synthetic Tehran day (seconds from midnight)."""
     rng = np.random.default_rng(seed)
     homes = sample_points(n_technicians, rng, polygon)

@@ -183,7 +183,7 @@ def read_problem(path: str | Path) -> tuple[Problem, dict]:
 
 def problem_to_dict(problem: Problem) -> dict:
     """Write a Problem as VROOM-style JSON (round-trips with :func:`problem_from_dict`)."""
-    def loc(pt, idx, key):
+    def loc(pt: Point | None, idx: int | None, key: str) -> dict:
         out = {}
         if pt is not None:
             out[key] = [pt.lon, pt.lat]

@@ -23,7 +23,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from flask_smorest import Api
 
     from fieldsvc.web.extensions import babel, csrf, limiter, login_manager, migrate
+    from fieldsvc.visits.desk import notify
     from fieldsvc.web import errors, i18n, nav, security, vendor, views
+    from fieldsvc.web.mail import CallMailer
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
@@ -39,4 +41,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     vendor.init_vendor(app)
     nav.init_nav(app)
     views.register(app, api)
+    notify.configure(CallMailer())
     return app

@@ -73,7 +73,7 @@ def audit_query(args: dict[str, str], tz: str, page_lang: str) -> tuple[Select[A
 
 @bp.get("/audit")
 @login_required
-def audit():  # noqa: ANN201
+def audit():
     """Audit events, newest first, filtered by action, actor, object, tenant and dates."""
     from flask import current_app
 

@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_digits
-from fieldsvc.visits.accounts import LoginError, authenticate, change_password
+from fieldsvc.visits.master.accounts import LoginError, authenticate, change_password
 from fieldsvc.visits.audit import record
 from fieldsvc.visits.models import ApiToken, Role
 from fieldsvc.web.extensions import limiter
@@ -73,7 +73,7 @@ def _username_key() -> str:
 
 #: Login attempts (the login page and the API token endpoint together): per address, and per
 #: account whatever the address (the account itself also locks for 15 minutes after 5 wrong
-#: passwords in a row, see fieldsvc.visits.accounts).
+#: passwords in a row, see fieldsvc.visits.master.accounts).
 LOGIN_LIMITS = [limiter.shared_limit("20 per minute", scope="login-address", methods=["POST"]),
                 limiter.shared_limit("10 per minute", scope="login-account", methods=["POST"],
                                      key_func=_username_key)]
@@ -82,7 +82,7 @@ LOGIN_LIMITS = [limiter.shared_limit("20 per minute", scope="login-address", met
 @bp.route("/login", methods=["GET", "POST"])
 @LOGIN_LIMITS[0]
 @LOGIN_LIMITS[1]
-def login():  # noqa: ANN201
+def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -98,7 +98,7 @@ def login():  # noqa: ANN201
 
 @bp.post("/logout")
 @login_required
-def logout():  # noqa: ANN201
+def logout():
     record("logout", current_user._get_current_object(), actor=current_user._get_current_object())
     db.session.commit()
     logout_user()
@@ -106,7 +106,7 @@ def logout():  # noqa: ANN201
 
 
 @bp.post("/lang/<code>")
-def set_language(code: str):  # noqa: ANN201
+def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if current_user.is_authenticated:
@@ -117,7 +117,7 @@ def set_language(code: str):  # noqa: ANN201
 
 @bp.get("/")
 @login_required
-def home():  # noqa: ANN201
+def home():
     endpoint = HOME_BY_ROLE.get(current_user.role, "auth.login")
     if endpoint not in current_app.view_functions:
         return render_template("home.html")
@@ -126,7 +126,7 @@ def home():  # noqa: ANN201
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
-def account():  # noqa: ANN201
+def account():
     """The user's own settings: language, Toman, password; their API tokens."""
     user = current_user._get_current_object()
     settings = SettingsForm(prefix="s", language=user.language or lang_default(), show_toman=user.show_toman)
@@ -168,7 +168,7 @@ def account():  # noqa: ANN201
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @login_required
-def revoke_token(token_id: int):  # noqa: ANN201
+def revoke_token(token_id: int):
     """Revoke one of the user's own API tokens (another user's token is not found)."""
     user = current_user._get_current_object()
     row = db.session.scalars(select(ApiToken).where(ApiToken.id == token_id,

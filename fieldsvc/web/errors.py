@@ -67,7 +67,7 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _answer(status: int, code: str, message: str, field: str | None = None):  # noqa: ANN202
+def _answer(status: int, code: str, message: str, field: str | None = None):
     if _wants_json():
         return jsonify(error_body(code, message, field)), status
     return render_template("error.html", status=status, message=message), status
@@ -77,23 +77,23 @@ def init_errors(app: Flask) -> None:
     """Register handlers so every error, expected or not, reads well."""
 
     @app.errorhandler(ApiError)
-    def _api_error(e: ApiError):  # noqa: ANN202
+    def _api_error(e: ApiError):
         return _answer(e.status, e.code, e.message, e.field)
 
     @app.errorhandler(NotFound)
-    def _not_found(e: NotFound):  # noqa: ANN202
+    def _not_found(e: NotFound):
         return _answer(404, "not_found", _("This page or object does not exist, or you may not see it."))
 
     @app.errorhandler(Forbidden)
-    def _forbidden(e: Forbidden):  # noqa: ANN202
+    def _forbidden(e: Forbidden):
         return _answer(403, "forbidden", _("You do not have permission to do this."))
 
     @app.errorhandler(IllegalTransition)
-    def _conflict(e: IllegalTransition):  # noqa: ANN202
+    def _conflict(e: IllegalTransition):
         return _answer(409, "illegal_transition", transition_message(e), "status")
 
     @app.errorhandler(HTTPException)
-    def _http(e: HTTPException):  # noqa: ANN202
+    def _http(e: HTTPException):
         if e.code == 422 and _wants_json():
             field, message = _first_validation_error(e)
             return jsonify(error_body("invalid", message, field)), 422
@@ -113,7 +113,7 @@ def init_errors(app: Flask) -> None:
         return _answer(e.code or 500, e.name.lower().replace(" ", "_"), message)
 
     @app.errorhandler(Exception)
-    def _unexpected(e: Exception):  # noqa: ANN202
+    def _unexpected(e: Exception):
         app.logger.exception("unexpected error")
         db.session.rollback()
         return _answer(500, "internal_error",
@@ -125,9 +125,9 @@ def _first_validation_error(e: HTTPException) -> tuple[str | None, str]:
     messages = getattr(e, "data", {}).get("messages") if hasattr(e, "data") else None
     if not messages:
         return None, e.description or "invalid input"
-    for _loc, fields in messages.items():
-        if isinstance(fields, dict):
-            for field, errs in fields.items():
+    for _loc, by_field in messages.items():
+        if isinstance(by_field, dict):
+            for field, errs in by_field.items():
                 msg = errs[0] if isinstance(errs, list) and errs else str(errs)
                 if isinstance(msg, dict):
                     msg = str(msg)

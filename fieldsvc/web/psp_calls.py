@@ -13,8 +13,8 @@ from flask_wtf.file import FileAllowed, FileField, FileSize
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from fieldsvc.visits import calls as svc
-from fieldsvc.visits import slotting
+from fieldsvc.visits.desk import calls as svc
+from fieldsvc.visits.desk import slotting
 from fieldsvc.visits.models import Role, ServiceCall
 from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.states import CALL_TRANSITIONS, IllegalTransition, CallStatus
@@ -28,7 +28,7 @@ add_nav(lambda: _("Service calls"), "psp_calls.index", {Role.PSP, Role.DISPATCHE
 add_nav(lambda: _("New call"), "psp_calls.new", {Role.PSP, Role.ADMIN}, "/psp/calls/new")
 
 
-def _user():  # noqa: ANN202
+def _user():
     return current_user._get_current_object()
 
 
@@ -46,7 +46,7 @@ class IntakeForm(FlaskForm):
         FileAllowed(["jpg", "jpeg", "png", "webp"], _l("The photo must be a JPEG, PNG or WebP image.")),
         FileSize(svc.PHOTO_MAX_BYTES, message=_l("The photo is larger than 5 MB; send a smaller one."))])
 
-    def fill_choices(self, user) -> None:  # noqa: ANN001
+    def fill_choices(self, user) -> None:
         self.channel.choices = [(k, str(v)) for k, v in svc.CHANNELS.items()]
         self.priority.choices = [(k, str(v)) for k, v in svc.PRIORITIES.items()]
         self.symptom.choices = [("", _("— choose —"))] + [(k, str(v)) for k, v in svc.SYMPTOMS.items()]
@@ -57,7 +57,7 @@ class IntakeForm(FlaskForm):
 
 @bp.get("/")
 @login_required
-def index():  # noqa: ANN201
+def index():
     require_role(_user(), *VIEW_ROLES)
     show = request.args.get("show", "open")
     status = request.args.get("status") or None
@@ -69,7 +69,7 @@ def index():  # noqa: ANN201
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def new():  # noqa: ANN201
+def new():
     user = _user()
     require_role(user, Role.PSP, Role.ADMIN)
     form = IntakeForm()
@@ -107,7 +107,7 @@ def _visible_call(call_id: int) -> ServiceCall | None:
 
 @bp.get("/<int:call_id>")
 @login_required
-def show(call_id: int):  # noqa: ANN201
+def show(call_id: int):
     user = _user()
     require_role(user, *VIEW_ROLES)
     call = get_scoped(ServiceCall, call_id, user)
@@ -124,7 +124,7 @@ def show(call_id: int):  # noqa: ANN201
 
 @bp.post("/<int:call_id>/action")
 @login_required
-def action(call_id: int):  # noqa: ANN201
+def action(call_id: int):
     user = _user()
     require_role(user, *VIEW_ROLES)
     call = get_scoped(ServiceCall, call_id, user)
@@ -147,7 +147,7 @@ def action(call_id: int):  # noqa: ANN201
 
 @bp.post("/<int:call_id>/assign")
 @login_required
-def assign(call_id: int):  # noqa: ANN201
+def assign(call_id: int):
     user = _user()
     require_role(user, Role.DISPATCHER, Role.ADMIN)
     get_scoped(ServiceCall, call_id, user)
@@ -167,7 +167,7 @@ def assign(call_id: int):  # noqa: ANN201
 
 @bp.get("/<int:call_id>/photo")
 @login_required
-def photo(call_id: int):  # noqa: ANN201
+def photo(call_id: int):
     call = get_scoped(ServiceCall, call_id, _user())
     if not call.photo_path:
         abort(404)

@@ -60,7 +60,7 @@ def _load_user(user_id: str) -> User | None:
 
 
 @login_manager.request_loader
-def _load_from_token(req) -> User | None:  # noqa: ANN001
+def _load_from_token(req) -> User | None:
     token = bearer_token()
     if not token:
         return None
@@ -76,7 +76,7 @@ def _load_from_token(req) -> User | None:  # noqa: ANN001
 
 
 @login_manager.unauthorized_handler
-def _unauthorized():  # noqa: ANN202
+def _unauthorized():
     """API calls and JSON clients get 401 (JSON error); people are sent to the login page."""
     if request.path.startswith("/api/") or bearer_token() or request.accept_mimetypes.best == "application/json":
         abort(401)
@@ -87,7 +87,7 @@ class DbIntConverter(IntegerConverter):
     """`<int:…>` URL parts limited to what an INTEGER column holds: a larger number is simply
     not found (404) instead of a database overflow error."""
 
-    def __init__(self, url_map, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+    def __init__(self, url_map, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         kwargs.setdefault("max", MAX_DB_INT)
         super().__init__(url_map, *args, **kwargs)
 

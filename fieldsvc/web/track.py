@@ -12,7 +12,7 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from fieldsvc.db import db
-from fieldsvc.visits import calls as svc
+from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.models import ServiceCall, Visit
 from fieldsvc.web.extensions import limiter
 
@@ -41,7 +41,7 @@ def _em_visit(call: ServiceCall) -> Visit | None:
 
 
 @bp.get("/")
-def lookup():  # noqa: ANN201
+def lookup():
     number = request.args.get("number", "")
     if number:
         call = svc.find_by_tracking_number(number)
@@ -52,7 +52,7 @@ def lookup():  # noqa: ANN201
 
 
 @bp.get("/<tracking_number>")
-def show(tracking_number: str):  # noqa: ANN201
+def show(tracking_number: str):
     call = _call_or_404(tracking_number)
     if call.tracking_number != tracking_number:
         return redirect(url_for("track.show", tracking_number=call.tracking_number))
@@ -65,7 +65,7 @@ def show(tracking_number: str):  # noqa: ANN201
 
 @bp.post("/<tracking_number>")
 @limiter.limit("10 per 15 minutes", key_func=_limit_key)
-def verify(tracking_number: str):  # noqa: ANN201
+def verify(tracking_number: str):
     call = _call_or_404(tracking_number)
     if svc.phone_digits_match(call, request.form.get("digits", "")):
         session[_verified_key(call)] = True
@@ -91,7 +91,7 @@ def _details(call: ServiceCall) -> dict:
 
 @bp.route("/<tracking_number>/survey/<token>", methods=["GET", "POST"])
 @limiter.limit("20 per 15 minutes", methods=["POST"], key_func=_limit_key)
-def survey(tracking_number: str, token: str):  # noqa: ANN201
+def survey(tracking_number: str, token: str):
     call = _call_or_404(tracking_number)
     if call.status != "closed" or not call.survey_token or token != call.survey_token:
         abort(404)
@@ -111,7 +111,7 @@ def survey(tracking_number: str, token: str):  # noqa: ANN201
 
 @bp.post("/<tracking_number>/survey")
 @limiter.limit("20 per 15 minutes", key_func=_limit_key)
-def survey_verified(tracking_number: str):  # noqa: ANN201
+def survey_verified(tracking_number: str):
     """The survey form on the tracking page (after the phone digits), without the e-mailed token."""
     call = _call_or_404(tracking_number)
     if not session.get(_verified_key(call)) or not call.survey_token:

@@ -17,7 +17,7 @@ def init_vendor(app: Flask) -> None:
     """Serve /vendor/<package>/<path> from the package's own files."""
 
     @app.get("/vendor/<name>/<path:filename>")
-    def vendor(name: str, filename: str):  # noqa: ANN202
+    def vendor(name: str, filename: str):
         base = VENDOR_DIRS.get(name)
         if base is None:
             abort(404)

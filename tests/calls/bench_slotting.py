@@ -9,7 +9,7 @@ done by 10:30, then asks the pure planner API (fieldsvc.planner.em.slot_options)
 of 200 new calls. Prints the median and 95th percentile latency, and how often the best option
 misses the SLA although an independent brute-force insertion (every technician, every position,
 full re-timing, no shortcuts) finds one that meets it. The same calls then go through
-fieldsvc.visits.slotting (re-timing with the lunch break) and, ``--db-calls`` of them, end to end
+fieldsvc.visits.desk.slotting (re-timing with the lunch break) and, ``--db-calls`` of them, end to end
 through a SQLite database (``BENCH_PROFILE=1`` prints a cProfile of one database call).
 """
 from __future__ import annotations
@@ -26,11 +26,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from fieldsvc.planner.em import LiveRoute, LiveStop, slot_options  # noqa: E402
-from fieldsvc.planner.matrix import EARTH_RADIUS_M  # noqa: E402
-from fieldsvc.planner.params import SolveParams  # noqa: E402
-from fieldsvc.planner.problem import Point, TimeWindow, Visit  # noqa: E402
-from fieldsvc.planner.synth import FAMILIES, city_day, sample_points  # noqa: E402
+from fieldsvc.planner.em import LiveRoute, LiveStop, slot_options
+from fieldsvc.planner.matrix import travel_seconds
+from fieldsvc.planner.params import SolveParams
+from fieldsvc.planner.problem import Point, TimeWindow, Visit
+from fieldsvc.planner.synth import FAMILIES, city_day, sample_points
 
 H = 3600
 NOW = 10 * H + 1800
@@ -38,10 +38,7 @@ PARAMS = SolveParams()
 
 
 def travel(a: Point, b: Point, profile: str) -> int:
-    la1, lo1, la2, lo2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
-    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
-    metres = 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h))) * PARAMS.detour_factor
-    return int(round(metres / PARAMS.speeds_mps[profile]))
+    return travel_seconds(a, b, profile, PARAMS)
 
 
 def fit(arr: float, windows: tuple[TimeWindow, ...]) -> float | None:
@@ -148,12 +145,12 @@ def _hhmm(sec: int) -> str:
 
 
 def visits_layer(routes: list[LiveRoute], calls: list[Visit]) -> tuple[list[float], int, int]:
-    """The same calls through fieldsvc.visits.slotting.options_for (planner candidates, then
+    """The same calls through fieldsvc.visits.desk.slotting.options_for (planner candidates, then
     re-timing with the lunch break and the rules on other EM calls), on transient objects."""
     import datetime as dt
 
     from fieldsvc.visits import models as m
-    from fieldsvc.visits.slotting import LiveTech, SimStop, day_origin, options_for
+    from fieldsvc.visits.desk.slotting import LiveTech, SimStop, day_origin, options_for
 
     day = dt.date(2026, 11, 22)  # a Sunday
     origin = day_origin(day)
@@ -187,15 +184,15 @@ def _p95(values: list[float]) -> float:
 def database_path(routes_problem_seed: int, n_stops: int, n_techs: int, n_calls: int) -> tuple[list[float], int]:
     """End to end through the database (SQLite file in a temporary directory): the same kind of
     day stored as Route/Visit rows, each call registered with open_call, then
-    fieldsvc.visits.slotting.slot_options(call_id, dispatcher, now) timed — queries included."""
+    fieldsvc.visits.desk.slotting.slot_options(call_id, dispatcher, now) timed — queries included."""
     import datetime as dt
     import tempfile
     from zoneinfo import ZoneInfo
 
     from fieldsvc.db import db
-    from fieldsvc.visits import calls as svc
+    from fieldsvc.visits.desk import calls as svc
     from fieldsvc.visits import models as m
-    from fieldsvc.visits import slotting
+    from fieldsvc.visits.desk import slotting
     from fieldsvc.web import create_app
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-slotting-"))
@@ -293,7 +290,7 @@ def database_path(routes_problem_seed: int, n_stops: int, n_techs: int, n_calls:
     return sorted(latencies), met
 
 
-def _greedy_order(problem, tech_id) -> list:  # noqa: ANN001
+def _greedy_order(problem, tech_id) -> list:
     """The full greedy order of one technician (as live_day builds it), as visit ids."""
     techs = problem.technicians
     load = {t.id: [] for t in techs}
@@ -345,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
           f"p95 {p95:.1f} ms, max {latencies[-1]:.1f} ms")
     print(f"best option meets the SLA: {met}/{len(calls)}; no option at all: {empty}")
     full, full_met, full_empty = visits_layer(routes, calls)
-    print(f"with break re-timing (fieldsvc.visits.slotting.options_for): median {statistics.median(full):.1f} ms, "
+    print(f"with break re-timing (fieldsvc.visits.desk.slotting.options_for): median {statistics.median(full):.1f} ms, "
           f"p95 {_p95(full):.1f} ms; best option meets the SLA: {full_met}/{len(calls)}; no option: {full_empty}")
     if args.db_calls:
         db_lat, db_met = database_path(args.seed, args.stops, args.technicians, args.db_calls)

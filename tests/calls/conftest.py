@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fieldsvc.db import db
-from fieldsvc.visits import calls as svc
+from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits import models as m
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -51,15 +51,15 @@ def add_route(tech: m.Technician, day: date, stops: list[tuple[m.Merchant, str, 
 
 
 @pytest.fixture
-def fixed_now(monkeypatch):  # noqa: ANN001, ANN201
+def fixed_now(monkeypatch):
     """Freeze the services' clock at T0 (or another instant: call the returned setter)."""
     state = {"now": T0}
 
     def now() -> datetime:
         return state["now"]
 
-    import fieldsvc.visits.calls as calls_mod
-    import fieldsvc.visits.slotting as slot_mod
+    import fieldsvc.visits.desk.calls as calls_mod
+    import fieldsvc.visits.desk.slotting as slot_mod
     monkeypatch.setattr(calls_mod, "utcnow", now)
     monkeypatch.setattr(slot_mod, "utcnow", now)
 

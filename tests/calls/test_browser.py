@@ -10,7 +10,7 @@ from tests.calls.conftest import new_call
 pytestmark = pytest.mark.browser
 
 
-def _login(page, username: str) -> None:  # noqa: ANN001
+def _login(page, username: str) -> None:
     """Log in through the login form (its own submit button, not the language switch)."""
     page.goto("/login")
     page.fill("input[name=username]", username)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from fieldsvc.db import db
-from fieldsvc.visits import calls as svc
+from fieldsvc.visits.desk import calls as svc
 from tests.calls.conftest import T0, new_call, tehran
 
 

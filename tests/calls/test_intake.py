@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldsvc.db import db
-from fieldsvc.visits import calls as svc
+from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits import models as m
 from tests.calls.conftest import new_call
 from tests.conftest import login

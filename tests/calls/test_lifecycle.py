@@ -6,14 +6,14 @@ from datetime import timedelta
 import pytest
 
 from fieldsvc.db import db
-from fieldsvc.visits import calls as svc
-from fieldsvc.visits.notify import read_outbox
+from fieldsvc.visits.desk import calls as svc
+from fieldsvc.web.mail import read_outbox
 from fieldsvc.visits.states import IllegalTransition
 from tests.calls.conftest import DAY, T0, new_call, tehran
 from tests.conftest import login
 
 
-def _act(client, call, action, **kw):  # noqa: ANN001, ANN202
+def _act(client, call, action, **kw):
     return client.post(f"/api/v1/service-calls/{call.id}/transition", json={"action": action, **kw})
 
 
@@ -171,20 +171,20 @@ def test_smtp_is_used_when_configured(app, world, monkeypatch):
     sent = []
 
     class FakeSMTP:
-        def __init__(self, host, port, timeout=None):  # noqa: ANN001
+        def __init__(self, host, port, timeout=None):
             sent.append(("connect", host, port))
 
-        def __enter__(self):  # noqa: ANN204
+        def __enter__(self):
             return self
 
-        def __exit__(self, *exc):  # noqa: ANN002, ANN204
+        def __exit__(self, *exc):
             return False
 
-        def send_message(self, msg):  # noqa: ANN001
+        def send_message(self, msg):
             sent.append(("send", msg["To"], msg["Subject"]))
 
-    import fieldsvc.visits.notify as notify
-    monkeypatch.setattr(notify.smtplib, "SMTP", FakeSMTP)
+    import fieldsvc.web.mail as mail
+    monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
     app.config["SMTP_HOST"] = "mail.example.com"
     call = new_call(world)
     assert ("connect", "mail.example.com", 25) in sent

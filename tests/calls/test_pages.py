@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from fieldsvc.db import db
-from fieldsvc.visits import calls as svc
+from fieldsvc.visits.desk import calls as svc
 from tests.calls.conftest import new_call
 from tests.conftest import login
 

@@ -8,15 +8,15 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from fieldsvc.db import db
-from fieldsvc.visits import calls as svc
+from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits import models as m
-from fieldsvc.visits import slotting
-from fieldsvc.visits.calls import CallError
+from fieldsvc.visits.desk import slotting
+from fieldsvc.visits.desk.calls import CallError
 from tests.calls.conftest import DAY, T0, add_route, new_call, tehran
 from tests.conftest import login
 
 
-def _only_tech1(world) -> None:  # noqa: ANN001
+def _only_tech1(world) -> None:
     world.technicians[1].skills = []
     db.session.commit()
 

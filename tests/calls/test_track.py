@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from fieldsvc.db import db
-from fieldsvc.visits import calls as svc
-from fieldsvc.visits import slotting
+from fieldsvc.visits.desk import calls as svc
+from fieldsvc.visits.desk import slotting
 from tests.calls.conftest import new_call
 
 

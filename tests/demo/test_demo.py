@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from datetime import date, timedelta
 
-import pytest
 import shapely
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select, text
@@ -15,7 +14,7 @@ from fieldsvc.db import db
 from fieldsvc.demo import geo
 from fieldsvc.demo.build import build_demo, build_rows, demo_digest
 from fieldsvc.visits import models as m
-from fieldsvc.visits.sla import SlaTargets, deadlines
+from fieldsvc.visits.contracts.sla import SlaTargets, deadlines
 from fieldsvc.visits.states import OPEN_CALL_STATES
 from tests.conftest import _empty_tables, login
 
@@ -23,7 +22,7 @@ TODAY = date(2026, 11, 22)
 SMALL = 60
 
 
-def test_same_seed_same_data_other_seed_other_data(app):  # noqa: ANN001
+def test_same_seed_same_data_other_seed_other_data(app):
     first = build_demo(seed=7, merchants=SMALL, today=TODAY, reset=False)
     assert first.digest == demo_digest()
     db.session.remove()
@@ -63,13 +62,13 @@ def test_default_size_meets_the_brief_and_counts_scale():
     assert math.ceil(300 * 1.34) <= len(small.terminal) < len(big.terminal) / 5
     assert len(small.technician) < len(big.technician)
     assert len(small.service_call) < len(big.service_call)
-    for cid, techs in small.technicians_by_contractor.items():
+    for techs in small.technicians_by_contractor.values():
         assert len(techs) >= 2
         # every terminal family is covered by someone in each contractor
         assert {f for t in techs for f in t["skills"]} >= {"pax", "verifone", "ingenico"}
 
 
-def test_users_exist_and_log_in(app, client):  # noqa: ANN001
+def test_users_exist_and_log_in(app, client):
     result = build_demo(seed=1, merchants=SMALL, today=TODAY, password="s3cret", reset=False)
     names = {u for u, _, _ in result.logins}
     assert {"admin", "psp-arya", "psp-nikan", "dispatcher-alborz", "dispatcher-damavand", "dispatcher-zagros",
@@ -85,7 +84,7 @@ def test_users_exist_and_log_in(app, client):  # noqa: ANN001
     assert login(client, "admin", "demo").status_code != 302
 
 
-def test_history_has_breaches_open_work_and_real_sla_arithmetic(app):  # noqa: ANN001
+def test_history_has_breaches_open_work_and_real_sla_arithmetic(app):
     build_demo(seed=11, merchants=300, today=TODAY, reset=False)
     s = db.session
     calls = s.scalars(select(m.ServiceCall)).all()
@@ -95,7 +94,7 @@ def test_history_has_breaches_open_work_and_real_sla_arithmetic(app):  # noqa: A
     open_calls = [c for c in calls if c.status in OPEN_CALL_STATES]
     assert len(open_calls) >= 4
     assert any(c.status == "closed" and c.survey_score for c in calls)
-    # the deadlines are the contract's, computed by fieldsvc.visits.sla
+    # the deadlines are the contract's, computed by fieldsvc.visits.contracts.sla
     c = next(c for c in calls if c.priority == "critical")
     k = c.contract
     assert (c.response_by, c.resolution_by) == tuple(deadlines(c.reported_at, c.priority,
@@ -128,8 +127,8 @@ def test_history_has_breaches_open_work_and_real_sla_arithmetic(app):  # noqa: A
     assert not s.scalars(select(m.PenaltyLine)).first() and not s.scalars(select(m.Route)).first()
 
 
-def test_cli_builds_database_from_scratch(tmp_path):  # noqa: ANN001
-    from fieldsvc.demo_cli import demo
+def test_cli_builds_database_from_scratch(tmp_path):
+    from fieldsvc.commands.demo import demo
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
     engine = create_engine(url)

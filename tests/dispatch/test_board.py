@@ -6,18 +6,18 @@ import time
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits import planning
+from fieldsvc.visits.plans import planning
 from tests.conftest import login as _login
 from tests.dispatch.conftest import DAY, c1_visits
 
 
-def login(client, username: str) -> None:  # noqa: ANN001
+def login(client, username: str) -> None:
     """Log in and read the pages in English (the default language is Persian)."""
     _login(client, username)
     client.post("/lang/en")
 
 
-def _wait(client, run_id: int, timeout: float = 60) -> dict:  # noqa: ANN001
+def _wait(client, run_id: int, timeout: float = 60) -> dict:
     """Poll the progress endpoint until the run ends (the board's script does the same)."""
     seen = []
     deadline = time.monotonic() + timeout
@@ -31,13 +31,13 @@ def _wait(client, run_id: int, timeout: float = 60) -> dict:  # noqa: ANN001
     raise AssertionError(f"plan run {run_id} did not finish: {seen[-3:]}")
 
 
-def test_home_sends_dispatchers_to_the_board(client, world):  # noqa: ANN001
+def test_home_sends_dispatchers_to_the_board(client, world):
     login(client, "dispatcher-c1")
     r = client.get("/")
     assert r.status_code == 302 and r.headers["Location"].endswith("/dispatch/")
 
 
-def test_board_shows_technicians_routes_and_unassigned(client, pm_world):  # noqa: ANN001
+def test_board_shows_technicians_routes_and_unassigned(client, pm_world):
     c1 = pm_world.contractors[0]
     # Shop 1-2 sells ingenico terminals nobody can service: it stays unassigned with a reason
     pm_world.terminals[3].family = "ingenico"
@@ -65,7 +65,7 @@ def test_board_shows_technicians_routes_and_unassigned(client, pm_world):  # noq
     assert all(s["t_start"] < s["t_end"] for s in stops)
 
 
-def test_board_in_persian_shows_a_jalali_date(client, world):  # noqa: ANN001
+def test_board_in_persian_shows_a_jalali_date(client, world):
     login(client, "dispatcher-c1")
     client.post("/lang/fa")
     html = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
@@ -73,7 +73,7 @@ def test_board_in_persian_shows_a_jalali_date(client, world):  # noqa: ANN001
     assert "1405/09/28" in html  # the date field pre-filled in Jalali
 
 
-def test_board_scope_and_roles(client, world):  # noqa: ANN001
+def test_board_scope_and_roles(client, world):
     login(client, "dispatcher-c2")
     assert client.get("/dispatch/?contractor=c1").status_code == 404
     assert "Contractor 2" in client.get("/dispatch/").get_data(as_text=True)
@@ -86,7 +86,7 @@ def test_board_scope_and_roles(client, world):  # noqa: ANN001
     assert "Tech 2-1" in html and 'id="contractor-pick"' in html
 
 
-def test_plan_api_runs_in_background_and_reports_progress(client, pm_world):  # noqa: ANN001
+def test_plan_api_runs_in_background_and_reports_progress(client, pm_world):
     login(client, "dispatcher-c1")
     r = client.post("/api/v1/plans", json={"date": DAY.isoformat(), "time_limit": 1})
     assert r.status_code == 202
@@ -105,7 +105,7 @@ def test_plan_api_runs_in_background_and_reports_progress(client, pm_world):  # 
     assert client.post("/api/v1/plans", json={"date": DAY.isoformat()}).status_code == 403
 
 
-def test_plan_api_validates_input(client, world):  # noqa: ANN001
+def test_plan_api_validates_input(client, world):
     login(client, "admin")
     r = client.post("/api/v1/plans", json={"date": "not a date", "contractor": "c1"})
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "date"
@@ -113,7 +113,7 @@ def test_plan_api_validates_input(client, world):  # noqa: ANN001
     assert r.status_code == 422 and r.get_json()["error"]["field"] == "contractor"
 
 
-def test_routes_api_shape_and_scope(client, pm_world):  # noqa: ANN001
+def test_routes_api_shape_and_scope(client, pm_world):
     planning.plan_contractor_day(pm_world.contractors[0].id, DAY, time_limit=1)
     login(client, "dispatcher-c1")
     routes = client.get(f"/api/v1/routes?date={DAY.isoformat()}").get_json()
@@ -132,7 +132,7 @@ def test_routes_api_shape_and_scope(client, pm_world):  # noqa: ANN001
     assert client.get(f"/api/v1/routes?date={DAY.isoformat()}&technician={tech_id}").status_code == 404
 
 
-def test_pin_then_reoptimise_and_lock(client, pm_world):  # noqa: ANN001
+def test_pin_then_reoptimise_and_lock(client, pm_world):
     c1 = pm_world.contractors[0]
     planning.plan_contractor_day(c1.id, DAY, time_limit=1)
     t2 = pm_world.technicians[1]
@@ -158,7 +158,7 @@ def test_pin_then_reoptimise_and_lock(client, pm_world):  # noqa: ANN001
     assert client.post(f"/dispatch/routes/{route.id}/lock", data={"locked": "0"}).status_code == 404
 
 
-def test_pm_due_page_and_spreading_from_the_web(client, pm_world):  # noqa: ANN001
+def test_pm_due_page_and_spreading_from_the_web(client, pm_world):
     login(client, "dispatcher-c1")
     html = client.get("/dispatch/due").get_data(as_text=True)
     assert "Shop 1-0" in html and "SN100, SN101" in html and "Shop 2-0" not in html

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from fieldsvc.visits import planning
+from fieldsvc.visits.plans import planning
 from tests.dispatch.conftest import DAY
 
 
-def _login(page, username: str) -> None:  # noqa: ANN001
+def _login(page, username: str) -> None:
     """Log in through the real form (its own submit button, not the navbar's language button)."""
     page.goto("/login")
     page.fill("input[name=username]", username)
@@ -17,16 +17,16 @@ def _login(page, username: str) -> None:  # noqa: ANN001
     page.wait_for_load_state("networkidle")
 
 
-def _block_tiles(page) -> None:  # noqa: ANN001
+def _block_tiles(page) -> None:
     page.route("**/*.tile.openstreetmap.org/**", lambda r: r.abort())
 
 
-def _real_errors(page) -> list[str]:  # noqa: ANN001
+def _real_errors(page) -> list[str]:
     return [e for e in page.console_errors if "openstreetmap" not in e and "ERR_FAILED" not in e]
 
 
 @pytest.mark.browser
-def test_board_renders_map_and_timeline(page, pm_world):  # noqa: ANN001
+def test_board_renders_map_and_timeline(page, pm_world):
     planning.plan_contractor_day(pm_world.contractors[0].id, DAY, time_limit=1)
     _block_tiles(page)
     _login(page, "dispatcher-c1")
@@ -43,7 +43,7 @@ def test_board_renders_map_and_timeline(page, pm_world):  # noqa: ANN001
 
 
 @pytest.mark.browser
-def test_plan_this_day_from_the_page(app, page, pm_world):  # noqa: ANN001
+def test_plan_this_day_from_the_page(app, page, pm_world):
     """With CSRF enforced: the page's fetch must carry the token."""
     app.config["WTF_CSRF_ENABLED"] = True
     _block_tiles(page)

@@ -5,19 +5,19 @@ import datetime as dt
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits.due import (contract_calendar, is_plannable_day, plannable_days, pm_due_list,
+from fieldsvc.visits.plans.due import (contract_calendar, is_plannable_day, plannable_days, pm_due_list,
                                  refresh_due_visits)
-from fieldsvc.visits.sla import PmStatus
+from fieldsvc.visits.contracts.sla import PmStatus
 from tests.dispatch.conftest import DAY, LAST_PM
 
 
-def _set_last_pm(world, day: dt.date) -> None:  # noqa: ANN001
+def _set_last_pm(world, day: dt.date) -> None:
     for t in world.terminals:
         t.last_pm_on = day
     db.session.commit()
 
 
-def test_due_list_statuses_and_grouping(world):  # noqa: ANN001
+def test_due_list_statuses_and_grouping(world):
     _set_last_pm(world, LAST_PM)
     c1 = world.contractors[0]
     due = pm_due_list(DAY, contractor_id=c1.id)
@@ -33,7 +33,7 @@ def test_due_list_statuses_and_grouping(world):  # noqa: ANN001
     assert pm_due_list(dt.date(2026, 11, 1), contractor_id=c1.id, lookahead_days=20) == []
 
 
-def test_overdue_terminal_makes_the_merchant_overdue(world):  # noqa: ANN001
+def test_overdue_terminal_makes_the_merchant_overdue(world):
     _set_last_pm(world, LAST_PM)
     world.terminals[0].last_pm_on = dt.date(2026, 8, 1)  # SN100: window ended 2026-11-14
     db.session.commit()
@@ -43,7 +43,7 @@ def test_overdue_terminal_makes_the_merchant_overdue(world):  # noqa: ANN001
     assert due[0].window_end == dt.date(2026, 11, 14)
 
 
-def test_never_planned_on_fridays_holidays_or_closed_days(world):  # noqa: ANN001
+def test_never_planned_on_fridays_holidays_or_closed_days(world):
     mer = world.merchants[0]
     mer.closed_dates = ["2026-12-20"]
     db.session.commit()
@@ -57,7 +57,7 @@ def test_never_planned_on_fridays_holidays_or_closed_days(world):  # noqa: ANN00
     assert not is_plannable_day(mer, dt.date(2026, 12, 19), cal)  # shop shut on Saturdays
 
 
-def test_refresh_due_visits_is_idempotent(world):  # noqa: ANN001
+def test_refresh_due_visits_is_idempotent(world):
     _set_last_pm(world, LAST_PM)
     assert refresh_due_visits(DAY) == {"created": 6, "updated": 0, "cancelled": 0, "unchanged": 0}
     assert refresh_due_visits(DAY) == {"created": 0, "updated": 0, "cancelled": 0, "unchanged": 6}

@@ -8,11 +8,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from fieldsvc import jobs
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits.planning import day_start_utc
+from fieldsvc.visits.plans.planning import day_start_utc
 from tests.dispatch.conftest import DAY, LAST_PM
 
 
-def test_plan_tomorrow_plans_every_contractor(app, world):  # noqa: ANN001
+def test_plan_tomorrow_plans_every_contractor(app, world):
     app.config["PLAN_TIME_LIMIT"] = 1
     for t in world.terminals:
         t.last_pm_on = LAST_PM
@@ -25,14 +25,14 @@ def test_plan_tomorrow_plans_every_contractor(app, world):  # noqa: ANN001
     assert db.session.scalar(db.select(db.func.count()).select_from(m.Route).where(m.Route.date == DAY)) >= 2
 
 
-def test_refresh_due_job(app, world):  # noqa: ANN001
+def test_refresh_due_job(app, world):
     for t in world.terminals:
         t.last_pm_on = LAST_PM
     db.session.commit()
     assert jobs.refresh_due(now=day_start_utc(DAY) + dt.timedelta(hours=3))["created"] == 6
 
 
-def test_scheduler_has_the_jobs_at_the_configured_time(app):  # noqa: ANN001
+def test_scheduler_has_the_jobs_at_the_configured_time(app):
     app.config["NIGHTLY_PLAN_AT"] = "21:30"
     sched = jobs.build_scheduler(app, BackgroundScheduler(timezone="Asia/Tehran"))
     ids = {j.id for j in sched.get_jobs()}

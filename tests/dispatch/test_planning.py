@@ -8,7 +8,7 @@ import pytest
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits import planning
+from fieldsvc.visits.plans import planning
 from fieldsvc.visits.audit import transition_visit
 from tests.dispatch.conftest import DAY, c1_visits
 
@@ -22,7 +22,7 @@ def _routes(day: dt.date = DAY) -> dict[int, list[int]]:
     return out
 
 
-def test_plan_stores_routes_etas_and_run(pm_world):  # noqa: ANN001
+def test_plan_stores_routes_etas_and_run(pm_world):
     c1 = pm_world.contractors[0]
     run = planning.plan_contractor_day(c1.id, DAY, time_limit=1)
     assert run.status == "succeeded", run.error
@@ -45,7 +45,7 @@ def test_plan_stores_routes_etas_and_run(pm_world):  # noqa: ANN001
         db.select(m.Visit).where(m.Visit.contractor_id == pm_world.contractors[1].id)))
 
 
-def test_failed_store_leaves_previous_plan_intact(pm_world, monkeypatch):  # noqa: ANN001
+def test_failed_store_leaves_previous_plan_intact(pm_world, monkeypatch):
     c1 = pm_world.contractors[0]
     first = planning.plan_contractor_day(c1.id, DAY, time_limit=1)
     before = _routes()
@@ -56,7 +56,7 @@ def test_failed_store_leaves_previous_plan_intact(pm_world, monkeypatch):  # noq
     db.session.commit()
     real_record = planning.record
 
-    def failing_record(action, *a, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def failing_record(action, *a, **kw):
         if action == "plan_stored":  # every route and visit is written by now, not committed
             raise RuntimeError("disk full")
         return real_record(action, *a, **kw)
@@ -70,12 +70,12 @@ def test_failed_store_leaves_previous_plan_intact(pm_world, monkeypatch):  # noq
     assert all(r.plan_run_id == first.id for r in db.session.scalars(db.select(m.Route)))
 
 
-def test_cancelled_run_stores_nothing(pm_world, monkeypatch):  # noqa: ANN001
+def test_cancelled_run_stores_nothing(pm_world, monkeypatch):
     c1 = pm_world.contractors[0]
     run = planning.new_run(DAY, c1.id)
     real_build = planning.build_day
 
-    def build_then_cancel(*a, **kw):  # noqa: ANN002, ANN003, ANN202
+    def build_then_cancel(*a, **kw):
         ctx = real_build(*a, **kw)
         planning.cancel_run(run.id)
         return ctx
@@ -85,7 +85,7 @@ def test_cancelled_run_stores_nothing(pm_world, monkeypatch):  # noqa: ANN001
     assert _routes() == {}
 
 
-def test_replanning_keeps_finished_and_checked_in_work(pm_world):  # noqa: ANN001
+def test_replanning_keeps_finished_and_checked_in_work(pm_world):
     c1 = pm_world.contractors[0]
     planning.plan_contractor_day(c1.id, DAY, time_limit=1)
     routes = _routes()
@@ -119,7 +119,7 @@ def test_replanning_keeps_finished_and_checked_in_work(pm_world):  # noqa: ANN00
     assert first.eta == first_eta or first.eta >= start
 
 
-def test_completed_visit_stays_first_and_locked_route_untouched(pm_world):  # noqa: ANN001
+def test_completed_visit_stays_first_and_locked_route_untouched(pm_world):
     c1 = pm_world.contractors[0]
     planning.plan_contractor_day(c1.id, DAY, time_limit=1)
     routes = _routes()
@@ -144,7 +144,7 @@ def test_completed_visit_stays_first_and_locked_route_untouched(pm_world):  # no
     assert _routes()[tech_id] == kept
 
 
-def test_pinned_visit_goes_to_its_technician(pm_world):  # noqa: ANN001
+def test_pinned_visit_goes_to_its_technician(pm_world):
     c1 = pm_world.contractors[0]
     t2 = pm_world.technicians[1]
     visits = c1_visits(pm_world)
@@ -163,7 +163,7 @@ def test_pinned_visit_goes_to_its_technician(pm_world):  # noqa: ANN001
         planning.pin_visit(visits[0], other_tech)
 
 
-def test_closed_merchant_and_holiday_are_not_planned(pm_world):  # noqa: ANN001
+def test_closed_merchant_and_holiday_are_not_planned(pm_world):
     c1 = pm_world.contractors[0]
     mer = pm_world.merchants[0]
     mer.closed_dates = [DAY.isoformat()]
@@ -177,7 +177,7 @@ def test_closed_merchant_and_holiday_are_not_planned(pm_world):  # noqa: ANN001
     assert _routes(dt.date(2026, 12, 23)) == {}
 
 
-def test_all_contractors_in_parallel(pm_world):  # noqa: ANN001
+def test_all_contractors_in_parallel(pm_world):
     runs = planning.plan_all_contractors(DAY, time_limit=1)
     assert [r.status for r in runs] == ["succeeded", "succeeded"]
     assert {r.contractor_id for r in runs} == {c.id for c in pm_world.contractors}
@@ -186,7 +186,7 @@ def test_all_contractors_in_parallel(pm_world):  # noqa: ANN001
     assert techs_with_routes == {c.id for c in pm_world.contractors}
 
 
-def test_horizon_stores_days_inside_windows(pm_world):  # noqa: ANN001
+def test_horizon_stores_days_inside_windows(pm_world):
     runs = planning.plan_horizon(DAY, 7)
     assert all(r.kind == "horizon" and r.status == "succeeded" for r in runs)
     visits = db.session.scalars(db.select(m.Visit)).all()
@@ -197,7 +197,7 @@ def test_horizon_stores_days_inside_windows(pm_world):  # noqa: ANN001
     assert sum(r.summary["assigned"] for r in runs) == 6
 
 
-def test_waiting_em_call_gets_a_visit_on_a_route(pm_world):  # noqa: ANN001
+def test_waiting_em_call_gets_a_visit_on_a_route(pm_world):
     c1, k1 = pm_world.contractors[0], pm_world.contracts[0]
     term = pm_world.terminals[2]  # SN110 at Shop 1-1
     start = planning.day_start_utc(DAY)

@@ -29,7 +29,7 @@ def extracted() -> dict[str | tuple[str, ...], list[str]]:
     with (REPO / "babel.cfg").open() as fh:
         method_map, options_map = parse_mapping_cfg(fh)
     out: dict[str | tuple[str, ...], list[str]] = {}
-    for filename, lineno, message, _comments, context in extract_from_dir(
+    for filename, lineno, message, _comments, _context in extract_from_dir(
             str(REPO), method_map, options_map, keywords=KEYWORDS):
         if isinstance(message, (list, tuple)):
             message = tuple(m for m in message if m is not None)

@@ -10,7 +10,7 @@ from babel.messages.mofile import write_mo
 from tests.i18n.catalogue import REPO, TRANSLATIONS, catalogue, extracted, placeholders
 
 
-def _translated(msg) -> bool:  # noqa: ANN001
+def _translated(msg) -> bool:
     if msg is None or "fuzzy" in msg.flags:
         return False
     strings = msg.string if isinstance(msg.string, (list, tuple)) else [msg.string]

@@ -20,7 +20,7 @@ from wtforms import StringField
 
 @pytest.mark.parametrize(("typed", "expected"), [
     ("۱۲۳", "123"), ("١٢٣", "123"), ("  ۴۵ ", "45"), ("علي", "علی"), ("كد ۷", "کد 7"), (None, None), (12, 12)])
-def test_normalize_filter(typed, expected) -> None:  # noqa: ANN001
+def test_normalize_filter(typed, expected) -> None:
     assert normalize_filter(typed) == expected
 
 
@@ -43,13 +43,13 @@ class _Form(FlaskForm):
     serial = StringField(filters=[code_filter])
 
 
-def _form(app, lang: str, **data: str) -> _Form:  # noqa: ANN001
+def _form(app, lang: str, **data: str) -> _Form:
     with app.test_request_context("/", headers={"Accept-Language": lang}):
         refresh()  # the test's app context outlives the request: forget the last language
         return _Form(formdata=MultiDict(data))
 
 
-def test_numbers_dates_and_codes_typed_in_persian(app) -> None:  # noqa: ANN001
+def test_numbers_dates_and_codes_typed_in_persian(app) -> None:
     form = _form(app, "fa", count="۱٬۲۰۰", price="۱۲٫۵", lat="۳۵٫۷۰۱", day="۱۴۰۵/۰۹/۰۱", serial="pax ۱۲۳")
     assert form.count.data == 1200 and str(form.price.data) == "12.5" and form.lat.data == pytest.approx(35.701)
     assert form.day.data == dt.date(2026, 11, 22) and form.serial.data == "PAX123"
@@ -57,7 +57,7 @@ def test_numbers_dates_and_codes_typed_in_persian(app) -> None:  # noqa: ANN001
     assert form.count.data == 3 and form.day.data == dt.date(2026, 11, 22) and form.lat.data == 35.7
 
 
-def test_bad_date_names_the_expected_form(app) -> None:  # noqa: ANN001
+def test_bad_date_names_the_expected_form(app) -> None:
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         refresh()
         form = _Form(formdata=MultiDict({"day": "22/11/2026"}))
@@ -72,7 +72,7 @@ def test_bad_date_names_the_expected_form(app) -> None:  # noqa: ANN001
         assert form.day._value() == "1405/09/01"
 
 
-def test_call_intake_accepts_a_serial_typed_in_persian(tenants, clients) -> None:  # noqa: ANN001
+def test_call_intake_accepts_a_serial_typed_in_persian(tenants, clients) -> None:
     serial = tenants.a.terminal.serial  # "SN100"
     typed = "sn" + serial[2:].translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     r = clients["psp"].post("/psp/calls/new", data={"terminal_serial": typed, "channel": "phone",
@@ -82,20 +82,20 @@ def test_call_intake_accepts_a_serial_typed_in_persian(tenants, clients) -> None
     assert call.terminal.serial == serial
 
 
-def test_tracking_number_typed_in_persian_digits(tenants, clients) -> None:  # noqa: ANN001
+def test_tracking_number_typed_in_persian_digits(tenants, clients) -> None:
     number = tenants.a.call.tracking_number
     typed = number.lower().translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     r = clients["anonymous"].get("/track/", query_string={"number": typed})
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/track/{number}")
 
 
-def test_dispatch_board_reads_a_jalali_date_in_persian_digits(tenants, clients) -> None:  # noqa: ANN001
+def test_dispatch_board_reads_a_jalali_date_in_persian_digits(tenants, clients) -> None:
     r = clients["dispatcher"].get("/dispatch/", query_string={"date": "۱۴۰۵/۰۹/۰۲"},
                                   headers={"Accept-Language": "en"})
     assert r.status_code == 200 and "2026-11-23" in r.get_data(as_text=True)
 
 
-def test_audit_filter_reads_persian_digits(tenants, clients) -> None:  # noqa: ANN001
+def test_audit_filter_reads_persian_digits(tenants, clients) -> None:
     user_id = tenants.world.users["psp-p1"].id
     r = clients["admin"].get("/admin/audit", query_string={"object_id": str(user_id).translate(
         str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")), "object_type": "user"}, headers={"Accept-Language": "en"})

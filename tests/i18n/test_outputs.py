@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from fieldsvc.db import db
 
 
-def test_call_mails_follow_each_recipients_language(app, tenants, clients) -> None:  # noqa: ANN001
+def test_call_mails_follow_each_recipients_language(app, tenants, clients) -> None:
     merchant = tenants.a.merchant
     merchant.language = "en"
     db.session.commit()
@@ -29,7 +29,7 @@ def test_call_mails_follow_each_recipients_language(app, tenants, clients) -> No
     assert 'dir="rtl"' in html and 'lang="fa"' in html
 
 
-def test_scorecard_workbook_in_the_users_language(tenants, clients) -> None:  # noqa: ANN001
+def test_scorecard_workbook_in_the_users_language(tenants, clients) -> None:
     client = clients["psp"]
     fa = load_workbook(io.BytesIO(client.get("/psp/scorecards.xlsx", headers={"Accept-Language": "fa"}).data))
     assert "خلاصه" in fa.sheetnames and "جریمه\u200cها" in fa.sheetnames

@@ -33,7 +33,7 @@ PAGES = [
 
 
 @pytest.mark.parametrize(("role", "path", "fa_heading", "en_heading", "shows_today"), PAGES)
-def test_page_in_both_languages(role, path, fa_heading, en_heading, shows_today, tenants, clients) -> None:  # noqa: ANN001, PLR0913
+def test_page_in_both_languages(role, path, fa_heading, en_heading, shows_today, tenants, clients) -> None:
     path = path.format(call=tenants.a.call.id)
     client = clients[role]
     fa = client.get(path, headers={"Accept-Language": "fa-IR,fa;q=0.9,en;q=0.5"})
@@ -57,14 +57,14 @@ def test_page_in_both_languages(role, path, fa_heading, en_heading, shows_today,
         assert tenants.today.isoformat() in html_en
 
 
-def test_call_page_shows_persian_digits_and_jalali_times(tenants, clients) -> None:  # noqa: ANN001
+def test_call_page_shows_persian_digits_and_jalali_times(tenants, clients) -> None:
     html = clients["psp"].get(f"/psp/calls/{tenants.a.call.id}", headers={"Accept-Language": "fa"}).get_data(as_text=True)
     body = html.split("<main", 1)[1]
     jalali_month = re.search(r"[۰-۹]+ (فروردین|اردیبهشت|خرداد|تیر|مرداد|شهریور|مهر|آبان|آذر|دی|بهمن|اسفند) [۰-۹]{4}", body)
     assert jalali_month, "no Jalali date on the call page"
 
 
-def test_amounts_in_rial_or_toman_with_persian_separators(tenants, clients) -> None:  # noqa: ANN001
+def test_amounts_in_rial_or_toman_with_persian_separators(tenants, clients) -> None:
     client = clients["psp"]
     html = client.get("/psp/penalties", headers={"Accept-Language": "fa"}).get_data(as_text=True)
     assert "۲۵۰٬۰۰۰ ریال" in html
@@ -77,7 +77,7 @@ def test_amounts_in_rial_or_toman_with_persian_separators(tenants, clients) -> N
     assert "۲۵٬۰۰۰ تومان" in html and "۲۵۰٬۰۰۰ ریال" not in html
 
 
-def test_language_choice_order(tenants, clients, app) -> None:  # noqa: ANN001
+def test_language_choice_order(tenants, clients, app) -> None:
     """The user's setting, else the session's choice, else the browser's Accept-Language."""
     anon = app.test_client()
     assert 'lang="en"' in anon.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)
@@ -96,7 +96,7 @@ def test_language_choice_order(tenants, clients, app) -> None:  # noqa: ANN001
     assert 'lang="fa"' in other.get("/account", headers={"Accept-Language": "en"}).get_data(as_text=True)
 
 
-def test_language_switch_is_on_every_page(tenants, clients) -> None:  # noqa: ANN001
+def test_language_switch_is_on_every_page(tenants, clients) -> None:
     for role, path in (("anonymous", "/login"), ("technician", "/tech/"), ("dispatcher", "/dispatch/"),
                        ("psp", "/psp/"), ("admin", "/admin/audit")):
         html = clients[role].get(path, headers={"Accept-Language": "fa"}).get_data(as_text=True)
@@ -105,7 +105,7 @@ def test_language_switch_is_on_every_page(tenants, clients) -> None:  # noqa: AN
         assert 'action="/lang/fa"' in html, path
 
 
-def test_display_filters(app) -> None:  # noqa: ANN001
+def test_display_filters(app) -> None:
     import datetime as dt
 
     from flask import render_template_string
@@ -121,7 +121,7 @@ def test_display_filters(app) -> None:  # noqa: ANN001
         assert render_template_string(src, t=t) == "2026-11-22|09:00|1,234,567|2,500,000 Rial|08:00|85%"
 
 
-def test_conflict_message_in_the_users_language(app) -> None:  # noqa: ANN001
+def test_conflict_message_in_the_users_language(app) -> None:
     from flask_babel import refresh
 
     from fieldsvc.visits.states import IllegalTransition

@@ -17,13 +17,13 @@ from tests.conftest import browser_login
 pytestmark = pytest.mark.browser
 
 
-def _persian(tenants, *usernames: str) -> None:  # noqa: ANN001
+def _persian(tenants, *usernames: str) -> None:
     for name in usernames:
         tenants.world.users[name].language = "fa"
     db.session.commit()
 
 
-def _timed_day(tenants) -> None:  # noqa: ANN001
+def _timed_day(tenants) -> None:
     """Give tenant A's two stops planned times (09:00 and 11:00 Tehran) so the timeline has blocks."""
     tz = ZoneInfo("Asia/Tehran")
     a = tenants.a
@@ -35,7 +35,7 @@ def _timed_day(tenants) -> None:  # noqa: ANN001
     db.session.commit()
 
 
-def _shot(page, tmp_path: Path, name: str) -> Path:  # noqa: ANN001
+def _shot(page, tmp_path: Path, name: str) -> Path:
     folder = Path(os.environ.get("FIELDSVC_SCREENSHOTS", tmp_path))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.png"
@@ -44,7 +44,7 @@ def _shot(page, tmp_path: Path, name: str) -> Path:  # noqa: ANN001
     return path
 
 
-def _box(page, selector: str) -> dict:  # noqa: ANN001
+def _box(page, selector: str) -> dict:
     loc = page.locator(selector).first
     loc.wait_for(state="visible")
     box = loc.bounding_box()
@@ -56,7 +56,7 @@ def _right(box: dict) -> float:
     return box["x"] + box["width"]
 
 
-def test_technician_route_on_a_phone_is_right_to_left(chromium, live_server, tenants, tmp_path) -> None:  # noqa: ANN001
+def test_technician_route_on_a_phone_is_right_to_left(chromium, live_server, tenants, tmp_path) -> None:
     _persian(tenants, "tech-c1-1")
     context = chromium.new_context(base_url=live_server, viewport={"width": 360, "height": 740},
                                    locale="fa-IR", is_mobile=True, has_touch=True)
@@ -89,7 +89,7 @@ def test_technician_route_on_a_phone_is_right_to_left(chromium, live_server, ten
         context.close()
 
 
-def test_dispatch_board_is_right_to_left(page, tenants, tmp_path) -> None:  # noqa: ANN001
+def test_dispatch_board_is_right_to_left(page, tenants, tmp_path) -> None:
     _persian(tenants, "dispatcher-c1")
     _timed_day(tenants)
     browser_login(page, "dispatcher-c1")
@@ -118,7 +118,7 @@ def test_dispatch_board_is_right_to_left(page, tenants, tmp_path) -> None:  # no
     assert not [e for e in page.console_errors if "tile.openstreetmap" not in e and "ERR_" not in e], page.console_errors
 
 
-def test_dispatch_board_in_english_is_left_to_right(page, tenants) -> None:  # noqa: ANN001
+def test_dispatch_board_in_english_is_left_to_right(page, tenants) -> None:
     tenants.world.users["dispatcher-c1"].language = "en"
     db.session.commit()
     _timed_day(tenants)

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 def write_files(folder: Path, n: int, seed: int = 7) -> tuple[Path, Path]:
     """A merchants .csv and .xlsx of ``n`` valid rows (PSPs and regions of the demo)."""
     from fieldsvc.demo import geo, names
-    from fieldsvc.visits.importer import COLUMNS
+    from fieldsvc.visits.master.importer import COLUMNS
 
     rng = random.Random(seed)
     import numpy as np
@@ -56,7 +56,7 @@ def main() -> None:
     args = ap.parse_args()
     from fieldsvc.db import db
     from fieldsvc.demo.build import build_demo
-    from fieldsvc.visits.importer import import_file
+    from fieldsvc.visits.master.importer import import_file
     from fieldsvc.web import create_app
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits.importer import import_file
-from fieldsvc.visits.importer_cli import import_
+from fieldsvc.visits.master.importer import import_file
+from fieldsvc.commands.imports import import_
 
 MERCHANT_HEADER = "psp,code,name,lat,lon,region,address,phone,opening_hours"
 GOOD_MERCHANTS = (
@@ -40,11 +40,11 @@ def write_xlsx(tmp_path: Path, rows: list[list], name: str = "file.xlsx") -> Pat
     return path
 
 
-def count(model) -> int:  # noqa: ANN001
+def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_good_merchants_csv_normalised_and_audited(world, tmp_path):  # noqa: ANN001
+def test_good_merchants_csv_normalised_and_audited(world, tmp_path):
     admin = world.users["admin"]
     before = count(m.Merchant)
     r = import_file("merchants", write_csv(tmp_path, GOOD_MERCHANTS), "merchants.csv", actor=admin)
@@ -64,7 +64,7 @@ def test_good_merchants_csv_normalised_and_audited(world, tmp_path):  # noqa: AN
     assert ev.data["file"] == "merchants.csv" and ev.data["created"] == 2
 
 
-def test_good_terminals_xlsx_and_technicians_csv(world, tmp_path):  # noqa: ANN001
+def test_good_terminals_xlsx_and_technicians_csv(world, tmp_path):
     path = write_xlsx(tmp_path, [
         ["serial", "psp", "model", "family", "merchant", "status", "installed_on", "last_pm_on"],
         ["px 777 001", "p1", "PAX S90", None, "m10", None, date(2025, 3, 1), "1405/06/10"],
@@ -90,7 +90,7 @@ def test_good_terminals_xlsx_and_technicians_csv(world, tmp_path):  # noqa: ANN0
     assert tech.max_visits == 14 and tech.days_off == ["thu", "fri"] and tech.shift_start == "08:00"
 
 
-def test_persian_digits_and_decimal_separator(world, tmp_path):  # noqa: ANN001
+def test_persian_digits_and_decimal_separator(world, tmp_path):
     text = (MERCHANT_HEADER + "\n"
             "p1,۱۲۳۴۵,نانوایی بهار,۳۵٫۷۱۲,٥١.٤٠١,r1,,۰۹۱۲ ۱۲۳ ۴۵۶۷,sat-thu ۰۶:۰۰-۱۰:۳۰\n")
     r = import_file("merchants", write_csv(tmp_path, text, bom=False), "fa.csv")
@@ -130,7 +130,7 @@ BAD_ROWS = [
 
 
 @pytest.mark.parametrize("kind,header,body,expected", BAD_ROWS)
-def test_bad_row_is_reported_with_row_and_column(world, tmp_path, kind, header, body, expected):  # noqa: ANN001
+def test_bad_row_is_reported_with_row_and_column(world, tmp_path, kind, header, body, expected):
     before = (count(m.Merchant), count(m.Terminal), count(m.Technician), count(m.AuditEvent))
     r = import_file(kind, write_csv(tmp_path, f"{header}\n{body}\n"), "bad.csv")
     assert not r.ok
@@ -139,7 +139,7 @@ def test_bad_row_is_reported_with_row_and_column(world, tmp_path, kind, header, 
     assert (count(m.Merchant), count(m.Terminal), count(m.Technician), count(m.AuditEvent)) == before
 
 
-def test_mixed_file_writes_nothing_and_lists_every_error(world, tmp_path):  # noqa: ANN001
+def test_mixed_file_writes_nothing_and_lists_every_error(world, tmp_path):
     text = (MERCHANT_HEADER + "\n"
             "p1,G1,Good one,35.70,51.40,r1,,,\n"
             "p1,B1,Bad lat,95,51.40,r1,,,\n"
@@ -154,7 +154,7 @@ def test_mixed_file_writes_nothing_and_lists_every_error(world, tmp_path):  # no
     assert not db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "import")).first()
 
 
-def test_reimport_updates_instead_of_duplicating(world, tmp_path):  # noqa: ANN001
+def test_reimport_updates_instead_of_duplicating(world, tmp_path):
     path = write_csv(tmp_path, GOOD_MERCHANTS)
     assert import_file("merchants", path, "m.csv").created == 2
     changed = GOOD_MERCHANTS.replace("سوپرمارکت رضايي", "سوپرمارکت رضایی جدید")
@@ -171,7 +171,7 @@ def test_reimport_updates_instead_of_duplicating(world, tmp_path):  # noqa: ANN0
     assert count(m.Terminal) == n
 
 
-def test_stream_upload_and_xlsx_errors(world):  # noqa: ANN001
+def test_stream_upload_and_xlsx_errors(world):
     stream = io.BytesIO(GOOD_MERCHANTS.encode("utf-8"))
     r = import_file("merchants", stream, "upload.csv")
     assert r.ok and r.created == 2
@@ -187,7 +187,7 @@ def test_stream_upload_and_xlsx_errors(world):  # noqa: ANN001
     assert not r.ok and "UTF-8" in str(r.errors[0])
 
 
-def test_cli_exit_codes_and_messages(app, world, tmp_path):  # noqa: ANN001
+def test_cli_exit_codes_and_messages(app, world, tmp_path):
     runner = app.test_cli_runner()
     good = write_csv(tmp_path, GOOD_MERCHANTS, "good.csv")
     out = runner.invoke(import_, ["merchants", str(good)])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from fieldsvc.visits.opening_hours import OpeningHoursError, format_opening_hours, parse_opening_hours
+from fieldsvc.visits.master.opening_hours import OpeningHoursError, format_opening_hours, parse_opening_hours
 
 
 def test_two_shifts_friday_closed():
@@ -32,6 +32,6 @@ def test_wrapping_range_lists_daily_persian_digits_and_unknown():
     ("09:00-13:00", "write days then hours"),
     ("sat 25:00-26:00", "invalid time '25:00'"),
 ])
-def test_errors_name_the_problem(text, message):  # noqa: ANN001
+def test_errors_name_the_problem(text, message):
     with pytest.raises(OpeningHoursError, match=message):
         parse_opening_hours(text)

@@ -13,13 +13,13 @@ DAYS = tuple(D0 + dt.timedelta(days=i) for i in range(5))
 WEST, EAST = Point(35.70, 51.30), Point(35.70, 51.50)
 
 
-def visit(i, loc=WEST, days=DAYS, best=None, end=None, overdue=0, skills=frozenset(), service=1200):  # noqa: ANN001, ANN201
+def visit(i, loc=WEST, days=DAYS, best=None, end=None, overdue=0, skills=frozenset(), service=1200):
     return HorizonVisit(id=i, location=loc, days=tuple(days), best_day=best or days[0] if days else D0,
                         window_end=end or (days[-1] if days else D0), service=service,
                         overdue_days=overdue, skills=skills)
 
 
-def tech(i, home=WEST, days=DAYS, max_visits=4, skills=frozenset({"pax"})):  # noqa: ANN001, ANN201
+def tech(i, home=WEST, days=DAYS, max_visits=4, skills=frozenset({"pax"})):
     return HorizonTechnician(id=i, home=home, days=tuple(days), max_visits=max_visits, skills=skills)
 
 

@@ -33,7 +33,7 @@ def _url(args: argparse.Namespace) -> str:
     return f"sqlite:///{args.db}"
 
 
-def _app(url: str):  # noqa: ANN202
+def _app(url: str):
     from fieldsvc.web import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
 
@@ -65,9 +65,9 @@ def measure(args: argparse.Namespace) -> None:
                "--visits", str(args.visits), "--calls", str(args.calls)]
         cmd += ["--url", args.url] if args.url else ["--db", args.db]
         subprocess.run(cmd, check=True, cwd=ROOT)
-    from fieldsvc.visits.export import build_workbook
-    from fieldsvc.visits.penalty_ledger import ledger_lines, recompute_period
-    from fieldsvc.visits.scorecard import compute_scorecard
+    from fieldsvc.visits.scorecards.workbook import build_workbook
+    from fieldsvc.visits.scorecards.ledger import ledger_lines, recompute_period
+    from fieldsvc.visits.scorecards.kpis import compute_scorecard
 
     with app.app_context(), app.test_request_context():
         visits = db.session.scalar(select(func.count()).select_from(m.Visit))

@@ -7,6 +7,6 @@ from tests.scorecard import dataset
 
 
 @pytest.fixture
-def month(world):  # noqa: ANN001, ANN201
+def month(world):
     """The world plus May 2026's calls and visits (see dataset.EXPECTED_C1)."""
     return dataset.build(world)

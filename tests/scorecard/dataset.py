@@ -2,7 +2,7 @@
 
 Contractor c1 (PSP p1, contract k1, business calendar with Iranian holidays; Eid al-Adha is
 Wednesday 2026-05-27) and contractor c2 (PSP p2). Deadlines are computed with
-fieldsvc.visits.sla/fieldsvc.calendar so the rows are consistent with the contract calendar; the
+fieldsvc.visits.contracts.sla/fieldsvc.calendar so the rows are consistent with the contract calendar; the
 expected answers in EXPECTED_C1 were worked out by hand (see the comments).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from fieldsvc.calendar import CalendarSpec
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits.sla import SlaTargets, deadlines
+from fieldsvc.visits.contracts.sla import SlaTargets, deadlines
 
 TEH = ZoneInfo("Asia/Tehran")
 UTC = dt.timezone.utc

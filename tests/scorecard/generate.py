@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from fieldsvc.calendar import CalendarSpec, add_working_time
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits import models as m
-from fieldsvc.visits.sla import SlaTargets, deadlines
+from fieldsvc.visits.contracts.sla import SlaTargets, deadlines
 from tests.factories import DEFAULT_CALENDAR, DEFAULT_PENALTIES, DEFAULT_TARGETS, TWO_SHIFTS
 
 UTC = dt.timezone.utc

@@ -5,15 +5,15 @@ from io import BytesIO
 
 from openpyxl import load_workbook
 
-from fieldsvc.visits.penalty_ledger import recompute_period
-from fieldsvc.visits.scorecard import find_breaches
+from fieldsvc.visits.scorecards.ledger import recompute_period
+from fieldsvc.visits.scorecards.kpis import find_breaches
 from tests.conftest import login
 from tests.scorecard.dataset import END, EXPECTED_C1, NOW, START
 
 Q = "from=2026-05-01&to=2026-05-31"
 
 
-def test_scorecards_json_and_xlsx_agree(client, month):  # noqa: ANN001
+def test_scorecards_json_and_xlsx_agree(client, month):
     recompute_period(START, END, user=None, now=NOW)
     login(client, "psp-p1")
     r = client.get(f"/api/v1/scorecards?{Q}")
@@ -36,7 +36,7 @@ def test_scorecards_json_and_xlsx_agree(client, month):  # noqa: ANN001
     assert wb["Summary"].cell(4, 4).value == c1["score"]
 
 
-def test_scope_and_errors(client, month):  # noqa: ANN001
+def test_scope_and_errors(client, month):
     login(client, "psp-p2")
     assert [r["code"] for r in client.get(f"/api/v1/scorecards?{Q}").json["rows"]] == ["c2"]
     r = client.get(f"/api/v1/scorecards?{Q}&contractor=c1")
@@ -52,7 +52,7 @@ def test_scope_and_errors(client, month):  # noqa: ANN001
     assert client.get(f"/api/v1/scorecards?{Q}").status_code == 403
 
 
-def test_dispatcher_sees_own_technicians(client, month):  # noqa: ANN001
+def test_dispatcher_sees_own_technicians(client, month):
     login(client, "dispatcher-c1")
     r = client.get("/api/v1/scorecards.xlsx?from=0622-01-01&to=0623-01-01")
     assert r.status_code == 422 and r.json["error"]["field"] == "from"
@@ -61,7 +61,7 @@ def test_dispatcher_sees_own_technicians(client, month):  # noqa: ANN001
     assert {row["code"] for row in r.json["rows"]} == {"t1", "t2"}
 
 
-def test_ledger_endpoints(client, month):  # noqa: ANN001
+def test_ledger_endpoints(client, month):
     login(client, "psp-p1")
     r = client.post("/api/v1/penalties/recompute", json={"from": "2026-05-01", "to": "2026-05-31"})
     # by the real clock every window of May has closed: pm6 is missed too
@@ -84,6 +84,6 @@ def test_ledger_endpoints(client, month):  # noqa: ANN001
     assert client.post(f"/api/v1/penalties/{lines[0]['id']}/confirm", json={}).status_code == 403
 
 
-def test_openapi_documents_the_scorecards(client, app):  # noqa: ANN001
+def test_openapi_documents_the_scorecards(client, app):
     doc = client.get("/api/v1/openapi.json").json
     assert "/api/v1/scorecards" in doc["paths"] and "/api/v1/scorecards.xlsx" in doc["paths"]

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from fieldsvc.db import db
-from fieldsvc.visits.kpi_drill import DRILLS, done_by_kind, drill, open_work, unresolved_calls
-from fieldsvc.visits.scorecard import compute_scorecard
+from fieldsvc.visits.scorecards.drill import DRILLS, done_by_kind, drill, open_work, unresolved_calls
+from fieldsvc.visits.scorecards.kpis import compute_scorecard
 from tests.scorecard.dataset import END, NOW, START
 
 
-def test_each_list_has_as_many_rows_as_its_number(month, world):  # noqa: ANN001
+def test_each_list_has_as_many_rows_as_its_number(month, world):
     card = compute_scorecard(START, END, user=None, now=NOW)
     c1 = next(r for r in card.rows if r.code == "c1")
     for name in DRILLS:
@@ -23,14 +23,14 @@ def test_each_list_has_as_many_rows_as_its_number(month, world):  # noqa: ANN001
     assert [c.id for c in db.session.scalars(stmt)] == [month.calls["call4"].id]
 
 
-def test_lists_respect_scope(month, world):  # noqa: ANN001
+def test_lists_respect_scope(month, world):
     _w, _s, count = drill("em_calls", START, END, user=world.users["psp-p2"], now=NOW)
     assert db.session.scalar(count) == 1
     _w, _s, count = drill("pm_due", START, END, user=world.users["psp-p2"], now=NOW)
     assert db.session.scalar(count) == 1
 
 
-def test_done_by_kind_and_open_work(month, world):  # noqa: ANN001
+def test_done_by_kind_and_open_work(month, world):
     c1 = world.contractors[0].id
     # checked out in May: em1, em2, em3, em4b, pm1, pm8, in1, in2 (pm2 and pm7 in June)
     assert done_by_kind(START, END, user=None)[c1] == {"em": 4, "pm": 2, "install": 2}

@@ -7,13 +7,13 @@ import pytest
 
 from fieldsvc.calendar import CalendarSpec
 from fieldsvc.visits.scope import Forbidden, NotFound
-from fieldsvc.visits.scorecard import compute_scorecard, find_breaches, kpi_status
-from fieldsvc.visits.sla import SlaTargets, deadlines
+from fieldsvc.visits.scorecards.kpis import compute_scorecard, find_breaches, kpi_status
+from fieldsvc.visits.contracts.sla import SlaTargets, deadlines
 from tests.factories import DEFAULT_CALENDAR, DEFAULT_TARGETS
 from tests.scorecard.dataset import END, EXPECTED_C1, NOW, START, teh
 
 
-def _row(card, code):  # noqa: ANN001, ANN202
+def _row(card, code):
     return next(r for r in card.rows if r.code == code)
 
 
@@ -27,14 +27,14 @@ def test_dataset_deadlines_follow_the_calendar():
     assert d == (teh(2026, 5, 9, 15), teh(2026, 5, 10, 10))
 
 
-def test_contractor_kpis_match_hand_computed_answers(month):  # noqa: ANN001
+def test_contractor_kpis_match_hand_computed_answers(month):
     card = compute_scorecard(START, END, user=None, now=NOW)
     c1 = _row(card, "c1")
     got = {k: getattr(c1, k) for k in EXPECTED_C1}
     assert got == EXPECTED_C1
 
 
-def test_score_weights_and_rank(month):  # noqa: ANN001
+def test_score_weights_and_rank(month):
     card = compute_scorecard(START, END, user=None, now=NOW)
     c1, c2 = _row(card, "c1"), _row(card, "c2")
     # 0.25·0.3333 + 0.2·0.6 + 0.25·0.4 + 0.1·0.75 + 0.1·0.5 + 0.05·(1−0.25) + 0.05·(4−1)/4
@@ -47,8 +47,8 @@ def test_score_weights_and_rank(month):  # noqa: ANN001
     assert kpi_status("geofence_flagged_pct", 2.0) == "met"
 
 
-def test_penalties_by_kind_come_from_the_ledger(month):  # noqa: ANN001
-    from fieldsvc.visits.penalty_ledger import recompute_period
+def test_penalties_by_kind_come_from_the_ledger(month):
+    from fieldsvc.visits.scorecards.ledger import recompute_period
     recompute_period(START, END, user=None, now=NOW)
     c1 = _row(compute_scorecard(START, END, user=None, now=NOW), "c1")
     assert c1.penalties == {"late_response": 21_000_000, "late_resolution": 2_000_000,
@@ -56,7 +56,7 @@ def test_penalties_by_kind_come_from_the_ledger(month):  # noqa: ANN001
     assert c1.penalties_total == 29_600_000
 
 
-def test_per_region_and_per_technician(month, world):  # noqa: ANN001
+def test_per_region_and_per_technician(month, world):
     by_region = compute_scorecard(START, END, user=None, group_by="region", now=NOW)
     r1 = _row(by_region, "r1")
     assert (r1.em_calls, r1.pm_due, r1.response_met) == (5, 7, 3)
@@ -70,7 +70,7 @@ def test_per_region_and_per_technician(month, world):  # noqa: ANN001
         compute_scorecard(START, END, user=world.users["psp-p1"], group_by="technician", now=NOW)
 
 
-def test_scope_psp_sees_only_its_contractors(month, world):  # noqa: ANN001
+def test_scope_psp_sees_only_its_contractors(month, world):
     card = compute_scorecard(START, END, user=world.users["psp-p2"], now=NOW)
     assert [r.code for r in card.rows] == ["c2"]
     assert set(card.breaches) == {"c2"} and card.breaches["c2"] == []
@@ -80,7 +80,7 @@ def test_scope_psp_sees_only_its_contractors(month, world):  # noqa: ANN001
     assert [r.code for r in mine.rows] == ["c1"]
 
 
-def test_breaches_list(month):  # noqa: ANN001
+def test_breaches_list(month):
     got = {b.reference: (b.kind, b.minutes_late, b.days_late)
            for b in find_breaches(START, END, user=None, now=NOW)}
     d = month
@@ -92,7 +92,7 @@ def test_breaches_list(month):  # noqa: ANN001
     assert len(got) == 10
 
 
-def test_weekly_trend(month):  # noqa: ANN001
+def test_weekly_trend(month):
     card = compute_scorecard(START, END, user=None, now=NOW)
     weeks = card.trends["c1"]
     assert [w.week_start for w in weeks] == [dt.date(2026, 5, d) for d in (1, 8, 15, 22, 29)]
@@ -103,7 +103,7 @@ def test_weekly_trend(month):  # noqa: ANN001
     assert [w.pm_due for w in weeks] == [1, 1, 3, 1, 1]
 
 
-def test_empty_period_lists_contractors_without_numbers(world):  # noqa: ANN001
+def test_empty_period_lists_contractors_without_numbers(world):
     card = compute_scorecard(START, END, user=None, now=NOW)
     assert {r.code for r in card.rows} == {"c1", "c2"}
     assert all(r.score is None and r.rank is None and r.em_calls == 0 for r in card.rows)

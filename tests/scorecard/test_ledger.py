@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits.penalty_ledger import (confirm_line, ledger_lines, recompute_period, ticket_key,
+from fieldsvc.visits.scorecards.ledger import (confirm_line, ledger_lines, recompute_period, ticket_key,
                                             waive_line)
 from fieldsvc.visits.scope import Forbidden, NotFound
 from fieldsvc.visits.states import IllegalTransition
@@ -20,7 +20,7 @@ def _lines() -> dict[str, m.PenaltyLine]:
         select(m.PenaltyLine).where(m.PenaltyLine.corrects_id.is_(None)))}
 
 
-def test_amounts_caps_and_lateness(month):  # noqa: ANN001
+def test_amounts_caps_and_lateness(month):
     res = recompute_period(START, END, user=None, now=NOW)
     assert res.created == 10
     lines = _lines()
@@ -38,7 +38,7 @@ def test_amounts_caps_and_lateness(month):  # noqa: ANN001
     assert lines[f"call:{month.calls['call1'].id}:response"].period == "1405-03"
 
 
-def test_monthly_cap_is_allocated_chronologically(month, world):  # noqa: ANN001
+def test_monthly_cap_is_allocated_chronologically(month, world):
     k1 = world.contracts[0]
     k1.penalty_terms = {**k1.penalty_terms, "monthly_cap": 3_500_000}
     db.session.commit()
@@ -59,7 +59,7 @@ def test_monthly_cap_is_allocated_chronologically(month, world):  # noqa: ANN001
     assert d is month
 
 
-def test_recompute_is_idempotent_and_updates_proposed_in_place(month):  # noqa: ANN001
+def test_recompute_is_idempotent_and_updates_proposed_in_place(month):
     recompute_period(START, END, user=None, now=NOW)
     before = {x.id: (x.reference, x.amount_rial) for x in db.session.scalars(select(m.PenaltyLine))}
     again = recompute_period(START, END, user=None, now=NOW)
@@ -81,7 +81,7 @@ def test_recompute_is_idempotent_and_updates_proposed_in_place(month):  # noqa: 
     assert res.deleted == 1 and f"call:{call1.id}:response" not in _lines()
 
 
-def test_confirmed_line_is_corrected_by_a_new_line(month, world):  # noqa: ANN001
+def test_confirmed_line_is_corrected_by_a_new_line(month, world):
     psp = world.users["psp-p1"]
     recompute_period(START, END, user=psp, now=NOW)
     call1 = month.calls["call1"]
@@ -113,7 +113,7 @@ def test_confirmed_line_is_corrected_by_a_new_line(month, world):  # noqa: ANN00
     assert not recompute_period(START, END, user=psp, now=NOW).changed
 
 
-def test_waive_needs_a_reason_and_stays_waived(month, world):  # noqa: ANN001
+def test_waive_needs_a_reason_and_stays_waived(month, world):
     psp = world.users["psp-p1"]
     recompute_period(START, END, user=psp, now=NOW)
     line = _lines()[f"visit:{month.visits['pm3'].id}:pm"]
@@ -127,7 +127,7 @@ def test_waive_needs_a_reason_and_stays_waived(month, world):  # noqa: ANN001
     assert _lines()[line.reference].status == "waived"
 
 
-def test_scope_of_the_ledger(month, world):  # noqa: ANN001
+def test_scope_of_the_ledger(month, world):
     recompute_period(START, END, user=None, now=NOW)
     line = _lines()[f"visit:{month.visits['pm3'].id}:pm"]
     with pytest.raises(NotFound):

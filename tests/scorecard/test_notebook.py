@@ -9,7 +9,7 @@ from nbclient import NotebookClient
 NB = pathlib.Path(__file__).resolve().parents[2] / "notebooks" / "sla_analysis.ipynb"
 
 
-def test_sla_notebook_executes(tmp_path):  # noqa: ANN001
+def test_sla_notebook_executes(tmp_path):
     nb = nbformat.read(NB, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(NB.parent)}}).execute()

@@ -9,14 +9,14 @@ from sqlalchemy import select
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits.penalty_ledger import recompute_period
+from fieldsvc.visits.scorecards.ledger import recompute_period
 from tests.conftest import login as _login
 from tests.scorecard.dataset import END, NOW, START
 
 Q = "from=2026-05-01&to=2026-05-31"
 
 
-def login(client, username: str) -> None:  # noqa: ANN001
+def login(client, username: str) -> None:
     """Log in and switch to English, so the assertions can read the English labels."""
     _login(client, username)
     client.post("/lang/en")
@@ -26,7 +26,7 @@ def _links(html: str, prefix: str) -> list[str]:
     return [h.replace("&amp;", "&") for h in re.findall(r'href="(/psp/[^"]*)"', html) if h.startswith(prefix)]
 
 
-def test_psp_home_is_the_landing_page(client, month):  # noqa: ANN001
+def test_psp_home_is_the_landing_page(client, month):
     login(client, "psp-p1")
     r = client.get("/", follow_redirects=True)
     assert r.status_code == 200 and r.request.path == "/psp/"
@@ -36,7 +36,7 @@ def test_psp_home_is_the_landing_page(client, month):  # noqa: ANN001
         assert client.get(href).status_code == 200, href
 
 
-def test_performance_numbers_link_to_lists_of_that_size(client, month):  # noqa: ANN001
+def test_performance_numbers_link_to_lists_of_that_size(client, month):
     login(client, "psp-p1")
     r = client.get(f"/psp/performance?{Q}")
     html = r.get_data(as_text=True)
@@ -54,7 +54,7 @@ def test_performance_numbers_link_to_lists_of_that_size(client, month):  # noqa:
         assert client.get(href).status_code == 200, href
 
 
-def test_download_button_gives_the_workbook(client, month):  # noqa: ANN001
+def test_download_button_gives_the_workbook(client, month):
     login(client, "psp-p1")
     r = client.get(f"/psp/scorecards.xlsx?{Q}")
     assert r.status_code == 200
@@ -62,7 +62,7 @@ def test_download_button_gives_the_workbook(client, month):  # noqa: ANN001
     assert "c1" in wb.sheetnames and "c2" not in wb.sheetnames
 
 
-def test_services_unresolved_and_scope(client, month):  # noqa: ANN001
+def test_services_unresolved_and_scope(client, month):
     login(client, "psp-p2")
     assert client.get(f"/psp/performance/c1?{Q}").status_code == 404
     html = client.get(f"/psp/services?{Q}").get_data(as_text=True)
@@ -75,7 +75,7 @@ def test_services_unresolved_and_scope(client, month):  # noqa: ANN001
     assert client.get("/psp/").status_code == 403
 
 
-def test_dispatcher_sees_own_scorecard_per_technician(client, month):  # noqa: ANN001
+def test_dispatcher_sees_own_scorecard_per_technician(client, month):
     login(client, "dispatcher-c1")
     r = client.get(f"/psp/performance?{Q}&group_by=technician")
     html = r.get_data(as_text=True)
@@ -83,7 +83,7 @@ def test_dispatcher_sees_own_scorecard_per_technician(client, month):  # noqa: A
     assert client.get(f"/psp/performance/c2?{Q}").status_code == 404
 
 
-def test_ledger_page_confirm_and_waive(client, month, world):  # noqa: ANN001
+def test_ledger_page_confirm_and_waive(client, month, world):
     recompute_period(START, END, user=None, now=NOW)
     login(client, "psp-p1")
     html = client.get(f"/psp/penalties?{Q}").get_data(as_text=True)

@@ -10,24 +10,24 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from fieldsvc.visits.export import FIRST_DATA_ROW, SUMMARY_COLUMNS, export_scorecard
-from fieldsvc.visits.penalty_ledger import recompute_period
-from fieldsvc.visits.scorecard import KPI_KEYS
+from fieldsvc.visits.scorecards.workbook import FIRST_DATA_ROW, SUMMARY_COLUMNS, export_scorecard
+from fieldsvc.visits.scorecards.ledger import recompute_period
+from fieldsvc.visits.scorecards.kpis import KPI_KEYS
 from tests.scorecard.dataset import END, NOW, START
 
 
 @pytest.fixture
-def ledger(month):  # noqa: ANN001, ANN201
+def ledger(month):
     recompute_period(START, END, user=None, now=NOW)
     return month
 
 
-def _book(lang: str = "en", user=None):  # noqa: ANN001, ANN202
+def _book(lang: str = "en", user=None):
     card, data = export_scorecard(START, END, user=user, lang=lang, now=NOW)
     return card.to_dict(), load_workbook(BytesIO(data)), data
 
 
-def test_workbook_matches_the_json_cell_by_cell(ledger):  # noqa: ANN001
+def test_workbook_matches_the_json_cell_by_cell(ledger):
     js, wb, _ = _book("en")
     assert wb.sheetnames == ["Summary", "c2", "c1", "Penalties", "Definitions"]
     ws = wb["Summary"]
@@ -51,7 +51,7 @@ def test_workbook_matches_the_json_cell_by_cell(ledger):  # noqa: ANN001
     assert {b["reference"] for b in js["breaches"]["c1"]} <= refs
 
 
-def test_penalty_sheet_lines_and_sumifs_totals(ledger):  # noqa: ANN001
+def test_penalty_sheet_lines_and_sumifs_totals(ledger):
     js, wb, _ = _book("en")
     ws = wb["Penalties"]
     amounts = [r[7].value for r in ws.iter_rows(min_row=2) if isinstance(r[0].value, int)]
@@ -62,7 +62,7 @@ def test_penalty_sheet_lines_and_sumifs_totals(ledger):  # noqa: ANN001
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
 
 
-def test_persian_workbook_has_jalali_and_rtl(ledger, app):  # noqa: ANN001
+def test_persian_workbook_has_jalali_and_rtl(ledger, app):
     _js, wb, _ = _book("fa")
     ws = wb.worksheets[0]
     assert ws.sheet_view.rightToLeft
@@ -72,7 +72,7 @@ def test_persian_workbook_has_jalali_and_rtl(ledger, app):  # noqa: ANN001
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by .ci/run")
-def test_libreoffice_opens_the_workbook_and_computes_the_totals(ledger, tmp_path: Path):  # noqa: ANN001
+def test_libreoffice_opens_the_workbook_and_computes_the_totals(ledger, tmp_path: Path):
     js, _wb, data = _book("en")
     src = tmp_path / "scorecard.xlsx"
     src.write_bytes(data)
@@ -98,8 +98,8 @@ def test_libreoffice_opens_the_workbook_and_computes_the_totals(ledger, tmp_path
     assert pdf.returncode == 0 and (out / "scorecard.pdf").stat().st_size > 1000
 
 
-def test_cli_writes_the_workbook(ledger, app, tmp_path: Path):  # noqa: ANN001
-    from fieldsvc.scorecard_cli import scorecard
+def test_cli_writes_the_workbook(ledger, app, tmp_path: Path):
+    from fieldsvc.commands.scorecard import scorecard
     out = tmp_path / "s.xlsx"
     res = app.test_cli_runner().invoke(scorecard, ["--from", "2026-05-01", "--to", "2026-05-31",
                                                    "--psp", "p1", "--lang", "en", "-o", str(out)])

@@ -31,7 +31,7 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def limited_app(app: Flask, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def limited_app(app: Flask, monkeypatch: pytest.MonkeyPatch):
     """A second application on the same database with rate limits ON. The limiter is one object
     shared by every app: its on/off switch is restored and its counters emptied afterwards."""
     from fieldsvc.web import create_app
@@ -159,7 +159,7 @@ def _work(w: Any, i: int, tech: m.Technician, merchant: m.Merchant, terminal: m.
 
 
 @pytest.fixture
-def tenants(app: Flask, world: Any) -> Tenants:  # noqa: ARG001
+def tenants(app: Flask, world: Any) -> Tenants:
     """The `world` plus, in each tenant, a route for today with an EM and a PM visit, a service call,
     a plan run, a penalty line and a photo."""
     today = to_local(utcnow(), app.config["TIMEZONE"]).date()
@@ -177,7 +177,7 @@ def tenants(app: Flask, world: Any) -> Tenants:  # noqa: ARG001
 
 
 @pytest.fixture
-def clients(app: Flask, tenants: Tenants) -> dict[str, FlaskClient]:  # noqa: ARG001
+def clients(app: Flask, tenants: Tenants) -> dict[str, FlaskClient]:
     """One test client per role, logged in through the login form (anonymous: not logged in)."""
     out = {"anonymous": app.test_client()}
     for role, username in USERNAMES.items():

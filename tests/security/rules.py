@@ -31,7 +31,7 @@ def _own_token_id(ctx: Ctx) -> int:
     return row.id
 
 
-def _now_iso(ctx: Ctx) -> str:  # noqa: ARG001
+def _now_iso(ctx: Ctx) -> str:
     return utcnow().isoformat()
 
 

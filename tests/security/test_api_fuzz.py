@@ -20,12 +20,12 @@ from fieldsvc.db import db
 from fieldsvc.web.security import issue_token
 
 @pytest.fixture
-def api_schema(app, tenants):  # noqa: ANN001, ANN201, ARG001
+def api_schema(app, tenants):
     return schemathesis.from_wsgi("/api/v1/openapi.json", app)
 
 
 @pytest.fixture
-def bearer(tenants) -> dict[str, str]:  # noqa: ANN001
+def bearer(tenants) -> dict[str, str]:
     """Bearer tokens of the admin, a dispatcher and a technician (tenant A)."""
     out = {}
     for name in ("admin", "dispatcher-c1", "tech-c1-1"):
@@ -44,7 +44,7 @@ schema = (schemathesis.from_pytest_fixture("api_schema")
 @settings(max_examples=15, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much, HealthCheck.data_too_large])
-def test_api_answers_no_5xx_and_matches_its_schema(case, bearer) -> None:  # noqa: ANN001
+def test_api_answers_no_5xx_and_matches_its_schema(case, bearer) -> None:
     for token in bearer.values():
         case.call_and_validate(headers={"Authorization": f"Bearer {token}"},
                                checks=(not_a_server_error, response_schema_conformance, content_type_conformance))

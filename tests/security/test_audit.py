@@ -20,7 +20,7 @@ def _events(action: str | None = None) -> list[AuditEvent]:
     return list(db.session.scalars(q))
 
 
-def test_audit_rows_cannot_be_changed_or_deleted(world) -> None:  # noqa: ANN001
+def test_audit_rows_cannot_be_changed_or_deleted(world) -> None:
     ev = record("test_event", world.users["admin"], actor=world.users["admin"])
     db.session.commit()
     ev.action = "tampered"
@@ -38,7 +38,7 @@ def test_audit_rows_cannot_be_changed_or_deleted(world) -> None:  # noqa: ANN001
     assert [e.action for e in _events("test_event")] == ["test_event"]
 
 
-def test_state_changes_and_penalty_decisions_are_audited(client, tenants) -> None:  # noqa: ANN001
+def test_state_changes_and_penalty_decisions_are_audited(client, tenants) -> None:
     """A check-in through the API and a penalty confirmation leave their AuditEvents."""
     a = tenants.a
     tech = client.application.test_client()
@@ -57,7 +57,7 @@ def test_state_changes_and_penalty_decisions_are_audited(client, tenants) -> Non
     assert [(e.object_id, e.to_state, e.actor) for e in decided] == [(a.penalty.id, "confirmed", "psp-p1")]
 
 
-def test_admin_page_lists_and_filters(client, world) -> None:  # noqa: ANN001
+def test_admin_page_lists_and_filters(client, world) -> None:
     other = client.application.test_client()
     login(other, "psp-p1", "wrong")
     login(other, "psp-p1")
@@ -80,6 +80,6 @@ def test_admin_page_lists_and_filters(client, world) -> None:  # noqa: ANN001
     assert r.status_code == 422 and "Enter a date like 2026-11-22" in r.get_data(as_text=True)
 
 
-def test_audit_page_is_for_admins_only(client, world) -> None:  # noqa: ANN001
+def test_audit_page_is_for_admins_only(client, world) -> None:
     login(client, "psp-p1")
     assert client.get("/admin/audit").status_code == 403

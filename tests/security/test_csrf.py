@@ -33,17 +33,17 @@ def _state_changing() -> list[tuple[str, str]]:
 
 
 @pytest.fixture
-def csrf_app(app):  # noqa: ANN001, ANN201
+def csrf_app(app):
     app.config["WTF_CSRF_ENABLED"] = True
     return app
 
 
-def _token(client) -> str:  # noqa: ANN001
+def _token(client) -> str:
     html = client.get("/login").get_data(as_text=True)
     return re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
 
 
-def test_posts_without_token_are_refused(csrf_app, tenants) -> None:  # noqa: ANN001
+def test_posts_without_token_are_refused(csrf_app, tenants) -> None:
     """Every state-changing endpoint, with a logged-in admin's cookie and no token: 400, no change."""
     client = csrf_app.test_client()
     r = client.post("/login", data={"username": "admin", "password": "demo", "csrf_token": _token(client)})
@@ -69,7 +69,7 @@ def test_posts_without_token_are_refused(csrf_app, tenants) -> None:  # noqa: AN
     assert not problems, "\n".join(problems)
 
 
-def test_form_and_header_tokens_are_accepted(csrf_app, world) -> None:  # noqa: ANN001
+def test_form_and_header_tokens_are_accepted(csrf_app, world) -> None:
     client = csrf_app.test_client()
     token = _token(client)
     assert client.post("/login", data={"username": "admin", "password": "demo"}).status_code == 400
@@ -83,7 +83,7 @@ def test_form_and_header_tokens_are_accepted(csrf_app, world) -> None:  # noqa: 
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "no_token"  # past CSRF: no bearer token
 
 
-def test_bearer_calls_need_no_csrf_token(csrf_app, world) -> None:  # noqa: ANN001
+def test_bearer_calls_need_no_csrf_token(csrf_app, world) -> None:
     client = csrf_app.test_client()
     r = client.post("/api/v1/auth/token", json={"username": "tech-c1-1", "password": "demo"})
     assert r.status_code == 200
@@ -92,7 +92,7 @@ def test_bearer_calls_need_no_csrf_token(csrf_app, world) -> None:  # noqa: ANN0
     assert r.status_code == 204
 
 
-def test_error_message_tells_what_to_do(csrf_app, world) -> None:  # noqa: ANN001
+def test_error_message_tells_what_to_do(csrf_app, world) -> None:
     client = csrf_app.test_client()
     login_page = client.get("/login", headers={"Accept-Language": "en"})
     assert login_page.status_code == 200

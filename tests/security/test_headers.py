@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-import pytest
 
 from fieldsvc.web import create_app
 from tests.security.matrix import EXCLUDED_ENDPOINTS, EXCLUDED_PREFIXES, Ctx, url_values
@@ -16,7 +15,7 @@ from tests.security.rules import RULES, Rule
 ROLE_PREFERENCE = ("dispatcher", "psp", "technician", "admin")
 
 
-def test_headers_on_a_page(client, world) -> None:  # noqa: ANN001
+def test_headers_on_a_page(client, world) -> None:
     r = client.get("/login")
     csp = r.headers["Content-Security-Policy"]
     directives = dict((d.strip().split(" ", 1) + [""])[:2] for d in csp.split(";") if d.strip())
@@ -31,7 +30,7 @@ def test_headers_on_a_page(client, world) -> None:  # noqa: ANN001
     assert second != csp, "the nonce must change on every request"
 
 
-def test_headers_on_api_and_errors(client, world) -> None:  # noqa: ANN001
+def test_headers_on_api_and_errors(client, world) -> None:
     for path in ("/api/v1/openapi.json", "/no-such-page", "/api/v1/no-such"):
         r = client.get(path)
         assert r.headers["X-Content-Type-Options"] == "nosniff", path
@@ -71,7 +70,7 @@ def _page_endpoints() -> list[str]:
                    and r.endpoint not in EXCLUDED_ENDPOINTS and not r.endpoint.startswith(EXCLUDED_PREFIXES)})
 
 
-def _check_page(endpoint: str, app, tenants, clients) -> list[str]:  # noqa: ANN001
+def _check_page(endpoint: str, app, tenants, clients) -> list[str]:
     entry = RULES.get(endpoint)
     if entry is None:
         return [f"{endpoint}: no rule in tests/security/rules.py (see test_isolation_matrix)"]
@@ -105,7 +104,7 @@ def _check_page(endpoint: str, app, tenants, clients) -> list[str]:  # noqa: ANN
     return problems
 
 
-def test_page_scripts_follow_the_csp(app, tenants, clients) -> None:  # noqa: ANN001
+def test_page_scripts_follow_the_csp(app, tenants, clients) -> None:
     """Every HTML page (as a role that may open it): nonces on inline scripts, no inline handlers,
     no javascript: URLs, no scripts or stylesheets from a CDN."""
     problems: list[str] = []

@@ -35,7 +35,7 @@ def test_every_rule_names_an_endpoint() -> None:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
-def test_isolation(endpoint: str, app, tenants, clients) -> None:  # noqa: ANN001
+def test_isolation(endpoint: str, app, tenants, clients) -> None:
     rule = RULES.get(endpoint)
     if rule is None:
         url = [r.rule for r in app.url_map.iter_rules() if r.endpoint == endpoint]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from fieldsvc.db import db
-from fieldsvc.visits.accounts import MAX_FAILURES
+from fieldsvc.visits.master.accounts import MAX_FAILURES
 from fieldsvc.visits.models import AuditEvent, User
 from tests.conftest import login
 
@@ -15,7 +15,7 @@ def _actions(username: str | None = None) -> list[str]:
             if username is None or e.actor == username or (e.data or {}).get("username") == username]
 
 
-def test_login_and_logout_are_audited(client, world) -> None:  # noqa: ANN001
+def test_login_and_logout_are_audited(client, world) -> None:
     r = login(client, "dispatcher-c1")
     assert r.status_code == 302
     assert client.get("/account").status_code == 200
@@ -24,7 +24,7 @@ def test_login_and_logout_are_audited(client, world) -> None:  # noqa: ANN001
     assert _actions("dispatcher-c1") == ["login", "logout"]
 
 
-def test_wrong_password_is_refused_and_audited(client, world) -> None:  # noqa: ANN001
+def test_wrong_password_is_refused_and_audited(client, world) -> None:
     r = login(client, "psp-p1", "wrong")
     assert r.status_code == 401
     assert "Wrong username or password" in r.get_data(as_text=True) or "نادرست" in r.get_data(as_text=True)
@@ -36,12 +36,12 @@ def test_wrong_password_is_refused_and_audited(client, world) -> None:  # noqa: 
         .data["username"] == "nobody"
 
 
-def test_username_typed_with_persian_digits_and_capitals(client, world) -> None:  # noqa: ANN001
+def test_username_typed_with_persian_digits_and_capitals(client, world) -> None:
     r = client.post("/login", data={"username": "TECH-C۱-۱", "password": "demo"})
     assert r.status_code == 302
 
 
-def test_account_locks_after_repeated_failures(client, world) -> None:  # noqa: ANN001
+def test_account_locks_after_repeated_failures(client, world) -> None:
     for _ in range(MAX_FAILURES):
         assert login(client, "tech-c1-1", "wrong").status_code == 401
     user = db.session.scalars(select(User).filter_by(username="tech-c1-1")).one()
@@ -56,7 +56,7 @@ def test_account_locks_after_repeated_failures(client, world) -> None:  # noqa: 
     assert r.status_code == 401 and r.get_json()["error"]["code"] == "bad_credentials"
 
 
-def test_login_rate_limit_per_account(limited_app, world) -> None:  # noqa: ANN001
+def test_login_rate_limit_per_account(limited_app, world) -> None:
     """Flask-Limiter: more than 10 attempts a minute for one account answer 429, whatever the address."""
     username = "psp-p2"
     c = limited_app.test_client()
@@ -69,14 +69,14 @@ def test_login_rate_limit_per_account(limited_app, world) -> None:  # noqa: ANN0
     assert "Too many attempts" in r.get_data(as_text=True) or "تلاش" in r.get_data(as_text=True)
 
 
-def test_login_rate_limit_per_address(limited_app, world) -> None:  # noqa: ANN001
+def test_login_rate_limit_per_address(limited_app, world) -> None:
     c = limited_app.test_client()
     statuses = [c.post("/login", data={"username": f"guess{i}", "password": "x"},
                        environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code for i in range(21)]
     assert statuses[:20] == [401] * 20 and statuses[20] == 429
 
 
-def test_session_cookie_flags(app, world) -> None:  # noqa: ANN001
+def test_session_cookie_flags(app, world) -> None:
     c = app.test_client()
     r = login(c, "admin")
     cookie = r.headers["Set-Cookie"]
@@ -87,7 +87,7 @@ def test_session_cookie_flags(app, world) -> None:  # noqa: ANN001
     assert r.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_open_redirect_after_login_is_refused(client, world) -> None:  # noqa: ANN001
+def test_open_redirect_after_login_is_refused(client, world) -> None:
     r = client.post("/login?next=//evil.example/x", data={"username": "admin", "password": "demo"})
     assert r.status_code == 302 and "evil.example" not in r.headers["Location"]
     c2 = client.application.test_client()
@@ -95,12 +95,12 @@ def test_open_redirect_after_login_is_refused(client, world) -> None:  # noqa: A
     assert r.headers["Location"].endswith("/account")
 
 
-def test_passwords_are_hashed(world) -> None:  # noqa: ANN001
+def test_passwords_are_hashed(world) -> None:
     user = db.session.scalars(select(User).filter_by(username="admin")).one()
     assert "demo" not in user.password_hash and user.check_password("demo")
 
 
-def test_token_endpoint_shares_the_login_limits(limited_app, world) -> None:  # noqa: ANN001
+def test_token_endpoint_shares_the_login_limits(limited_app, world) -> None:
     c = limited_app.test_client()
     username = "dispatcher-c2"
     for i in range(6):

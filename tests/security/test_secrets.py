@@ -9,13 +9,13 @@ from pathlib import Path
 from fieldsvc.config import REPO_ROOT, secret_key
 
 
-def test_secret_key_from_environment(monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
+def test_secret_key_from_environment(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
     assert secret_key(tmp_path) == "from-the-environment"
     assert not (tmp_path / "secret_key").exists()
 
 
-def test_secret_key_generated_once_and_private(monkeypatch, tmp_path: Path) -> None:  # noqa: ANN001
+def test_secret_key_generated_once_and_private(monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SECRET_KEY", raising=False)
     first = secret_key(tmp_path)
     assert len(first) >= 40 and secret_key(tmp_path) == first

@@ -50,7 +50,7 @@ def _visit(tech: m.Technician, route: m.Route, pos: int, kind: str, merchant: m.
 
 
 @pytest.fixture
-def day(world) -> Day:  # noqa: ANN001
+def day(world) -> Day:
     today = today_local()
     tech, tech2 = world.technicians[0], world.technicians[1]
     contract = world.contracts[0]
@@ -99,7 +99,7 @@ def image_bytes(fmt: str = "JPEG", size: tuple[int, int] = (40, 30)) -> bytes:
     return buf.getvalue()
 
 
-def phone_login(page, username: str, password: str = "demo") -> None:  # noqa: ANN001
+def phone_login(page, username: str, password: str = "demo") -> None:
     """Log in through the real login page at phone width (the navbar's buttons are collapsed
     there, so the shared `browser_login` would pick a hidden button)."""
     page.goto("/login")

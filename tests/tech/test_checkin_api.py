@@ -27,12 +27,12 @@ def status_audits(visit_id: int) -> list[m.AuditEvent]:
 
 
 @pytest.fixture
-def tech(client, day):  # noqa: ANN001, ANN201
+def tech(client, day):
     login(client, "tech-c1-1")
     return client
 
 
-def test_check_in_at_the_shop_is_verified(tech, day):  # noqa: ANN001
+def test_check_in_at_the_shop_is_verified(tech, day):
     r = tech.post(URL.format(day.pm.id), json=checkin_body(day.pm, dlat=0.0005))  # about 56 m north
     assert r.status_code == 200, r.json
     v = r.json
@@ -52,7 +52,7 @@ def test_check_in_at_the_shop_is_verified(tech, day):  # noqa: ANN001
     ({"accuracy_m": 450.0}, "accuracy"),                            # worse than the 200 m radius
     ({"fix_at": iso(now() - timedelta(minutes=5))}, "stale_fix"),   # fix 5 min older than `at`
 ])
-def test_unverified_check_in_needs_a_reason_and_is_flagged(tech, day, over, flag):  # noqa: ANN001
+def test_unverified_check_in_needs_a_reason_and_is_flagged(tech, day, over, flag):
     body = checkin_body(day.pm, **over)
     r = tech.post(URL.format(day.pm.id), json=body)
     assert r.status_code == 422
@@ -66,14 +66,14 @@ def test_unverified_check_in_needs_a_reason_and_is_flagged(tech, day, over, flag
     assert r.json["checkin"]["reason"] == "Shop moved to the next building"
 
 
-def test_contract_geofence_radius_is_used(tech, day, world):  # noqa: ANN001
+def test_contract_geofence_radius_is_used(tech, day, world):
     world.contracts[0].geofence_m = 2000
     db.session.commit()
     r = tech.post(URL.format(day.pm.id), json=checkin_body(day.pm, dlat=0.01))
     assert r.status_code == 200 and r.json["checkin"]["verified"] is True
 
 
-def test_location_denied_gives_a_flagged_check_in_with_reason(tech, day):  # noqa: ANN001
+def test_location_denied_gives_a_flagged_check_in_with_reason(tech, day):
     body = checkin_body(day.pm, lat=None, lon=None, accuracy_m=None, fix_at=None, position_error="denied")
     assert tech.post(URL.format(day.pm.id), json=body).json["error"]["field"] == "reason"
     body["reason"] = "Phone GPS broken"
@@ -83,7 +83,7 @@ def test_location_denied_gives_a_flagged_check_in_with_reason(tech, day):  # noq
     assert r.json["checkin"]["lat"] is None
 
 
-def test_same_event_twice_is_applied_once(tech, day):  # noqa: ANN001
+def test_same_event_twice_is_applied_once(tech, day):
     body = checkin_body(day.em)
     first = tech.post(URL.format(day.em.id), json=body)
     second = tech.post(URL.format(day.em.id), json=body)
@@ -98,7 +98,7 @@ def test_same_event_twice_is_applied_once(tech, day):  # noqa: ANN001
     assert call_moves == 1
 
 
-def test_late_arrival_keeps_device_time_for_the_sla(tech, day):  # noqa: ANN001
+def test_late_arrival_keeps_device_time_for_the_sla(tech, day):
     at = now() - timedelta(hours=3)
     r = tech.post(URL.format(day.em.id), json=checkin_body(day.em, at=at))
     assert r.status_code == 200
@@ -112,7 +112,7 @@ def test_late_arrival_keeps_device_time_for_the_sla(tech, day):  # noqa: ANN001
     assert 0 <= call.response_minutes <= 180
 
 
-def test_device_time_in_the_future_is_clamped_and_recorded(tech, day):  # noqa: ANN001
+def test_device_time_in_the_future_is_clamped_and_recorded(tech, day):
     at = now() + timedelta(hours=2)
     body = checkin_body(day.pm, at=at, fix_at=iso(at))
     r = tech.post(URL.format(day.pm.id), json=body)
@@ -124,7 +124,7 @@ def test_device_time_in_the_future_is_clamped_and_recorded(tech, day):  # noqa: 
     assert db.session.get(m.Visit, day.pm.id).checkin_at == ev.received_at
 
 
-def test_earlier_check_in_arriving_later_becomes_the_arrival(tech, day):  # noqa: ANN001
+def test_earlier_check_in_arriving_later_becomes_the_arrival(tech, day):
     late = checkin_body(day.pm, at=now() - timedelta(minutes=10))
     early = checkin_body(day.pm, at=now() - timedelta(minutes=30))
     tech.post(URL.format(day.pm.id), json=late)
@@ -153,7 +153,7 @@ def test_earlier_check_in_arriving_later_becomes_the_arrival(tech, day):  # noqa
     ({"at": "yesterday"}, "at"),
     ({"position_error": "lost"}, "position_error"),
 ])
-def test_bad_check_in_payload_is_422_naming_the_field(tech, day, change, field):  # noqa: ANN001
+def test_bad_check_in_payload_is_422_naming_the_field(tech, day, change, field):
     body = checkin_body(day.pm)
     for k, v in change.items():
         if v is None:
@@ -166,7 +166,7 @@ def test_bad_check_in_payload_is_422_naming_the_field(tech, day, change, field):
     assert events() == []
 
 
-def test_visit_of_another_technician_is_not_found(tech, day):  # noqa: ANN001
+def test_visit_of_another_technician_is_not_found(tech, day):
     r = tech.post(URL.format(day.other.id), json=checkin_body(day.other))
     assert r.status_code == 404
     assert tech.get(f"/api/v1/visits/{day.other.id}").status_code == 404
@@ -175,13 +175,13 @@ def test_visit_of_another_technician_is_not_found(tech, day):  # noqa: ANN001
     assert db.session.get(m.Visit, day.other.id).status == "dispatched"
 
 
-def test_only_technicians_check_in(client, day):  # noqa: ANN001
+def test_only_technicians_check_in(client, day):
     login(client, "dispatcher-c1")
     assert client.post(URL.format(day.pm.id), json=checkin_body(day.pm)).status_code == 403
     assert client.get(f"/api/v1/visits/{day.pm.id}").status_code == 200
 
 
-def test_reused_event_id_for_another_visit_is_a_conflict(tech, day):  # noqa: ANN001
+def test_reused_event_id_for_another_visit_is_a_conflict(tech, day):
     body = checkin_body(day.pm)
     tech.post(URL.format(day.pm.id), json=body)
     r = tech.post(URL.format(day.pm2.id), json=checkin_body(day.pm2, client_event_id=body["client_event_id"]))

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from fieldsvc.db import db
-from fieldsvc.visits import checkin as svc
+from fieldsvc.visits.field import checkin as svc
 from fieldsvc.visits import models as m
 from fieldsvc.visits.states import IllegalTransition
 from tests.conftest import login
@@ -22,13 +22,13 @@ IN, OUT = "/api/v1/visits/{}/check-in", "/api/v1/visits/{}/check-out"
 
 
 @pytest.fixture
-def tech(client, day):  # noqa: ANN001, ANN201
+def tech(client, day):
     login(client, "tech-c1-1")
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
 
 
-def checked_in(client, visit: m.Visit, at=None):  # noqa: ANN001, ANN201
+def checked_in(client, visit: m.Visit, at=None):
     r = client.post(IN.format(visit.id), json=checkin_body(visit, at=at))
     assert r.status_code == 200, r.json
     return r
@@ -38,7 +38,7 @@ def multipart(body: dict, photos: list[tuple[bytes, str]]) -> dict:
     return {"payload": json.dumps(body), "photos": [(io.BytesIO(b), name) for b, name in photos]}
 
 
-def test_pm_done_sets_last_pm_of_the_visit_terminals(tech, day):  # noqa: ANN001
+def test_pm_done_sets_last_pm_of_the_visit_terminals(tech, day):
     checked_in(tech, day.pm)
     r = tech.post(OUT.format(day.pm.id), json=checkout_body("pm_done", parts_used=["paper roll", " "]))
     assert r.status_code == 200, r.json
@@ -50,7 +50,7 @@ def test_pm_done_sets_last_pm_of_the_visit_terminals(tech, day):  # noqa: ANN001
     assert all(t.last_pm_on < today_local() for t in db.session.get(m.Visit, day.pm2.id).terminals)
 
 
-def test_fixed_resolves_the_em_call_with_device_times(tech, day):  # noqa: ANN001
+def test_fixed_resolves_the_em_call_with_device_times(tech, day):
     t_in, t_out = now() - timedelta(hours=2), now() - timedelta(hours=1, minutes=30)
     checked_in(tech, day.em, at=t_in)
     r = tech.post(OUT.format(day.em.id), json=checkout_body("fixed", at=t_out))
@@ -65,11 +65,11 @@ def test_fixed_resolves_the_em_call_with_device_times(tech, day):  # noqa: ANN00
     assert call.resolution_minutes is not None and call.resolution_minutes >= call.response_minutes
 
 
-def test_em_completion_is_one_transaction(tech, day, monkeypatch):  # noqa: ANN001
+def test_em_completion_is_one_transaction(tech, day, monkeypatch):
     checked_in(tech, day.em)
     real = svc.transition_call
 
-    def refuse_resolve(call, new, **kw):  # noqa: ANN001, ANN202
+    def refuse_resolve(call, new, **kw):
         if new == "resolved":
             raise IllegalTransition("service call", call.status, new)
         return real(call, new, **kw)
@@ -86,7 +86,7 @@ def test_em_completion_is_one_transaction(tech, day, monkeypatch):  # noqa: ANN0
         m.ClientEvent.client_event_id == body["client_event_id"])).first() is None
 
 
-def test_merchant_closed_fails_the_visit_and_pauses_the_call_until_opening(tech, day):  # noqa: ANN001
+def test_merchant_closed_fails_the_visit_and_pauses_the_call_until_opening(tech, day):
     checked_in(tech, day.em)
     r = tech.post(OUT.format(day.em.id), json=checkout_body("merchant_closed", notes="Shutter down"))
     assert r.status_code == 200
@@ -101,13 +101,13 @@ def test_merchant_closed_fails_the_visit_and_pauses_the_call_until_opening(tech,
     assert pause.ended_at > pause.started_at
 
 
-def test_needs_parts_sends_the_call_back_to_assigned(tech, day):  # noqa: ANN001
+def test_needs_parts_sends_the_call_back_to_assigned(tech, day):
     checked_in(tech, day.em)
     assert tech.post(OUT.format(day.em.id), json=checkout_body("needs_parts")).json["status"] == "completed"
     assert db.session.get(m.ServiceCall, day.call.id).status == "assigned"
 
 
-def test_swap_moves_terminals(tech, day):  # noqa: ANN001
+def test_swap_moves_terminals(tech, day):
     checked_in(tech, day.em)
     old = day.em.terminals[0].serial
     r = tech.post(OUT.format(day.em.id), json=checkout_body("swapped", old_serial=old, new_serial="new-777"))
@@ -120,7 +120,7 @@ def test_swap_moves_terminals(tech, day):  # noqa: ANN001
     assert db.session.get(m.ServiceCall, day.call.id).status == "resolved"
 
 
-def test_swap_needs_both_serials_of_this_merchant(tech, day):  # noqa: ANN001
+def test_swap_needs_both_serials_of_this_merchant(tech, day):
     checked_in(tech, day.em)
     assert tech.post(OUT.format(day.em.id), json=checkout_body("swapped", new_serial="N1")).json["error"]["field"] \
         == "old_serial"
@@ -128,7 +128,7 @@ def test_swap_needs_both_serials_of_this_merchant(tech, day):  # noqa: ANN001
     assert r.status_code == 422 and r.json["error"]["field"] == "old_serial"
 
 
-def test_check_out_before_check_in_is_held_then_applied(tech, day):  # noqa: ANN001
+def test_check_out_before_check_in_is_held_then_applied(tech, day):
     t_in, t_out = now() - timedelta(minutes=50), now() - timedelta(minutes=20)
     out = checkout_body("fixed", at=t_out)
     r = tech.post(OUT.format(day.em.id), json=out)
@@ -149,14 +149,14 @@ def test_check_out_before_check_in_is_held_then_applied(tech, day):  # noqa: ANN
     assert final.status_code == 200 and final.json["event"]["status"] == "applied"
 
 
-def test_check_out_stamped_before_its_check_in_is_clamped(tech, day):  # noqa: ANN001
+def test_check_out_stamped_before_its_check_in_is_clamped(tech, day):
     tech.post(OUT.format(day.pm.id), json=checkout_body("pm_done", at=now() - timedelta(hours=2)))
     checked_in(tech, day.pm, at=now() - timedelta(hours=1))
     visit = db.session.get(m.Visit, day.pm.id)
     assert visit.checkout_at == visit.checkin_at
 
 
-def test_same_check_out_twice_applies_once(tech, day, app):  # noqa: ANN001
+def test_same_check_out_twice_applies_once(tech, day, app):
     checked_in(tech, day.em)
     body = checkout_body("fixed")
     photo = image_bytes("PNG")
@@ -172,7 +172,7 @@ def test_same_check_out_twice_applies_once(tech, day, app):  # noqa: ANN001
     assert other.status_code == 409  # a different second check-out is refused
 
 
-def test_photos_stored_outside_the_database(tech, day, app):  # noqa: ANN001
+def test_photos_stored_outside_the_database(tech, day, app):
     checked_in(tech, day.pm)
     jpg, webp = image_bytes("JPEG"), image_bytes("WEBP")
     r = tech.post(OUT.format(day.pm.id), data=multipart(checkout_body("pm_done"), [(jpg, "a.jpg"), (webp, "b.webp")]))
@@ -184,7 +184,7 @@ def test_photos_stored_outside_the_database(tech, day, app):  # noqa: ANN001
         assert (Path(app.config["UPLOAD_DIR"]) / p.path).read_bytes() in (jpg, webp)
 
 
-def test_photos_as_base64_json(tech, day):  # noqa: ANN001
+def test_photos_as_base64_json(tech, day):
     checked_in(tech, day.pm)
     data = "data:image/png;base64," + base64.b64encode(image_bytes("PNG")).decode()
     r = tech.post(OUT.format(day.pm.id), json=checkout_body("pm_done", photos=[{"filename": "x.png", "data": data}]))
@@ -197,7 +197,7 @@ def test_photos_as_base64_json(tech, day):  # noqa: ANN001
     ([(b"\xff\xd8\xff" + b"0" * (8 * 1024 * 1024), "big.jpg")], "8 MB"),
     ([(image_bytes(), f"{i}.jpg") for i in range(4)], "at most 3"),
 ])
-def test_bad_photos_are_refused(tech, day, app, photos, why):  # noqa: ANN001
+def test_bad_photos_are_refused(tech, day, app, photos, why):
     checked_in(tech, day.pm)
     app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
     r = tech.post(OUT.format(day.pm.id), data=multipart(checkout_body("pm_done"), photos))
@@ -208,7 +208,7 @@ def test_bad_photos_are_refused(tech, day, app, photos, why):  # noqa: ANN001
     assert not folder.exists() or not any(folder.iterdir())
 
 
-def test_refusals_are_in_the_technicians_language(tech, day):  # noqa: ANN001
+def test_refusals_are_in_the_technicians_language(tech, day):
     checked_in(tech, day.pm)
     r = tech.post(OUT.format(day.pm.id), data=multipart(checkout_body("pm_done"), [(b"not an image", "a.jpg")]),
                   headers={"Accept-Language": "fa"})
@@ -219,7 +219,7 @@ def test_refusals_are_in_the_technicians_language(tech, day):  # noqa: ANN001
     assert "موقعیت تأیید نشد" in r.json["error"]["message"] and "متر از فروشگاه" in r.json["error"]["message"]
 
 
-def test_confirmation_code_when_the_contract_asks(tech, day, world):  # noqa: ANN001
+def test_confirmation_code_when_the_contract_asks(tech, day, world):
     world.contracts[0].require_confirmation_code = True
     day.call.confirmation_code = "123456"
     db.session.commit()
@@ -232,7 +232,7 @@ def test_confirmation_code_when_the_contract_asks(tech, day, world):  # noqa: AN
     assert r.status_code == 200 and r.json["checkout"]["merchant_confirmed"] is True
 
 
-def test_pm_visit_gets_its_own_code_at_check_in(tech, day, world):  # noqa: ANN001
+def test_pm_visit_gets_its_own_code_at_check_in(tech, day, world):
     world.contracts[0].require_confirmation_code = True
     db.session.commit()
     checked_in(tech, day.pm)
@@ -249,7 +249,7 @@ def test_pm_visit_gets_its_own_code_at_check_in(tech, day, world):  # noqa: ANN0
     ({"client_event_id": None}, "client_event_id"),
     ({"parts_used": "paper"}, "parts_used"),
 ])
-def test_bad_check_out_payload_is_422_naming_the_field(tech, day, change, field):  # noqa: ANN001
+def test_bad_check_out_payload_is_422_naming_the_field(tech, day, change, field):
     checked_in(tech, day.pm)
     body = checkout_body("pm_done")
     for k, v in change.items():
@@ -263,13 +263,13 @@ def test_bad_check_out_payload_is_422_naming_the_field(tech, day, change, field)
     assert r.status_code == 422 and r.json["error"]["field"] == field
 
 
-def test_outcome_must_fit_the_visit_kind(tech, day):  # noqa: ANN001
+def test_outcome_must_fit_the_visit_kind(tech, day):
     checked_in(tech, day.em)
     r = tech.post(OUT.format(day.em.id), json=checkout_body("pm_done"))
     assert r.status_code == 422 and r.json["error"]["field"] == "outcome"
 
 
-def test_route_api_lists_own_stops_in_order(tech, day):  # noqa: ANN001
+def test_route_api_lists_own_stops_in_order(tech, day):
     r = tech.get("/api/v1/tech/route")
     assert r.status_code == 200
     assert [s["id"] for s in r.json["stops"]] == [day.pm.id, day.em.id, day.pm2.id]
@@ -279,7 +279,7 @@ def test_route_api_lists_own_stops_in_order(tech, day):  # noqa: ANN001
     assert tech.get(f"/api/v1/tech/route?date={(today_local() + timedelta(days=1)).isoformat()}").json["stops"] == []
 
 
-def test_check_out_api_is_documented(client, day):  # noqa: ANN001
+def test_check_out_api_is_documented(client, day):
     spec = client.get("/api/v1/openapi.json").json
     op = spec["paths"]["/api/v1/visits/{visit_id}/check-out"]["post"]
     assert set(op["requestBody"]["content"]) == {"application/json", "multipart/form-data"}

@@ -26,7 +26,7 @@ def _post(url: str, body: dict, token: str | None = None) -> tuple[int, dict]:
         return e.code, json.loads(e.read())
 
 
-def test_parallel_copies_of_check_in_and_check_out_apply_once(live_server, day):  # noqa: ANN001
+def test_parallel_copies_of_check_in_and_check_out_apply_once(live_server, day):
     status, tok = _post(f"{live_server}/api/v1/auth/token", {"username": "tech-c1-1", "password": "demo"})
     assert status == 200
     cin, cout = checkin_body(day.em), checkout_body("fixed")

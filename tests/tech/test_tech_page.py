@@ -16,7 +16,7 @@ from tests.tech.conftest import image_bytes, phone_login, today_local
 PHONE = {"width": 360, "height": 740}
 
 
-def test_route_page_shows_own_stops_in_order(client, day):  # noqa: ANN001
+def test_route_page_shows_own_stops_in_order(client, day):
     login(client, "tech-c1-1")
     r = client.get("/", follow_redirects=True, headers={"Accept-Language": "en"})
     assert r.status_code == 200 and r.request.path == "/tech/"
@@ -35,19 +35,19 @@ def test_route_page_shows_own_stops_in_order(client, day):  # noqa: ANN001
     assert html.count('class="card stop') == 3  # tech-c1-2's stop is not shown
 
 
-def test_route_page_is_for_technicians_only(client, day):  # noqa: ANN001
+def test_route_page_is_for_technicians_only(client, day):
     login(client, "dispatcher-c1")
     assert client.get("/tech/").status_code == 403
 
 
-def test_service_worker_is_served_with_tech_scope(client):  # noqa: ANN001
+def test_service_worker_is_served_with_tech_scope(client):
     r = client.get("/tech/sw.js")
     assert r.status_code == 200 and "javascript" in r.content_type
     assert r.headers["Service-Worker-Allowed"] == "/tech/"
 
 
 @pytest.fixture
-def phone(chromium, live_server, day, app):  # noqa: ANN001, ANN201
+def phone(chromium, live_server, day, app):
     """A phone-sized browser context allowed to read an emulated position at the PM shop; CSRF is
     enforced as in production (the app fixture restores the setting afterwards)."""
     app.config["WTF_CSRF_ENABLED"] = True
@@ -66,16 +66,16 @@ def phone(chromium, live_server, day, app):  # noqa: ANN001, ANN201
     context.close()
 
 
-def card(page, visit: m.Visit):  # noqa: ANN001, ANN201
+def card(page, visit: m.Visit):
     return page.locator(f"#stop-{visit.id}")
 
 
-def fresh(model: type, ident: int):  # noqa: ANN201
+def fresh(model: type, ident: int):
     db.session.expire_all()
     return db.session.get(model, ident)
 
 
-def settled(page, model: type, ident: int, done, seconds: float = 20):  # noqa: ANN001, ANN201
+def settled(page, model: type, ident: int, done, seconds: float = 20):
     """The row once the page's outbox has delivered the event (sending is asynchronous)."""
     for _ in range(int(seconds * 10)):
         row = fresh(model, ident)
@@ -86,7 +86,7 @@ def settled(page, model: type, ident: int, done, seconds: float = 20):  # noqa: 
 
 
 @pytest.mark.browser
-def test_check_in_and_out_in_the_browser(phone, day, tmp_path):  # noqa: ANN001
+def test_check_in_and_out_in_the_browser(phone, day, tmp_path):
     page = phone
     phone_login(page, "tech-c1-1")
     assert page.url.endswith("/tech/")
@@ -132,7 +132,7 @@ def test_check_in_and_out_in_the_browser(phone, day, tmp_path):  # noqa: ANN001
 
 
 @pytest.mark.browser
-def test_offline_check_in_and_out_are_sent_once_when_back_online(phone, day, tmp_path):  # noqa: ANN001
+def test_offline_check_in_and_out_are_sent_once_when_back_online(phone, day, tmp_path):
     page = phone
     phone_login(page, "tech-c1-1")
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")

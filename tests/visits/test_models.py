@@ -15,7 +15,7 @@ from fieldsvc.visits.states import (CALL_TRANSITIONS, VISIT_TRANSITIONS, CallSta
 T0 = datetime(2026, 11, 22, 6, 0, tzinfo=timezone.utc)
 
 
-def _call(world) -> m.ServiceCall:  # noqa: ANN001
+def _call(world) -> m.ServiceCall:
     t = world.terminals[0]
     call = m.ServiceCall(tracking_number="EM-TEST-1", terminal=t, merchant=t.merchant, psp=world.psps[0],
                          contractor=world.contractors[0], contract=world.contracts[0], priority="urgent",
@@ -25,7 +25,7 @@ def _call(world) -> m.ServiceCall:  # noqa: ANN001
     return call
 
 
-def _visit(world) -> m.Visit:  # noqa: ANN001
+def _visit(world) -> m.Visit:
     v = m.Visit(kind="pm", merchant=world.merchants[0], contractor=world.contractors[0],
                 terminals=[world.terminals[0], world.terminals[1]])
     db.session.add(v)
@@ -33,21 +33,21 @@ def _visit(world) -> m.Visit:  # noqa: ANN001
     return v
 
 
-def test_world_relations(world):  # noqa: ANN001
+def test_world_relations(world):
     k1 = world.contracts[0]
     assert k1.psp.code == "p1" and k1.contractor.code == "c1" and [r.code for r in k1.regions] == ["r1"]
     assert len(world.merchants[0].terminals) == 2
     assert world.terminals[0].psp.code == "p1"
 
 
-def test_times_come_back_aware_utc(world):  # noqa: ANN001
+def test_times_come_back_aware_utc(world):
     call = _call(world)
     db.session.expire_all()
     again = db.session.get(m.ServiceCall, call.id)
     assert again.reported_at == T0 and again.reported_at.tzinfo is not None
 
 
-def test_naive_datetime_is_refused(world):  # noqa: ANN001
+def test_naive_datetime_is_refused(world):
     call = _call(world)
     call.resolved_at = datetime(2026, 11, 22, 8, 0)
     with pytest.raises(Exception, match="naive datetime"):
@@ -55,7 +55,7 @@ def test_naive_datetime_is_refused(world):  # noqa: ANN001
     db.session.rollback()
 
 
-def test_call_lifecycle_is_audited(world):  # noqa: ANN001
+def test_call_lifecycle_is_audited(world):
     call = _call(world)
     actor = world.users["dispatcher-c1"]
     for new in ("assigned", "scheduled", "in_progress", "resolved", "closed", "open"):
@@ -72,7 +72,7 @@ def test_call_lifecycle_is_audited(world):  # noqa: ANN001
     assert events[0].psp_id == world.psps[0].id and events[0].contractor_id == world.contractors[0].id
 
 
-def test_illegal_call_transition_names_both_states(world):  # noqa: ANN001
+def test_illegal_call_transition_names_both_states(world):
     call = _call(world)
     transition_call(call, "cancelled", cancel_reason="duplicate")
     with pytest.raises(IllegalTransition, match="from 'cancelled' to 'assigned'"):
@@ -80,7 +80,7 @@ def test_illegal_call_transition_names_both_states(world):  # noqa: ANN001
     assert call.status == "cancelled"
 
 
-def test_visit_lifecycle_and_illegal_transition(world):  # noqa: ANN001
+def test_visit_lifecycle_and_illegal_transition(world):
     v = _visit(world)
     assert [t.serial for t in v.terminals] == ["SN100", "SN101"]
     transition_visit(v, "dispatched")
@@ -95,13 +95,13 @@ def test_visit_lifecycle_and_illegal_transition(world):  # noqa: ANN001
 
 
 @pytest.mark.parametrize("table,enum", [(CALL_TRANSITIONS, CallStatus), (VISIT_TRANSITIONS, VisitStatus)])
-def test_every_state_has_a_transition_row(table, enum):  # noqa: ANN001
+def test_every_state_has_a_transition_row(table, enum):
     assert set(table) == set(enum)
     for targets in table.values():
         assert targets <= set(enum)
 
 
-def test_audit_rows_are_append_only(world):  # noqa: ANN001
+def test_audit_rows_are_append_only(world):
     call = _call(world)
     transition_call(call, "assigned")
     db.session.commit()
@@ -116,12 +116,12 @@ def test_audit_rows_are_append_only(world):  # noqa: ANN001
     db.session.rollback()
 
 
-def test_passwords_are_hashed(world):  # noqa: ANN001
+def test_passwords_are_hashed(world):
     u = world.users["admin"]
     assert "demo" not in u.password_hash and u.check_password("demo") and not u.check_password("wrong")
 
 
-def test_concurrent_edit_of_a_call_is_detected(app, world):  # noqa: ANN001
+def test_concurrent_edit_of_a_call_is_detected(app, world):
     from sqlalchemy.orm import Session
     from sqlalchemy.orm.exc import StaleDataError
     call = _call(world)

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from fieldsvc.visits.penalties import (
+from fieldsvc.visits.contracts.penalties import (
     Breach,
     BreachKind,
     Charge,

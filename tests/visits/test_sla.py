@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fieldsvc.calendar import CalendarSpec, ClockPausedError
-from fieldsvc.visits.sla import (
+from fieldsvc.visits.contracts.sla import (
     Deadlines,
     PmWindow,
     Priority,

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from fieldsvc.db import db, utcnow
-from fieldsvc.visits.accounts import LoginError, authenticate
+from fieldsvc.visits.master.accounts import LoginError, authenticate
 from fieldsvc.visits.audit import record
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.auth import LOGIN_LIMITS
@@ -35,7 +35,7 @@ class Token(MethodView):
 
     @blp.arguments(TokenRequest)
     @blp.response(200, TokenAnswer)
-    def post(self, body: dict):  # noqa: ANN201
+    def post(self, body: dict):
         """Exchange a username and password for a bearer token."""
         try:
             user = authenticate(body["username"], body["password"])
@@ -48,7 +48,7 @@ class Token(MethodView):
 
     @login_required
     @blp.response(204)
-    def delete(self):  # noqa: ANN201
+    def delete(self):
         """Revoke the token used for this request."""
         row = g.get("api_token")
         if row is None:

@@ -1,5 +1,5 @@
 """Service calls API: intake, one call with history and SLA state, slot options, assignment and
-lifecycle actions. Rules live in `fieldsvc.visits.calls` and `fieldsvc.visits.slotting`."""
+lifecycle actions. Rules live in `fieldsvc.visits.desk.calls` and `fieldsvc.visits.desk.slotting`."""
 from __future__ import annotations
 
 from datetime import timezone
@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from fieldsvc.visits import calls as svc
-from fieldsvc.visits import slotting
+from fieldsvc.visits.desk import calls as svc
+from fieldsvc.visits.desk import slotting
 from fieldsvc.visits.models import Channel, Route, ServiceCall
 from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.scope import get_scoped
@@ -192,7 +192,7 @@ def route_dict(route: Route, displaced: list[int] | None = None) -> dict[str, An
     }
 
 
-def _user():  # noqa: ANN202
+def _user():
     return current_user._get_current_object()
 
 
@@ -202,7 +202,7 @@ class Calls(MethodView):
 
     @blp.arguments(CallCreateSchema)
     @blp.response(201, CallSchema)
-    def post(self, body: dict):  # noqa: ANN201
+    def post(self, body: dict):
         """Register an EM call (PSP staff): tracking number, contractor and deadlines are set."""
         try:
             call = svc.open_call(_user(), priority=body["priority"], symptom_code=body["symptom"],
@@ -214,7 +214,7 @@ class Calls(MethodView):
         return call_dict(call)
 
     @blp.response(200, CallSchema(many=True))
-    def get(self):  # noqa: ANN201
+    def get(self):
         """Unfinished calls you may see, most escalated first."""
         return [call_dict(c, with_history=False) for c in svc.list_calls(_user(), open_only=True)]
 
@@ -224,7 +224,7 @@ class Call(MethodView):
     decorators = [login_required]
 
     @blp.response(200, CallSchema)
-    def get(self, call_id: int):  # noqa: ANN201
+    def get(self, call_id: int):
         """One call with its status history and SLA state."""
         return call_dict(get_scoped(ServiceCall, call_id, _user()))
 
@@ -234,7 +234,7 @@ class SlotOptions(MethodView):
     decorators = [login_required]
 
     @blp.response(200, SlotOptionSchema(many=True))
-    def get(self, call_id: int):  # noqa: ANN201
+    def get(self, call_id: int):
         """Best technicians and positions in today's live routes, best first (dispatchers)."""
         return [o.as_dict() for o in slotting.slot_options(call_id, _user())]
 
@@ -245,7 +245,7 @@ class Assign(MethodView):
 
     @blp.arguments(AssignSchema)
     @blp.response(200, AssignedRouteSchema)
-    def post(self, body: dict, call_id: int):  # noqa: ANN201
+    def post(self, body: dict, call_id: int):
         """Put the call on a technician's route of today (position: the best one when omitted).
         409 when another dispatcher assigned it first or the version changed."""
         try:
@@ -262,7 +262,7 @@ class Transition(MethodView):
 
     @blp.arguments(TransitionSchema)
     @blp.response(200, CallSchema)
-    def post(self, body: dict, call_id: int):  # noqa: ANN201
+    def post(self, body: dict, call_id: int):
         """Lifecycle actions: start, resolve, close (QC, PSP staff), reopen, cancel (reason), pause (reason),
         resume, priority (new priority; deadlines recomputed), assign (technician without a route), unassign
         (dispatcher: off the route and back to open, to slot it again)."""

@@ -2,34 +2,21 @@
 `GET /api/v1/plans/<id>` reports its progress and result, `DELETE` cancels it."""
 from __future__ import annotations
 
-import atexit
-import datetime as dt
-import logging
-from concurrent.futures import ThreadPoolExecutor
 
-from flask import current_app
 from flask.views import MethodView
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
 
-from fieldsvc.db import db, utcnow
+from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits.planning import cancel_run, new_run, plan_contractor_day
+from fieldsvc.visits.plans.runs import cancel_run, running_plan
 from fieldsvc.visits.scope import get_scoped, require_role, scoped
 from fieldsvc.web.api.routes_api import DateField
 from fieldsvc.web.errors import ApiError
-
-log = logging.getLogger(__name__)
+from fieldsvc.web.plan_start import start_plan
 
 blp = Blueprint("plans_api", __name__, url_prefix="/api/v1/plans", description="Planning runs")
-
-#: Background planning runs (each solves in worker processes; this pool only waits for them).
-_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="plan")
-atexit.register(_EXECUTOR.shutdown, wait=False, cancel_futures=True)
-#: A queued/running run older than this is considered abandoned (e.g. the server restarted).
-STALE_AFTER = dt.timedelta(minutes=30)
 
 
 class PlanRequest(Schema):
@@ -77,41 +64,13 @@ def _contractor_for(user: m.User, code: str | None) -> m.Contractor:
     return get_scoped(m.Contractor, user.contractor_id, user)
 
 
-def _background(app, run_id: int, contractor_id: int, day: dt.date, time_limit: int, user_id: int) -> None:  # noqa: ANN001
-    with app.app_context():
-        try:
-            actor = db.session.get(m.User, user_id)
-            plan_contractor_day(contractor_id, day, time_limit=time_limit, actor=actor,
-                                plan_run=db.session.get(m.PlanRun, run_id))
-        except Exception:  # noqa: BLE001 - recorded on the run by plan_contractor_day where possible
-            log.exception("background plan run %s failed", run_id)
-        finally:
-            db.session.remove()
-
-
-def running_plan(contractor_id: int, day: dt.date) -> m.PlanRun | None:
-    """A queued or running daily run of this contractor and day (abandoned ones ignored)."""
-    return db.session.scalars(select(m.PlanRun).where(
-        m.PlanRun.contractor_id == contractor_id, m.PlanRun.date == day, m.PlanRun.kind == "daily",
-        m.PlanRun.status.in_((m.PlanStatus.QUEUED, m.PlanStatus.RUNNING)),
-        m.PlanRun.created_at >= utcnow() - STALE_AFTER)).first()
-
-
-def start_plan(user: m.User, contractor: m.Contractor, day: dt.date, time_limit: int | None = None) -> m.PlanRun:
-    """Queue a daily PlanRun and run it on the background executor with its own app context."""
-    limit = time_limit or current_app.config["PLAN_TIME_LIMIT"]
-    run = new_run(day, contractor.id, params={"time_limit": limit, "source": "web"}, actor=user)
-    _EXECUTOR.submit(_background, current_app._get_current_object(), run.id, contractor.id, day, limit, user.id)
-    return run
-
-
 @blp.route("")
 class Plans(MethodView):
     decorators = [login_required]
 
     @blp.arguments(PlanRequest)
     @blp.response(202, PlanCreated)
-    def post(self, body: dict):  # noqa: ANN201
+    def post(self, body: dict):
         """Start planning a contractor's day in the background; poll `GET /api/v1/plans/<id>`."""
         user = current_user._get_current_object()
         require_role(user, m.Role.ADMIN, m.Role.DISPATCHER)
@@ -128,7 +87,7 @@ class PlanOne(MethodView):
     decorators = [login_required]
 
     @blp.response(200, PlanStatusSchema)
-    def get(self, run_id: int):  # noqa: ANN201
+    def get(self, run_id: int):
         """Status, progress (0..1), message and result summary of a planning run."""
         user = current_user._get_current_object()
         require_role(user, m.Role.ADMIN, m.Role.DISPATCHER)  # other roles: 403, not a misleading 404
@@ -137,7 +96,7 @@ class PlanOne(MethodView):
         return _run_dict(run)
 
     @blp.response(200, PlanStatusSchema)
-    def delete(self, run_id: int):  # noqa: ANN201
+    def delete(self, run_id: int):
         """Cancel a queued or running run: its result is not stored, the previous plan stays."""
         user = current_user._get_current_object()
         require_role(user, m.Role.ADMIN, m.Role.DISPATCHER)

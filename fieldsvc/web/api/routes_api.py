@@ -24,7 +24,7 @@ MIN_DAY, MAX_DAY = dt.date(1950, 1, 1), dt.date(2150, 12, 31)
 class DateField(fields.Field):
     """A date as ISO (2026-11-22) or Jalali (1405/09/01)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN001, ANN003, ANN202
+    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN003
         try:
             day = parse_date_input(str(value), "fa")
         except ValueError as e:
@@ -97,7 +97,7 @@ class Routes(MethodView):
 
     @blp.arguments(RoutesQuery, location="query")
     @blp.response(200, RouteSchema(many=True))
-    def get(self, args: dict):  # noqa: ANN201
+    def get(self, args: dict):
         """The stored routes of a day that you may see, one per technician, stops in order."""
         user = current_user._get_current_object()
         day: dt.date = args["date"]

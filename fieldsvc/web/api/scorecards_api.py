@@ -1,7 +1,7 @@
 """Contractor scorecards and the penalty ledger as JSON (and the workbook as .xlsx).
 
 ``GET /api/v1/scorecards`` answers ``Scorecard.to_dict()``: the same numbers as the workbook of
-``GET /api/v1/scorecards.xlsx``. Rules live in `fieldsvc.visits.scorecard`, `.penalty_ledger`
+``GET /api/v1/scorecards.xlsx``. Rules live in `fieldsvc.visits.scorecards.kpis`, `.penalty_ledger`
 and `.export`; scope (PSP staff see their PSP's contracts, dispatchers their contractor) comes
 from `fieldsvc.visits.scope`.
 """
@@ -17,10 +17,10 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from fieldsvc.visits import models as m
-from fieldsvc.visits.export import export_scorecard
-from fieldsvc.visits.penalty_ledger import confirm_line, ledger_lines, recompute_period, waive_line
+from fieldsvc.visits.scorecards.workbook import export_scorecard
+from fieldsvc.visits.scorecards.ledger import confirm_line, ledger_lines, recompute_period, waive_line
 from fieldsvc.visits.scope import require_role
-from fieldsvc.visits.scorecard import (GROUPINGS, KPI_KEYS, MAX_DATE, MIN_DATE, compute_scorecard,
+from fieldsvc.visits.scorecards.kpis import (GROUPINGS, KPI_KEYS, MAX_DATE, MIN_DATE, compute_scorecard,
                                        resolve_filters)
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.i18n import lang

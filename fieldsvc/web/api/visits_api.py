@@ -2,7 +2,7 @@
 
 Check-in and check-out are idempotent by `client_event_id`: sending the same event again
 answers 200 with the visit and changes nothing. A check-out that arrives before its check-in
-answers 202 (held, applied when the check-in arrives). Rules: `fieldsvc.visits.checkin`.
+answers 202 (held, applied when the check-in arrives). Rules: `fieldsvc.visits.field.checkin`.
 
 Check-out photos (at most 3; JPEG, PNG or WebP, checked by content; 8 MB each) travel either
 * as `multipart/form-data`: a part `payload` holding the JSON body below and up to three
@@ -15,19 +15,20 @@ import base64
 import binascii
 import json
 from datetime import date, timezone
+from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from fieldsvc.visits import checkin as svc
+from fieldsvc.visits.field import checkin as svc
 from fieldsvc.visits.models import Role, Visit
 from fieldsvc.visits.scope import get_scoped
-from fieldsvc.visits.tech_day import day_visits, visit_dict
-from fieldsvc.visits.visit_outcomes import Outcome
-from fieldsvc.visits.visit_photos import MAX_PHOTOS
+from fieldsvc.visits.field.tech_day import day_visits, visit_dict
+from fieldsvc.visits.field.outcomes import Outcome
+from fieldsvc.visits.field.photos import MAX_PHOTOS
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.technician.views import today
 
@@ -52,7 +53,7 @@ class TechCheckInSchema(Schema):
                                    metadata={"description": "why there is no position"})
 
     @validates_schema
-    def _position(self, data: dict, **_kw) -> None:
+    def _position(self, data: dict, **_kw: Any) -> None:
         if data.get("position_error"):
             return
         for name in ("lat", "lon", "accuracy_m"):
@@ -166,7 +167,7 @@ class TechRouteOut(Schema):
     stops = fields.List(fields.Nested(TechVisitOut))
 
 
-def _user():  # noqa: ANN202
+def _user():
     return current_user._get_current_object()
 
 
@@ -188,7 +189,7 @@ class VisitResource(MethodView):
     decorators = [login_required]
 
     @blp.response(200, TechVisitOut)
-    def get(self, visit_id: int):  # noqa: ANN201
+    def get(self, visit_id: int):
         """One visit (404 outside your scope)."""
         return visit_dict(get_scoped(Visit, visit_id, _user()))
 
@@ -200,7 +201,7 @@ class CheckIn(MethodView):
     @blp.arguments(TechCheckInSchema)
     @blp.response(200, TechVisitOut)
     @blp.alt_response(202, schema=TechVisitOut, description="not used for check-in")
-    def post(self, body: dict, visit_id: int):  # noqa: ANN201
+    def post(self, body: dict, visit_id: int):
         """Check in at the merchant (technician's own visit; idempotent by client_event_id)."""
         try:
             result = svc.check_in(visit_id, _user(), body.get("lat"), body.get("lon"), body.get("accuracy_m"),
@@ -223,13 +224,14 @@ class CheckOut(MethodView):
             "required": ["payload"]}}}})
     @blp.response(200, TechVisitOut)
     @blp.alt_response(202, schema=TechVisitOut, description="held until the visit's check-in arrives")
-    def post(self, visit_id: int):  # noqa: ANN201
+    def post(self, visit_id: int):
         """Check out with the outcome (idempotent by client_event_id; photos by multipart or base64)."""
         body, photos = _check_out_body()
         try:
             result = svc.check_out(visit_id, _user(), body["outcome"], body["notes"], body["at"],
                                    body["client_event_id"], body["parts_used"], body.get("old_serial"),
-                                   body.get("new_serial"), body.get("confirmation_code"), photos)
+                                   body.get("new_serial"), body.get("confirmation_code"), photos,
+                                   upload_dir=current_app.config["UPLOAD_DIR"])
         except svc.VisitEventError as e:
             raise _service_error(e) from e
         return _answer(result)
@@ -279,7 +281,7 @@ class TechRoute(MethodView):
 
     @blp.arguments(TechRouteQuery, location="query")
     @blp.response(200, TechRouteOut)
-    def get(self, args: dict):  # noqa: ANN201
+    def get(self, args: dict):
         """The logged-in technician's stops of a day (default today, local time) in route order."""
         user = _user()
         if user.role != Role.TECHNICIAN:

@@ -14,8 +14,8 @@ from sqlalchemy.orm import selectinload
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
-from fieldsvc.visits.due import opening_windows
-from fieldsvc.visits.planning import OPEN_STATES, WAITING_CALL_STATES, day_start_utc
+from fieldsvc.visits.plans.due import opening_windows
+from fieldsvc.visits.plans.planning import OPEN_STATES, WAITING_CALL_STATES, day_start_utc
 from fieldsvc.visits.scope import get_scoped, scoped
 
 #: One colour per technician (map lines and timeline), cycled.

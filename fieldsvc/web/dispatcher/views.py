@@ -12,11 +12,13 @@ from fieldsvc.dates import date_input_value, parse_date_input
 from fieldsvc.db import db
 from fieldsvc.text import to_persian_digits
 from fieldsvc.visits import models as m
-from fieldsvc.visits.due import pm_due_list
-from fieldsvc.visits.planning import local_today, lock_route, pin_visit, plan_horizon
-from fieldsvc.visits.sla import PmStatus
+from fieldsvc.visits.plans.due import pm_due_list
+from fieldsvc.visits.plans.planning import local_today, lock_route, pin_visit
+from fieldsvc.visits.plans.runs import plan_horizon
+from fieldsvc.visits.contracts.sla import PmStatus
 from fieldsvc.visits.scope import Forbidden, get_scoped, require_role, scoped
-from fieldsvc.web.api.plans_api import running_plan, start_plan
+from fieldsvc.visits.plans.runs import running_plan
+from fieldsvc.web.plan_start import start_plan
 from fieldsvc.web.api.routes_api import MAX_DAY, MIN_DAY
 from fieldsvc.web.dispatcher.data import board as board_data
 from fieldsvc.web.dispatcher.data import status_text as status_label
@@ -85,7 +87,8 @@ def timeline(data: dict[str, Any]) -> dict[str, Any]:
     for t in data["technicians"]:
         blocks = []
 
-        def add(kind: str, a: int | None, b: int | None, title: str, label: str = "", extra: str = "") -> None:
+        def add(kind: str, a: int | None, b: int | None, title: str, label: str = "", extra: str = "",
+                blocks: list = blocks) -> None:
             if a is None or b is None or b <= a:
                 return
             blocks.append({"kind": kind, "left": _pct(a, lo, hi), "width": max(0.25, _pct(b, lo, hi) - _pct(a, lo, hi)),
@@ -127,7 +130,7 @@ def _labels() -> dict[str, str]:
 
 @bp.get("/")
 @login_required
-def board():  # noqa: ANN201
+def board():
     """The day of one contractor: timeline per technician, totals, map, unassigned work."""
     user = _user()
     day = _day(request.args.get("date"))
@@ -149,7 +152,7 @@ def board():  # noqa: ANN201
 
 @bp.get("/board.json")
 @login_required
-def board_json():  # noqa: ANN201
+def board_json():
     """The board's data as JSON (same scope as the page)."""
     user = _user()
     con = _contractor(user, request.args.get("contractor"))
@@ -158,7 +161,7 @@ def board_json():  # noqa: ANN201
     return jsonify(board_data(user, con, _day(request.args.get("date"))))
 
 
-def _back(day: dt.date, con: m.Contractor, run_id: int | None = None):  # noqa: ANN202
+def _back(day: dt.date, con: m.Contractor, run_id: int | None = None):
     args: dict[str, Any] = {"date": day.isoformat(), "contractor": con.code}
     if run_id:
         args["run"] = run_id
@@ -167,7 +170,7 @@ def _back(day: dt.date, con: m.Contractor, run_id: int | None = None):  # noqa: 
 
 @bp.post("/visits/<int:visit_id>/pin")
 @login_required
-def pin(visit_id: int):  # noqa: ANN201
+def pin(visit_id: int):
     """Pin a visit to a technician (or unpin it), then re-optimise the rest of the day."""
     user = _user()
     visit = get_scoped(m.Visit, visit_id, user)
@@ -194,7 +197,7 @@ def pin(visit_id: int):  # noqa: ANN201
 
 @bp.post("/routes/<int:route_id>/lock")
 @login_required
-def lock(route_id: int):  # noqa: ANN201
+def lock(route_id: int):
     """Lock or unlock a technician's route: a re-optimisation keeps a locked route as it is."""
     user = _user()
     route = get_scoped(m.Route, route_id, user)
@@ -207,7 +210,7 @@ def lock(route_id: int):  # noqa: ANN201
 
 
 @bp.errorhandler(Forbidden)
-def _forbidden(e: Forbidden):  # noqa: ANN202
+def _forbidden(e: Forbidden):
     return render_template("error.html", status=403, message=_("The dispatch board is for dispatchers.")), 403
 
 
@@ -217,7 +220,7 @@ DUE_LIMIT = 500
 
 @bp.get("/due")
 @login_required
-def due():  # noqa: ANN201
+def due():
     """The PM due list of a contractor: overdue, due and upcoming merchants with their terminals."""
     user = _user()
     con = _contractor(user, request.args.get("contractor"))
@@ -242,7 +245,7 @@ def due():  # noqa: ANN201
 
 @bp.post("/horizon")
 @login_required
-def horizon():  # noqa: ANN201
+def horizon():
     """Spread the contractor's due PM visits over the next days (plan-horizon from the web)."""
     user = _user()
     con = _contractor(user, request.form.get("contractor"))

@@ -13,13 +13,13 @@ from flask_login import current_user, login_required
 from fieldsvc.dates import date_input_value, parse_date_input
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits import models as m
-from fieldsvc.visits.export import XLSX_MIMETYPE, export_scorecard
-from fieldsvc.visits.kpi_drill import (DRILLS, KPI_DRILL, LIST_LIMIT, done_by_kind, drill,
+from fieldsvc.visits.scorecards.workbook import XLSX_MIMETYPE, export_scorecard
+from fieldsvc.visits.scorecards.drill import (DRILLS, KPI_DRILL, LIST_LIMIT, done_by_kind, drill,
                                        open_work, overdue_visits, unresolved_calls)
-from fieldsvc.visits.kpi_labels import KPI_LABELS, PENALTY_KINDS, PENALTY_STATUS_LABELS, SUMMARY_KPIS, label
-from fieldsvc.visits.penalty_ledger import confirm_line, ledger_lines, recompute_period, waive_line
+from fieldsvc.visits.scorecards.labels import KPI_LABELS, PENALTY_KINDS, PENALTY_STATUS_LABELS, SUMMARY_KPIS, label
+from fieldsvc.visits.scorecards.ledger import confirm_line, ledger_lines, recompute_period, waive_line
 from fieldsvc.visits.scope import NotFound, require_role, scoped
-from fieldsvc.visits.scorecard import (GROUPINGS, KPI_KEYS, MAX_DATE, MIN_DATE, TARGETS, compute_scorecard,
+from fieldsvc.visits.scorecards.kpis import (GROUPINGS, KPI_KEYS, MAX_DATE, MIN_DATE, TARGETS, compute_scorecard,
                                        kpi_status)
 from fieldsvc.visits.states import IllegalTransition
 from fieldsvc.web.i18n import lang
@@ -80,7 +80,7 @@ def _ctx(start: dt.date, end: dt.date, **kw: Any) -> dict[str, Any]:
 
 @bp.get("/")
 @login_required
-def home():  # noqa: ANN201
+def home():
     """Live dashboard: open work per contractor with SLA flags."""
     user = _user()
     rows = open_work(user)
@@ -92,7 +92,7 @@ def home():  # noqa: ANN201
 
 @bp.get("/services")
 @login_required
-def services():  # noqa: ANN201
+def services():
     """Services done in a period, by contractor and kind."""
     user = _user()
     start, end = _period()
@@ -112,7 +112,7 @@ def _q(start: dt.date, end: dt.date) -> dict[str, str]:
 
 @bp.get("/performance")
 @login_required
-def performance():  # noqa: ANN201
+def performance():
     """Each contractor's KPIs in a period (or per region, or per technician for dispatchers)."""
     user = _user()
     start, end = _period()
@@ -137,7 +137,7 @@ def _groupings(user: m.User) -> list[tuple[str, str]]:
 
 @bp.get("/performance/<code>")
 @login_required
-def contractor(code: str):  # noqa: ANN201
+def contractor(code: str):
     """One contractor: KPIs against targets, the weekly trend and the breaches."""
     user = _user()
     start, end = _period()
@@ -158,7 +158,7 @@ def contractor(code: str):  # noqa: ANN201
 
 @bp.get("/unresolved")
 @login_required
-def unresolved():  # noqa: ANN201
+def unresolved():
     """Open calls older than N hours (optionally one contractor, or only at-risk/breached)."""
     user = _user()
     try:
@@ -180,7 +180,7 @@ def unresolved():  # noqa: ANN201
 
 @bp.get("/overdue/<any(pm_overdue, installs_late):what>")
 @login_required
-def overdue(what: str):  # noqa: ANN201
+def overdue(what: str):
     """Open PM visits whose window closed, or installations past their deadline."""
     user = _user()
     visits = overdue_visits(user, what, request.args.get("contractor", type=int))
@@ -191,7 +191,7 @@ def overdue(what: str):  # noqa: ANN201
 
 @bp.get("/work")
 @login_required
-def work():  # noqa: ANN201
+def work():
     """The calls or visits behind a number of the scorecard."""
     user = _user()
     start, end = _period()
@@ -217,7 +217,7 @@ def work():  # noqa: ANN201
 
 @bp.get("/penalties")
 @login_required
-def penalties():  # noqa: ANN201
+def penalties():
     """The penalty ledger of a period with confirm / waive."""
     user = _user()
     start, end = _period()
@@ -243,7 +243,7 @@ def penalties():  # noqa: ANN201
 
 @bp.post("/penalties/recompute")
 @login_required
-def penalties_recompute():  # noqa: ANN201
+def penalties_recompute():
     user = _user()
     require_role(user, *DECIDE_ROLES)
     start, end = _form_period()
@@ -269,7 +269,7 @@ def _form_period() -> tuple[dt.date, dt.date]:
 
 @bp.post("/penalties/<int:line_id>/<any(confirm, waive):decision>")
 @login_required
-def penalty_decide(line_id: int, decision: str):  # noqa: ANN201
+def penalty_decide(line_id: int, decision: str):
     user = _user()
     require_role(user, *DECIDE_ROLES)
     start, end = _form_period()
@@ -290,7 +290,7 @@ def penalty_decide(line_id: int, decision: str):  # noqa: ANN201
 
 @bp.get("/scorecards.xlsx")
 @login_required
-def download():  # noqa: ANN201
+def download():
     """The scorecards workbook of the period, in the user's language."""
     user = _user()
     start, end = _period()

@@ -14,11 +14,11 @@ from fieldsvc.dates import parse_date_input
 from fieldsvc.text import to_persian_digits
 from fieldsvc.visits.models import Role
 from fieldsvc.visits.scope import require_role
-from fieldsvc.visits.tech_day import day_visits, hours_on
-from fieldsvc.visits.visit_outcomes import OUTCOME_LABELS, outcomes_for
-from fieldsvc.visits.calls import SYMPTOMS
-from fieldsvc.visits.checkin import geofence_m, requires_confirmation_code
-from fieldsvc.visits.visit_photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+from fieldsvc.visits.field.tech_day import day_visits, hours_on
+from fieldsvc.visits.field.outcomes import OUTCOME_LABELS, outcomes_for
+from fieldsvc.visits.desk.calls import SYMPTOMS
+from fieldsvc.visits.field.checkin import geofence_m, requires_confirmation_code
+from fieldsvc.visits.field.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 from fieldsvc.web.i18n import lang
 from fieldsvc.web.nav import add_nav
 from fieldsvc.web.technician.messages import js_messages
@@ -53,7 +53,7 @@ def _day() -> date:
 
 @bp.get("/")
 @login_required
-def route():  # noqa: ANN201
+def route():
     """Today's route of the logged-in technician, phone first, usable offline."""
     user = current_user._get_current_object()
     require_role(user, Role.TECHNICIAN)

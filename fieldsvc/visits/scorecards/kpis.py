@@ -3,7 +3,7 @@
 :func:`compute_scorecard` returns a :class:`Scorecard`: one :class:`KpiRow` per contractor (or per
 region, or per technician for a contractor's own view), weekly trends and the breaches of the
 period. ``Scorecard.to_dict()`` is what ``GET /api/v1/scorecards`` answers and exactly what the
-Excel workbook (``fieldsvc.visits.export``) shows.
+Excel workbook (``fieldsvc.visits.scorecards.workbook``) shows.
 
 Every number comes from ``select(func...).group_by(...)`` queries over the whole period: rows are
 never loaded into Python to be counted. Only the breach list (a small subset) is fetched row by row,
@@ -54,10 +54,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from fieldsvc.calendar import CalendarSpec
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits import models as m
-from fieldsvc.visits.penalties import BreachKind
+from fieldsvc.visits.contracts.penalties import BreachKind
 from fieldsvc.visits.scope import Forbidden, scope_clause
-from fieldsvc.visits.sla import days_late, minutes_late
-from fieldsvc.visits.sql_time import epoch
+from fieldsvc.visits.contracts.sla import days_late, minutes_late
+from fieldsvc.visits.scorecards.sql_time import epoch
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
 __all__ = [
@@ -340,7 +340,7 @@ class _Keys:
 
 class KpiQuery:
     """The filters shared by every KPI query of one scorecard (period, scope, PSP and contractor
-    filters, the grouping key); also used by fieldsvc.visits.kpi_drill for the lists behind numbers."""
+    filters, the grouping key); also used by fieldsvc.visits.scorecards.drill for the lists behind numbers."""
 
     def __init__(self, period: Period, user: m.User | None, group_by: str, now: dt.datetime,
                  psp_id: int | None, contractor_ids: Sequence[int] | None) -> None:
@@ -756,9 +756,9 @@ def find_breaches(start: dt.date, end: dt.date, *, user: m.User | None, psp_id: 
     """Every breach of the objects the period's KPIs count (calls reported, PM due, installations
     due in the period): late or missing response and resolution of EM calls, PM done after its
     window or missed, late installations. SQL selects the breaching rows; lateness is measured with
-    the contract calendar (EM: working minutes without pauses, :func:`fieldsvc.visits.sla.minutes_late`;
+    the contract calendar (EM: working minutes without pauses, :func:`fieldsvc.visits.contracts.sla.minutes_late`;
     PM: calendar days after the window; installation: started 24 h periods,
-    :func:`fieldsvc.visits.sla.days_late`). Sorted by deadline, then reference."""
+    :func:`fieldsvc.visits.contracts.sla.days_late`). Sorted by deadline, then reference."""
     period = Period(start, end, tz)
     now = now or utcnow()
     zone = ZoneInfo(tz)

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import selectinload
 
+from fieldsvc import config
 from fieldsvc.calendar import WEEKDAY_NAMES, CalendarSpec, is_working_day
 from fieldsvc.db import db, utcnow
 from fieldsvc.planner.day import Progress, lock_day, solve_day
@@ -35,7 +35,7 @@ from fieldsvc.planner.problem import Break, Point, Problem, Technician, TimeWind
 from fieldsvc.planner.solution import Solution
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record, transition_call
-from fieldsvc.visits.due import (contract_calendar, is_plannable_day, merchant_closed_on, opening_windows,
+from fieldsvc.visits.plans.due import (contract_calendar, is_plannable_day, merchant_closed_on, opening_windows,
                                  plannable_days, service_minutes)
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
@@ -63,7 +63,7 @@ class PlanCancelled(RuntimeError):
 
 def local_tz() -> str:
     """The display/planning time zone (Config TIMEZONE)."""
-    return current_app.config.get("TIMEZONE", "Asia/Tehran") if has_app_context() else "Asia/Tehran"
+    return config.TIMEZONE
 
 
 def day_start_utc(day: dt.date, tz: str | None = None) -> dt.datetime:
@@ -575,7 +575,7 @@ def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, prog
                     sol = f.result()
                     report(rid, 0.92, "storing")
                     store_plan(ctx, sol, rid, actor)
-                except Exception as exc:  # noqa: BLE001 - recorded on the run
+                except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run for the dispatcher
                     log.exception("plan run %s failed", rid)
                     _fail(rid, exc)
                 finished += 1
@@ -595,7 +595,7 @@ def plan_contractor_day(contractor_id: int, day: dt.date, *, time_limit: float =
     try:
         ctx = build_day(contractor_id, day, now=now)
         db.session.rollback()  # end the read transaction before the solver runs
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run for the dispatcher
         db.session.rollback()
         _fail(rid, exc)
         return db.session.get(m.PlanRun, rid, populate_existing=True)
@@ -677,7 +677,7 @@ def plan_horizon(start: dt.date, days: int, *, contractor_id: int | None = None,
         run = new_run(start, con.id, kind="horizon", days=days, params={"days": days}, actor=actor)
         try:
             out.append(_plan_horizon_one(con, run, horizon, last, actor, params))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run for the dispatcher
             db.session.rollback()
             _fail(run.id, exc)
             out.append(db.session.get(m.PlanRun, run.id, populate_existing=True))

@@ -32,11 +32,11 @@ def scorecard(start: dt.date, end: dt.date, psp_code: str | None, contractor_cod
               lang: str, recompute_penalties: bool, output: Path) -> None:
     """Write the contractor scorecards workbook of a period (Summary, one sheet per contractor,
     Penalties, Definitions)."""
-    from fieldsvc.visits.export import export_scorecard
-    from fieldsvc.visits.penalty_ledger import recompute_period
+    from fieldsvc.visits.scorecards.workbook import export_scorecard
+    from fieldsvc.visits.scorecards.ledger import recompute_period
     from fieldsvc.visits.scope import NotFound
 
-    from fieldsvc.visits.scorecard import MAX_DATE, MIN_DATE
+    from fieldsvc.visits.scorecards.kpis import MAX_DATE, MIN_DATE
     if end < start:
         raise click.BadParameter("--to must not be before --from", param_hint="--to")
     if not (MIN_DATE <= start <= MAX_DATE and MIN_DATE <= end <= MAX_DATE):

@@ -1,6 +1,6 @@
 """Excel scorecards (openpyxl): Summary, one sheet per contractor, Penalties, Definitions.
 
-The workbook shows exactly the numbers of a :class:`~fieldsvc.visits.scorecard.Scorecard` (the
+The workbook shows exactly the numbers of a :class:`~fieldsvc.visits.scorecards.kpis.Scorecard` (the
 JSON of ``GET /api/v1/scorecards``): numbers and dates are Excel types, percentages are numbers
 0–100 with a ``0.00`` format, amounts integer Rial. Headers and sheet names follow ``lang``
 (Flask-Babel, needs an app context); in Persian sheets read right to left and a Jalali column
@@ -36,9 +36,9 @@ from openpyxl.utils import get_column_letter
 
 from fieldsvc.dates import jalali_str
 from fieldsvc.visits import models as m
-from fieldsvc.visits.kpi_labels import (KPI_DEFINITIONS, KPI_UNITS, PENALTY_KINDS, PENALTY_STATUS_LABELS,
+from fieldsvc.visits.scorecards.labels import (KPI_DEFINITIONS, KPI_UNITS, PENALTY_KINDS, PENALTY_STATUS_LABELS,
                                         SUMMARY_KPIS, label)
-from fieldsvc.visits.scorecard import (AT_RISK_MARGIN, DEFAULT_MARGIN, KPI_KEYS, TARGETS, WEIGHTS,
+from fieldsvc.visits.scorecards.kpis import (AT_RISK_MARGIN, DEFAULT_MARGIN, KPI_KEYS, TARGETS, WEIGHTS,
                                        KpiRow, Scorecard)
 
 __all__ = ["build_workbook", "write_workbook", "workbook_bytes", "export_scorecard", "SUMMARY_COLUMNS",
@@ -375,8 +375,8 @@ def export_scorecard(start: dt.date, end: dt.date, *, user: m.User | None, psp_c
                      contractor_code: str | None = None, lang: str = "en",
                      now: dt.datetime | None = None) -> tuple[Scorecard, bytes]:
     """Compute the scorecard of the period in the user's scope and its workbook (.xlsx bytes)."""
-    from fieldsvc.visits.penalty_ledger import ledger_lines
-    from fieldsvc.visits.scorecard import compute_scorecard, resolve_filters
+    from fieldsvc.visits.scorecards.ledger import ledger_lines
+    from fieldsvc.visits.scorecards.kpis import compute_scorecard, resolve_filters
 
     card = compute_scorecard(start, end, user=user, psp_code=psp_code, contractor_code=contractor_code,
                              now=now)

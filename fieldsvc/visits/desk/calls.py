@@ -2,7 +2,7 @@
 
 Every function here that changes data commits its own transaction (services own commits); every
 status change goes through :func:`fieldsvc.visits.audit.transition_call`, and
-:mod:`fieldsvc.visits.notify` e-mails the merchant and the contractor after the commit.
+:mod:`fieldsvc.visits.desk.notify` e-mails the merchant and the contractor after the commit.
 Errors a person can fix are :class:`CallError` (HTTP status, machine code, message, field).
 """
 from __future__ import annotations
@@ -22,12 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from fieldsvc.calendar import CalendarSpec
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_digits
-from fieldsvc.visits import notify  # noqa: F401  (installs the after-commit e-mail hooks)
+from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.audit import record, transition_call, transition_visit
 from fieldsvc.visits.models import (AuditEvent, CallPause, Channel, Contract, Merchant, Role, ServiceCall,
                                     Technician, Terminal, User, Visit, VisitKind)
 from fieldsvc.visits.scope import Forbidden, get_scoped, require_role, scoped
-from fieldsvc.visits.sla import SlaState, SlaTargets, deadlines, sla_state
+from fieldsvc.visits.contracts.sla import SlaState, SlaTargets, deadlines, sla_state
 from fieldsvc.visits.states import OPEN_CALL_STATES, CallStatus, VisitStatus
 
 #: Symptom codes offered at intake, with their (translatable) labels.
@@ -60,15 +60,6 @@ TRACKING_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TRACKING_SUFFIX_LEN = 5
 PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
-
-
-class CallError(Exception):
-    """A refused request with an HTTP status, a machine code, a message and the field at fault."""
-
-    def __init__(self, status: int, code: str, message: str, field: str | None = None,
-                 call_id: int | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field, self.call_id = status, code, message, field, call_id
 
 
 # --------------------------------------------------------------------------- tracking numbers
@@ -352,7 +343,7 @@ def _check_version(call: ServiceCall, expected_version: int | None) -> None:
 
 
 def _working_minutes(call: ServiceCall, end: datetime) -> int:
-    from fieldsvc.visits.sla import elapsed_working_minutes
+    from fieldsvc.visits.contracts.sla import elapsed_working_minutes
     return max(0, round(elapsed_working_minutes(call.reported_at, end, calendar_of(call.contract),
                                                 pause_intervals(call))))
 
@@ -364,7 +355,7 @@ def _set_status(call: ServiceCall, new: CallStatus, actor: User | None, **data: 
 def assign_technician(call: ServiceCall, technician_id: int, actor: User,
                       expected_version: int | None = None) -> None:
     """Give the call to a technician without a place in a route (open → assigned); commits.
-    Slotting into today's route is :func:`fieldsvc.visits.slotting.assign_call`."""
+    Slotting into today's route is :func:`fieldsvc.visits.desk.slotting.assign_call`."""
     require_role(actor, Role.DISPATCHER, Role.ADMIN)
     _check_version(call, expected_version)
     tech = db.session.get(Technician, technician_id)
@@ -457,7 +448,7 @@ def _take_off_routes(call: ServiceCall, actor: User | None, why: str) -> None:
         v.route_id, v.route_position = None, None
     db.session.flush()
     if routes:
-        from fieldsvc.visits.slotting import refresh_route_times
+        from fieldsvc.visits.desk.slotting import refresh_route_times
         for rid in routes:
             refresh_route_times(rid)
 

@@ -13,7 +13,9 @@ from fieldsvc.dates import parse_date_input
 from fieldsvc.planner.horizon import REASONS as HORIZON_REASONS
 from fieldsvc.planner.solution import REASONS as PLANNER_REASONS
 from fieldsvc.visits import models as m
-from fieldsvc.visits.planning import BRIDGE_REASONS, contractors_to_plan, plan_all_contractors, plan_horizon as _plan_horizon
+from fieldsvc.visits.plans.planning import BRIDGE_REASONS
+from fieldsvc.visits.plans.runs import contractors_to_plan, plan_all_contractors
+from fieldsvc.visits.plans.runs import plan_horizon as _plan_horizon
 
 DAY_REASONS = {**PLANNER_REASONS, **BRIDGE_REASONS}
 

@@ -17,7 +17,7 @@ from sqlalchemy.sql.functions import FunctionElement
 __all__ = ["epoch"]
 
 
-class epoch(FunctionElement):  # noqa: N801 - reads like the SQL function it stands for
+class epoch(FunctionElement):
     """Seconds since the Unix epoch of a UTC timestamp or a date (float)."""
 
     type = Float()

@@ -33,7 +33,7 @@ from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code, normalize_digits, normalize_phone, normalize_text, parse_int
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record
-from fieldsvc.visits.opening_hours import WEEK, OpeningHoursError, parse_opening_hours
+from fieldsvc.visits.master.opening_hours import WEEK, OpeningHoursError, parse_opening_hours
 
 KINDS = ("merchants", "terminals", "technicians")
 #: Terminal families accepted besides those already in the database (they are technician skills).

@@ -9,8 +9,8 @@ from sqlalchemy import or_
 from sqlalchemy.orm import selectinload
 
 from fieldsvc.db import db
-from fieldsvc.visits import visit_outcomes as vo
-from fieldsvc.visits.checkin import geofence_m, requires_confirmation_code
+from fieldsvc.visits.field import outcomes as vo
+from fieldsvc.visits.field.checkin import geofence_m, requires_confirmation_code
 from fieldsvc.visits.models import Route, ServiceCall, Technician, User, Visit
 from fieldsvc.visits.scope import require_role, scoped
 from fieldsvc.visits.states import VisitStatus
@@ -74,7 +74,7 @@ def visit_dict(visit: Visit) -> dict[str, Any]:
     }
 
 
-def _deadline(visit: Visit):  # noqa: ANN202
+def _deadline(visit: Visit):
     if visit.deadline is not None:
         return visit.deadline
     return visit.service_call.resolution_by if visit.service_call is not None else None

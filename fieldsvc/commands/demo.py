@@ -55,14 +55,14 @@ def print_logins(result: DemoResult, password: str) -> None:
             techs.setdefault(username.rsplit("-", 1)[0], []).append(username)
         else:
             click.echo(f"  {username:<22} {role:<11} {scope}")
-    for prefix, users in techs.items():
+    for users in techs.values():
         click.echo(f"  {users[0]} … {users[-1]:<8} technician  ({len(users)} technicians)")
 
 
 def plan_day(day: dt.date, time_limit: int) -> None:
     """Plan ``day`` for every contractor with the planner, or say clearly that there is none."""
     try:
-        from fieldsvc.visits.planning import plan_all_contractors
+        from fieldsvc.visits.plans.runs import plan_all_contractors
     except ImportError:
         plan_all_contractors = None
     if plan_all_contractors is None:
@@ -91,9 +91,9 @@ def plan_day(day: dt.date, time_limit: int) -> None:
 
 
 def refresh_pm_pool(today: dt.date) -> None:
-    """Put the due and overdue PM work into the planning pool (fieldsvc.visits.due)."""
+    """Put the due and overdue PM work into the planning pool (fieldsvc.visits.plans.due)."""
     try:
-        from fieldsvc.visits.due import refresh_due_visits
+        from fieldsvc.visits.plans.due import refresh_due_visits
     except ImportError:
         click.echo("no PM due pool yet: PM visits are not queued for planning")
         return

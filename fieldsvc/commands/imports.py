@@ -6,7 +6,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from fieldsvc.visits.importer import KINDS, import_file
+from fieldsvc.visits.master.importer import KINDS, import_file
 
 
 @click.command("import")

@@ -1,6 +1,6 @@
 """The rows behind each scorecard number: the calls or visits a KPI counted.
 
-:func:`drill` builds the same filters as :mod:`fieldsvc.visits.scorecard` (same period, scope and
+:func:`drill` builds the same filters as :mod:`fieldsvc.visits.scorecards.kpis` (same period, scope and
 definitions), so a number on a page links to a list of exactly that many rows. :func:`open_work`
 is the live dashboard: open calls per contractor with their SLA flags, overdue PM and late
 installations.
@@ -17,8 +17,8 @@ from sqlalchemy import Select, and_, false, func, or_, select
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits import models as m
-from fieldsvc.visits.scorecard import KpiQuery, Period, scope_filter
-from fieldsvc.visits.sql_time import epoch
+from fieldsvc.visits.scorecards.kpis import KpiQuery, Period, scope_filter
+from fieldsvc.visits.scorecards.sql_time import epoch
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
 __all__ = ["CALL_DRILLS", "VISIT_DRILLS", "DRILLS", "drill", "done_by_kind", "open_work",
@@ -178,8 +178,8 @@ class OpenWork:
 
 def open_work(user: m.User | None, now: dt.datetime | None = None, tz: str = "Asia/Tehran") -> list[OpenWork]:
     """Per contractor in scope: open calls with SLA flags (at risk / breached, by the contract
-    calendar via :func:`fieldsvc.visits.calls.sla_flags`), overdue PM visits, late installations."""
-    from fieldsvc.visits.calls import sla_flags
+    calendar via :func:`fieldsvc.visits.desk.calls.sla_flags`), overdue PM visits, late installations."""
+    from fieldsvc.visits.desk.calls import sla_flags
 
     now = now or utcnow()
     cons = db.session.execute(select(m.Contractor.id, m.Contractor.code, m.Contractor.name,

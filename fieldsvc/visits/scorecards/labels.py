@@ -1,6 +1,6 @@
 """People's names and definitions of the scorecard KPIs (translated with Flask-Babel).
 
-Shared by the workbook (fieldsvc.visits.export) and the /psp pages so both say the same thing.
+Shared by the workbook (fieldsvc.visits.scorecards.workbook) and the /psp pages so both say the same thing.
 """
 from __future__ import annotations
 

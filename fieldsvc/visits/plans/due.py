@@ -1,7 +1,7 @@
 """PM due lists: which terminals need a preventive visit, when, and the visits that carry them.
 
 Per contract, each active terminal of the contract's PSP in the contract's regions is next due
-``last PM (or installation) + interval`` days, within ``± tolerance`` (:func:`fieldsvc.visits.sla.pm_window`).
+``last PM (or installation) + interval`` days, within ``± tolerance`` (:func:`fieldsvc.visits.contracts.sla.pm_window`).
 Terminals of one merchant are grouped into one visit. A day is *plannable* for a merchant when
 the contract calendar works that day (Fridays and Iranian public holidays are off), the merchant
 is open that weekday and the date is not one of the merchant's own closed dates.
@@ -22,7 +22,7 @@ from fieldsvc.calendar import WEEKDAY_NAMES, CalendarSpec, is_working_day
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record, transition_visit
-from fieldsvc.visits.sla import PmStatus, PmWindow, pm_status, pm_window
+from fieldsvc.visits.contracts.sla import PmStatus, PmWindow, pm_status, pm_window
 from fieldsvc.visits.states import VisitStatus
 
 #: Open PM visits (not yet started): the due pool and the planned ones.

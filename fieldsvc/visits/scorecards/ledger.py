@@ -7,7 +7,7 @@ is gone); a *confirmed* line never changes: a difference becomes a new proposed 
 (``corrects_id`` = the confirmed line, amount = the difference, possibly negative); a *waived*
 line stays waived.
 
-Caps (arithmetic in :mod:`fieldsvc.visits.penalties`): the per-ticket cap groups a call's response
+Caps (arithmetic in :mod:`fieldsvc.visits.contracts.penalties`): the per-ticket cap groups a call's response
 and resolution lines (``call:123``); the monthly cap groups a contractor's lines of one Jalali month
 (``PenaltyLine.period``). Lines of the same month outside the recomputed set (another part of the
 month computed earlier) use up the monthly cap first.
@@ -26,10 +26,10 @@ from sqlalchemy import func, select
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record
-from fieldsvc.visits.penalties import (Breach, BreachKind, Charge, PenaltyTerms, apply_monthly_cap,
+from fieldsvc.visits.contracts.penalties import (Breach, BreachKind, Charge, PenaltyTerms, apply_monthly_cap,
                                       apply_ticket_cap, charge, month_key)
 from fieldsvc.visits.scope import get_scoped, require_role, scope_clause
-from fieldsvc.visits.scorecard import BreachRow, find_breaches, resolve_filters
+from fieldsvc.visits.scorecards.kpis import BreachRow, find_breaches, resolve_filters
 from fieldsvc.visits.states import IllegalTransition
 
 __all__ = ["LedgerResult", "recompute_period", "confirm_line", "waive_line", "ticket_key",

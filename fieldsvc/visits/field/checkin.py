@@ -25,7 +25,7 @@ Rules (issue 6, DESIGN §3):
   is accepted only with a typed reason and flagged (``checkin_verified`` False, ``checkin_flags``
   naming the failed checks). Location denied or unavailable: a flagged check-in with a reason.
 * **Completion** changes, in the same transaction, the visit's status, the PM due date of its
-  terminals or the EM call's status (see :mod:`fieldsvc.visits.visit_outcomes`), the swapped
+  terminals or the EM call's status (see :mod:`fieldsvc.visits.field.outcomes`), the swapped
   terminals and the photos.
 """
 from __future__ import annotations
@@ -36,24 +36,25 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable, Iterable, Optional, Sequence
 from zoneinfo import ZoneInfo
 
-from flask import current_app
-from geopy.distance import great_circle
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from fieldsvc import config
+from fieldsvc.planner.matrix import distance_m
+from fieldsvc.planner.problem import Point
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code
-from fieldsvc.visits import visit_outcomes as vo
-from fieldsvc.visits.calls import calendar_of, pause_intervals, recompute_deadlines
+from fieldsvc.visits.field import outcomes as vo
+from fieldsvc.visits.desk.calls import calendar_of, pause_intervals, recompute_deadlines
 from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.audit import record, transition_call, transition_visit
 from fieldsvc.visits.models import (CallPause, ClientEvent, Contract, Role, ServiceCall, Terminal,
                                     TerminalStatus, User, Visit, VisitKind, VisitPhoto)
 from fieldsvc.visits.scope import get_scoped, require_role
-from fieldsvc.visits.sla import elapsed_working_minutes
+from fieldsvc.visits.contracts.sla import elapsed_working_minutes
 from fieldsvc.visits.states import OPEN_CALL_STATES, CallStatus, VisitStatus
-from fieldsvc.visits.visit_photos import PhotoError, StoredPhoto, check_photos, remove_photos, store_photos
+from fieldsvc.visits.field.photos import PhotoError, StoredPhoto, check_photos, remove_photos, store_photos
 
 DEFAULT_GEOFENCE_M = 200
 MAX_FIX_AGE = timedelta(minutes=2)
@@ -119,18 +120,13 @@ def geofence_m(visit: Visit) -> int:
     return contract.geofence_m if contract is not None and contract.geofence_m else DEFAULT_GEOFENCE_M
 
 
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in metres."""
-    return great_circle((lat1, lon1), (lat2, lon2)).meters
-
-
 def assess_position(visit: Visit, lat: Optional[float], lon: Optional[float],
                     accuracy_m: Optional[float], at: datetime, fix_at: Optional[datetime]) -> Proof:
     """Distance to the merchant and the failed checks (empty = verified)."""
     radius = geofence_m(visit)
     if lat is None or lon is None:
         return Proof(None, ("no_position",))
-    dist = distance_m(lat, lon, visit.merchant.lat, visit.merchant.lon)
+    dist = distance_m(Point(lat, lon), Point(visit.merchant.lat, visit.merchant.lon))
     flags = []
     if dist > radius:
         flags.append("distance")
@@ -145,7 +141,7 @@ def _tz(visit: Visit) -> str:
     contract = visit_contract(visit)
     if contract is not None and (contract.calendar or {}).get("tz"):
         return contract.calendar["tz"]
-    return current_app.config.get("TIMEZONE", "Asia/Tehran")
+    return config.TIMEZONE
 
 
 def local_date(visit: Visit, at: datetime) -> date:
@@ -375,10 +371,10 @@ def check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime,
               parts_used: Sequence[str] = (), old_serial: Optional[str] = None,
               new_serial: Optional[str] = None, confirmation_code: Optional[str] = None,
               photos: Iterable[tuple[str, bytes]] = (), *, received_at: Optional[datetime] = None,
-              upload_dir: Optional[str] = None) -> EventResult:
+              upload_dir: str) -> EventResult:
     """Record the end of a visit with its outcome (see the module rules) and commit.
 
-    `photos` are (file name, bytes) pairs. A check-out that arrives before its check-in is kept
+    `photos` are (file name, bytes) pairs, stored under `upload_dir`. A check-out that arrives before its check-in is kept
     pending and applied when the check-in arrives (EventResult.status == "pending").
     Raises VisitEventError (422/409), NotFound (another technician's visit), Forbidden."""
     return _retrying(_check_out, visit_id, user, outcome, notes, at, client_event_id, parts_used, old_serial,
@@ -388,7 +384,7 @@ def check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime,
 def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime, client_event_id: str,
                parts_used: Sequence[str], old_serial: Optional[str], new_serial: Optional[str],
                confirmation_code: Optional[str], photos: list[tuple[str, bytes]], *,
-               received_at: Optional[datetime], upload_dir: Optional[str]) -> EventResult:
+               received_at: Optional[datetime], upload_dir: str) -> EventResult:
     visit = _visit_for(visit_id, user)
     existing = _existing(client_event_id, user, visit.id, CHECK_OUT)
     if existing is not None:
@@ -407,7 +403,6 @@ def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime
         checked = check_photos(photos)
     except PhotoError as e:
         raise VisitEventError(422, "bad_photo", str(e), "photos") from e
-    upload_dir = upload_dir or current_app.config["UPLOAD_DIR"]
     stored: list[StoredPhoto] = store_photos(upload_dir, visit.id, checked) if checked else []
     payload.update(at=at.isoformat(), clamped=clamp, photos=[s.to_dict() for s in stored])
     ev = ClientEvent(client_event_id=client_event_id, visit_id=visit.id, user_id=user.id, kind=CHECK_OUT,

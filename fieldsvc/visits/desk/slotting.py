@@ -16,28 +16,27 @@ optimistic version make exactly one win; the other gets a 409 :class:`CallError`
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from fieldsvc.visits.i18n_text import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from fieldsvc import config
 from fieldsvc.calendar import WEEKDAY_NAMES
 from fieldsvc.db import db, utcnow
 from fieldsvc.planner.em import LiveRoute, LiveStop, slot_options as planner_slot_options
-from fieldsvc.planner.matrix import EARTH_RADIUS_M
+from fieldsvc.planner.matrix import travel_seconds
 from fieldsvc.planner.params import SolveParams
 from fieldsvc.planner.problem import Point, TimeWindow
 from fieldsvc.planner.problem import Visit as PlanVisit
-from fieldsvc.visits import due
+from fieldsvc.visits.plans import due
 from fieldsvc.visits.audit import record, transition_call, transition_visit
-from fieldsvc.visits.calls import CallError
+from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.models import Merchant, Role, Route, ServiceCall, Technician, User, Visit, VisitKind
 from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.states import CallStatus, LOCKED_VISIT_STATES, VisitStatus
@@ -50,7 +49,7 @@ RETIME_CANDIDATES = 40
 
 
 def _tz() -> ZoneInfo:
-    name = current_app.config["TIMEZONE"] if has_app_context() else "Asia/Tehran"
+    name = config.TIMEZONE
     return ZoneInfo(name)
 
 
@@ -216,13 +215,6 @@ def load_live_day(contractor_id: int, day: dt.date, now: dt.datetime) -> list[Li
 # --------------------------------------------------------------------------- timing with breaks
 
 
-def _travel(a: Point, b: Point, profile: str, params: SolveParams) -> int:
-    la1, lo1, la2, lo2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
-    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
-    metres = 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, h))) * params.detour_factor
-    return int(round(metres / params.speeds_mps.get(profile, params.speeds_mps["car"])))
-
-
 def _fit(arr: int, windows: tuple[TimeWindow, ...]) -> Optional[int]:
     if not windows:
         return arr
@@ -264,7 +256,7 @@ def retime(lt: LiveTech, stops: list[SimStop], params: SolveParams | None = None
     break_at: Optional[int] = None
     out: list[Optional[Timing]] = []
     for s in stops:
-        leg = _travel(here, s.location, profile, params)
+        leg = travel_seconds(here, s.location, profile, params)
         if brk and break_at is None:
             bs, be, dur = brk
             start_guess = _fit(t + leg, s.windows)
@@ -278,7 +270,7 @@ def retime(lt: LiveTech, stops: list[SimStop], params: SolveParams | None = None
             continue
         out.append(Timing(arr, st, st + s.service, leg))
         t, here, travel = st + s.service, s.location, travel + leg
-    back = _travel(here, lt.home, profile, params)
+    back = travel_seconds(here, lt.home, profile, params)
     return Timed(out, travel + back, t + back, break_at)
 
 

@@ -1,0 +1,1 @@
+"""The `fieldsvc` click commands that work on the database (demo, plan, scorecard, import)."""

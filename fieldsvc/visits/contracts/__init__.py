@@ -1,0 +1,1 @@
+"""Contracts: SLA clocks and targets, penalty arithmetic."""

@@ -1,0 +1,1 @@
+"""The technician's side: the day on the phone, check-in/out, outcomes, photos."""

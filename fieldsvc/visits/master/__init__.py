@@ -1,0 +1,1 @@
+"""Master data: accounts and sign-in rules, bulk imports, merchants' opening hours."""

@@ -1,0 +1,1 @@
+"""Contractor scorecards: KPIs, the rows behind them, the penalty ledger, the workbook."""
