@@ -1,18 +1,11 @@
-"""Translated messages that also work outside a web request (jobs, CLI, tests).
+"""The one translation function of the business code.
 
-Inside a request the user's language applies (Flask-Babel); elsewhere — unless a locale is forced
-with ``flask_babel.force_locale`` — the English source text is used, never an error."""
+Messages are written in English and translated into the caller's language by Flask-Babel: the
+user's language inside a web request, the forced one under ``flask_babel.force_locale`` (e-mails,
+workbooks), the English source text elsewhere (jobs, CLI). The choice of language belongs to the
+web layer (:func:`fieldsvc.web.i18n.select_locale`); nothing here reads a request or ``g``."""
 from __future__ import annotations
 
-from typing import Any
+from flask_babel import gettext, lazy_gettext
 
-from flask import g, has_app_context, has_request_context
-from flask_babel import gettext as _babel_gettext
-
-
-def gettext(message: str, **variables: Any) -> str:
-    """``flask_babel.gettext`` in a request or under ``force_locale``; the formatted source text otherwise."""
-    forced = has_app_context() and getattr(getattr(g, "_flask_babel", None), "forced_babel_locale", None)
-    if has_request_context() or forced:
-        return _babel_gettext(message, **variables)
-    return message % variables if variables else message
+__all__ = ["gettext", "lazy_gettext"]

@@ -5,7 +5,7 @@ import os
 from datetime import date, datetime
 from pathlib import Path
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -13,7 +13,12 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 
 
 def select_locale() -> str:
-    """The user's setting, else the session's choice, else the browser's Accept-Language."""
+    """The user's setting, else the session's choice, else the browser's Accept-Language.
+
+    Outside a request (jobs, the CLI, services called directly) messages stay in their English
+    source text; code that writes for a person forces the locale (``flask_babel.force_locale``)."""
+    if not has_request_context():
+        return "en"
     langs = current_app.config["LANGUAGES"]
     if getattr(current_user, "is_authenticated", False) and getattr(current_user, "language", None) in langs:
         return current_user.language
