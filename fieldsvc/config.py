@@ -8,9 +8,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Where runtime files live (SQLite database, secret key, uploads, e-mail outbox).
 VAR_DIR = Path(os.environ.get("FIELDSVC_VAR_DIR", REPO_ROOT / "var")).resolve()
-#: Shared data beside the project (benchmarks, geodata); never copied into the repo.
+#: Whole benchmark sets and geodata beside the project, for benchmarks only (the demo and the tests
+#: use what ships in the repository).
 SHARED_DATA_DIR = Path(os.environ.get("FIELDSVC_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve()
-TEHRAN_COUNTIES_GEOJSON = SHARED_DATA_DIR / "geo" / "tehran_province_counties.osm.min.geojson"
+#: Tehran County's boundary (OpenStreetMap, ODbL), shipped with the package for the demo.
+TEHRAN_COUNTY_GEOJSON = Path(__file__).resolve().parent / "data" / "tehran_county.geojson"
 #: The deployment's time zone for display, calendars and planning days (one per deployment).
 TIMEZONE = os.environ.get("FIELDSVC_TZ", "Asia/Tehran")
 

@@ -82,10 +82,10 @@ REGIONS: tuple[RegionDef, ...] = (
 @lru_cache(maxsize=4)
 def tehran_county(path: str | None = None) -> BaseGeometry:
     """The (multi)polygon of Tehran County from the province counties GeoJSON."""
-    p = Path(path) if path else config.TEHRAN_COUNTIES_GEOJSON
+    p = Path(path) if path else config.TEHRAN_COUNTY_GEOJSON
     if not p.exists():
-        raise FileNotFoundError(f"{p}: the Tehran counties GeoJSON is needed for the demo "
-                                "(set FIELDSVC_SHARED_DATA to the folder holding geo/)")
+        raise FileNotFoundError(f"{p}: the Tehran County boundary is missing from the package; "
+                                "reinstall fieldsvc (it ships in fieldsvc/data/)")
     data = json.loads(p.read_text(encoding="utf-8"))
     for feature in data.get("features", []):
         tags = (feature.get("properties") or {}).get("tags") or {}

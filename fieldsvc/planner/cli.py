@@ -54,15 +54,16 @@ search_option = click.option("--search", type=click.Choice(sorted(SEARCHES)), de
 
 
 @bench.command("solomon")
-@click.option("--instances", "directory", default="../shared/data/vrptw/solomon", show_default=True,
-              help="Folder of Solomon .vrp/.sol files (relative paths resolve against the repo root).")
+@click.option("--instances", "directory", default=None,
+              help="Folder of .vrp/.sol files (default: $FIELDSVC_SHARED_DATA/vrptw/solomon, "
+                   "FIELDSVC_SHARED_DATA defaulting to ../shared/data).")
 @click.option("--time-limit", type=float, default=10.0, show_default=True)
 @click.option("--compare", default="", help="Comma list of peers: pyvrp,vroom")
 @click.option("--only", default="", help="Comma list of instance names (default: all).")
 @click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write a markdown table.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write raw rows as JSON.")
 @search_option
-def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str, md_out: Path | None,
+def bench_solomon_cmd(directory: str | None, time_limit: float, compare: str, only: str, md_out: Path | None,
                       json_out: Path | None, search: str) -> None:
     """Solomon VRPTW: distance, vehicles and gap to the best known, per solver."""
     from . import bench as b
@@ -71,7 +72,10 @@ def bench_solomon_cmd(directory: str, time_limit: float, compare: str, only: str
     names = [x for x in only.split(",") if x] or None
     paths = solomon.instances(directory, names)
     if not paths:
-        raise click.ClickException(f"no .vrp files in {directory}")
+        where = Path(directory).resolve() if directory else solomon.DEFAULT_DIR
+        raise click.ClickException(
+            f"no .vrp instances{' named ' + only if only else ''} in {where}: point --instances at a folder of "
+            "Solomon/VRPLIB files, or set FIELDSVC_SHARED_DATA to the folder holding vrptw/solomon/")
     peers = _compare(compare)
     def step(row: dict) -> None:
         bar.update(1)

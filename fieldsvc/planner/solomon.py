@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from .problem import Matrices, Problem, Technician, TimeWindow, Visit
 
 SCALE = 10
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DIR = (REPO_ROOT / ".." / "shared" / "data" / "vrptw" / "solomon").resolve()
+#: The whole Solomon set: ``$FIELDSVC_SHARED_DATA/vrptw/solomon`` (default ``../shared/data``).
+DEFAULT_DIR = Path(os.environ.get("FIELDSVC_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve() / "vrptw" / "solomon"
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def bks_table(directory: str | Path) -> dict[str, dict[str, str]]:
 
 
 def instances(directory: str | Path | None = None, names: list[str] | None = None) -> list[Path]:
-    """Sorted ``.vrp`` paths in ``directory`` (default ``../shared/data/vrptw/solomon``)."""
+    """Sorted ``.vrp`` paths in ``directory`` (default :data:`DEFAULT_DIR`)."""
     d = Path(directory) if directory else DEFAULT_DIR
     if not d.is_absolute() and not d.exists():
         d = (REPO_ROOT / d).resolve()

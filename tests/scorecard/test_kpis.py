@@ -59,7 +59,12 @@ def test_penalties_by_kind_come_from_the_ledger(month):
 def test_per_region_and_per_technician(month, world):
     by_region = compute_scorecard(START, END, user=None, group_by="region", now=NOW)
     r1 = _row(by_region, "r1")
-    assert (r1.em_calls, r1.pm_due, r1.response_met) == (5, 7, 3)
+    # every call and visit of c1's month is at a merchant of region r1, so r1's row is c1's
+    c1 = next(c for c in world.contractors if c.code == "c1")
+    rows = [*month.calls.values(), *month.visits.values()]
+    assert {x.merchant.region.code for x in rows if x.contractor_id == c1.id} == {"r1"}
+    assert (r1.em_calls, r1.pm_due, r1.response_met) == (
+        EXPECTED_C1["em_calls"], EXPECTED_C1["pm_due"], EXPECTED_C1["response_met"])
     disp = world.users["dispatcher-c1"]
     techs = compute_scorecard(START, END, user=disp, group_by="technician", now=NOW)
     assert {r.code for r in techs.rows} == {"t1", "t2"}

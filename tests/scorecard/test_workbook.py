@@ -71,8 +71,10 @@ def test_persian_workbook_has_jalali_and_rtl(ledger, app):
     assert "1405/02/11" in texts            # 2026-05-01 in the Jalali column of the weekly trend
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by .ci/run")
 def test_libreoffice_opens_the_workbook_and_computes_the_totals(ledger, tmp_path: Path):
+    if shutil.which("soffice") is None:
+        pytest.fail("LibreOffice Calc is needed: `make test` installs it as root on Debian "
+                    "(scripts/system-deps.sh), or `apt-get install libreoffice-calc-nogui`")
     js, _wb, data = _book("en")
     src = tmp_path / "scorecard.xlsx"
     src.write_bytes(data)
