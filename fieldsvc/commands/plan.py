@@ -16,6 +16,7 @@ from fieldsvc.visits import models as m
 from fieldsvc.visits.plans.planning import BRIDGE_REASONS
 from fieldsvc.visits.plans.runs import contractors_to_plan, plan_all_contractors
 from fieldsvc.visits.plans.runs import plan_horizon as _plan_horizon
+from fieldsvc.visits.plans.day_over import notices
 
 DAY_REASONS = {**PLANNER_REASONS, **BRIDGE_REASONS}
 
@@ -83,6 +84,8 @@ def plan(day: dt.date, contractor: str | None, time_limit: int | None) -> None:
                    f"(PM {s.get('pm', 0)}, EM {s.get('em', 0)}) on {s.get('routes', 0)} routes, "
                    f"travel {_hm(s.get('travel_seconds', 0))}, {s.get('distance_m', 0) / 1000:.1f} km; "
                    f"unassigned {s.get('unassigned', 0)}")
+        for notice in notices(s):
+            click.echo(f"    {notice['text']}")
         _print_unassigned(run.unassigned or [], DAY_REASONS)
     share = served / total if total else 1.0
     click.echo(f"total: served {served}/{total} ({share:.1%}) in {wall:.1f} s wall time")

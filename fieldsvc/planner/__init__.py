@@ -9,7 +9,8 @@ Main entry points::
     replan_day(problem, progress, pins, ...)   # re-plan a day under way (locks, frozen prefixes)
     slot_options(live_routes, visit)           # ranked EM insertion options, milliseconds
 """
-from .day import Progress, lock_day, replan_day, solve_day
+from .day import LockedDay, Progress, lock_day, locked_day, replan_day, solve_day
+from .day_over import DAY_OVER_REASONS, DayOver
 from .em import LiveRoute, LiveStop, SlotOption, slot_options
 from .params import SolveParams
 from .pm import solve
@@ -17,7 +18,8 @@ from .problem import Break, Matrices, Point, Problem, Technician, TimeWindow, Vi
 from .solution import REASONS, Cost, Route, Solution, Stop, Unassigned
 
 __all__ = [
-    "Break", "Cost", "LiveRoute", "LiveStop", "Matrices", "Point", "Problem", "Progress", "REASONS", "Route",
+    "DAY_OVER_REASONS", "Break", "Cost", "DayOver", "LiveRoute", "LockedDay", "LiveStop", "Matrices", "Point",
+    "Problem", "Progress", "REASONS", "Route",
     "SlotOption", "Solution", "SolveParams", "Stop", "Technician", "TimeWindow", "Unassigned", "Visit",
-    "lock_day", "replan_day", "slot_options", "solve", "solve_day", "validate",
+    "lock_day", "locked_day", "replan_day", "slot_options", "solve", "solve_day", "validate",
 ]

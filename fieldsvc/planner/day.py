@@ -8,14 +8,15 @@ current position and time, and pinned visits stay with their technician.
 from __future__ import annotations
 
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping
 
+from .day_over import DayOver, days_over, leave_out
 from .params import SolveParams
 from .partition import solve_partitioned
 from .pm import solve
 from .problem import Id, Point, Problem, TimeWindow
-from .solution import Solution
+from .solution import Solution, Unassigned
 
 
 def solve_day(problem: Problem, params: SolveParams | None = None, executor: Executor | None = None,
@@ -55,8 +56,28 @@ class Progress:
     break_taken: bool = False
 
 
-def lock_day(problem: Problem, progress: Iterable[Progress] = (), pins: Mapping[Id, Id] | None = None) -> Problem:
-    """The remaining problem of a day under way (see :class:`Progress`); ``pins`` maps visit → technician."""
+@dataclass(frozen=True)
+class LockedDay:
+    """The rest of a day under way: the ``problem`` to solve, the technicians left out because
+    their working day is over, and the visits left unassigned with them (visit id → reason)."""
+
+    problem: Problem
+    day_over: tuple[DayOver, ...] = ()
+    unassigned: Mapping[Id, str] = field(default_factory=dict)
+
+
+def lock_day(problem: Problem, progress: Iterable[Progress] = (), pins: Mapping[Id, Id] | None = None,
+             params: SolveParams | None = None) -> Problem:
+    """The remaining problem of a day under way (see :class:`Progress`); ``pins`` maps visit → technician.
+    Technicians whose day is over are left out (:func:`locked_day` reports them)."""
+    return locked_day(problem, progress, pins, params).problem
+
+
+def locked_day(problem: Problem, progress: Iterable[Progress] = (), pins: Mapping[Id, Id] | None = None,
+               params: SolveParams | None = None) -> LockedDay:
+    """:func:`lock_day` with its report: who was left out (their shift is over, or the work under
+    way and the way home reach its end) and which visits went unassigned with them.  ``params``
+    gives the travel model for that check (the solver's defaults otherwise)."""
     prog = {p.technician_id: p for p in progress}
     tech_ids = {t.id for t in problem.technicians}
     for tid in prog:
@@ -90,14 +111,34 @@ def lock_day(problem: Problem, progress: Iterable[Progress] = (), pins: Mapping[
                 raise ValueError(f"pins: visit {v.id!r} pinned to unknown technician {pins[v.id]!r}")
             v = replace(v, pinned_to=pins[v.id])
         visits.append(v)
-    return replace(problem, technicians=tuple(techs), visits=tuple(visits))
+    locked = replace(problem, technicians=tuple(techs), visits=tuple(visits))
+    over = days_over(locked, {tid: p.time for tid, p in prog.items()}, params)
+    rest, unassigned = leave_out(locked, over.values())
+    return LockedDay(rest, tuple(over.values()), unassigned)
 
 
 def replan_day(problem: Problem, progress: Iterable[Progress] = (), pins: Mapping[Id, Id] | None = None,
                params: SolveParams | None = None, previous: Solution | None = None,
                executor: Executor | None = None) -> Solution:
-    """Re-plan the rest of a day; ``previous`` (the current plan) warm-starts the search."""
-    locked = lock_day(problem, progress, pins)
+    """Re-plan the rest of a day; ``previous`` (the current plan) warm-starts the search.
+
+    Technicians whose day is over get no route; ``statistics["day_over"]`` lists them (technician
+    id, reason, shift end, earliest return home) and the visits pinned to them (or all, when no
+    technician is left) come back unassigned with reason "pinned_day_over" / "day_over"."""
+    report = locked_day(problem, progress, pins, params)
+    locked = report.problem
+    if report.day_over and not locked.technicians:
+        sol = Solution([], [])
+    else:
+        sol = _replan_locked(locked, params, previous, executor)
+    sol.unassigned = [Unassigned(v, r) for v, r in report.unassigned.items()] + list(sol.unassigned)
+    sol.statistics["day_over"] = [{"technician_id": d.technician_id, "reason": d.reason,
+                                   "shift_end": d.shift_end, "free_at": d.free_at} for d in report.day_over]
+    return sol
+
+
+def _replan_locked(locked: Problem, params: SolveParams | None, previous: Solution | None,
+                   executor: Executor | None) -> Solution:
     initial = None
     if previous is not None:
         left = {v.id for v in locked.visits}

@@ -15,6 +15,8 @@ REASONS = {
     "time_window": "outside every time window or shift reachable by a suitable technician",
     "capacity": "every suitable technician is at max visits / capacity",
     "cost": "not worth the detour (dropped for a cheaper plan)",
+    "pinned_day_over": "pinned to a technician whose working day is over",
+    "day_over": "the working day is over for every technician",
 }
 
 

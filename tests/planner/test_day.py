@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from fieldsvc.planner import Progress, SolveParams, lock_day, replan_day, solve, solve_day
+from fieldsvc.planner import Progress, SolveParams, TimeWindow, lock_day, locked_day, replan_day, solve, solve_day
 from fieldsvc.planner.partition import split
 from fieldsvc.planner.synth import city_day
 
@@ -131,3 +131,67 @@ def test_improve_rounds_never_make_the_plan_worse():
     assert better.cost.total <= first.cost.total
     assert len(better.served) + len(better.unassigned) == 40
     assert len(set(better.served)) == len(better.served)
+
+
+# --------------------------------------------------------------------------- working day over (issue 25)
+
+H = 3600
+
+
+def _part_timer_day():
+    """t1 works 08:00-13:00, t2 08:00-17:00; visits a..d on a line, 30 minutes each."""
+    techs = [tech("t1", 0, shift=TimeWindow(8 * H, 13 * H)), tech("t2", 0, shift=TimeWindow(8 * H, 17 * H))]
+    visits = [visit(x, i + 1, service=1800) for i, x in enumerate("abcd")]
+    return problem(techs, visits, [0, 600, 1200, 1800, 2400])
+
+
+def test_replan_after_one_shift_ended_routes_the_others_and_names_the_ended_one():
+    p = _part_timer_day()
+    progress = [Progress("t1", time=14 * H, position_index=0, done=("a",)), Progress("t2", time=14 * H)]
+    report = locked_day(p, progress, pins={"b": "t1"})
+    assert [t.id for t in report.problem.technicians] == ["t2"]
+    assert [(d.technician_id, d.reason, d.shift_end) for d in report.day_over] == [("t1", "shift_over", 13 * H)]
+    assert report.unassigned == {"b": "pinned_day_over"}
+    sol = replan_day(p, progress, pins={"b": "t1"}, params=FAST)
+    assert sol.route_of("t1") is None
+    assert sorted(sol.route_of("t2").visit_ids) == ["c", "d"]
+    assert {u.visit_id: u.reason for u in sol.unassigned} == {"b": "pinned_day_over"}
+    assert "a" not in sol.served  # done: neither re-planned nor reported missing
+    assert sol.statistics["day_over"] == [{"technician_id": "t1", "reason": "shift_over",
+                                           "shift_end": 13 * H, "free_at": 14 * H}]
+    assert sol.route_of("t2").stops[0].start >= 14 * H
+
+
+def test_replan_after_every_shift_is_an_empty_plan_not_an_error():
+    p = _part_timer_day()
+    progress = [Progress("t1", time=21 * H + 38 * 60), Progress("t2", time=21 * H + 38 * 60, done=("a",))]
+    assert lock_day(p, progress).technicians == ()
+    sol = replan_day(p, progress, params=FAST)
+    assert sol.routes == [] and sol.status == "ok"
+    assert {u.visit_id: u.reason for u in sol.unassigned} == {"b": "day_over", "c": "day_over", "d": "day_over"}
+    assert [d["technician_id"] for d in sol.statistics["day_over"]] == ["t1", "t2"]
+
+
+def test_frozen_prefix_past_the_shift_end_leaves_that_technician_out_and_keeps_the_work():
+    p = _part_timer_day()
+    # t1 is at shop a at 12:45 and its 30-minute job runs to 13:15: past the 13:00 shift end
+    progress = [Progress("t1", time=12 * H + 45 * 60, position_index=1, under_way=("a",)),
+                Progress("t2", time=12 * H + 45 * 60)]
+    report = locked_day(p, progress)
+    over = report.day_over[0]
+    assert (over.technician_id, over.reason, over.under_way) == ("t1", "no_time_left", ("a",))
+    assert over.free_at == 12 * H + 45 * 60 + 1800 + 600  # the job, then the way home
+    assert "a" not in {v.id for v in report.problem.visits}
+    sol = replan_day(p, progress, params=FAST)
+    assert sol.status == "ok" and sol.route_of("t1") is None
+    assert sorted(sol.route_of("t2").visit_ids) == ["b", "c", "d"]
+    assert "a" not in {u.visit_id for u in sol.unassigned}  # under way: kept as it is, not unassigned
+
+
+def test_a_prefix_that_still_fits_keeps_its_technician_and_the_way_home_counts():
+    p = _part_timer_day()
+    fits = [Progress("t1", time=12 * H, position_index=1, under_way=("a",))]  # home at 12:40
+    assert locked_day(p, fits).day_over == ()
+    assert replan_day(p, fits, params=FAST).route_of("t1").visit_ids[0] == "a"
+    far = [Progress("t1", time=12 * H + 55 * 60, position_index=4)]  # 40 minutes from home at 12:55
+    assert [d.reason for d in locked_day(p, far).day_over] == ["no_time_left"]

@@ -112,6 +112,12 @@ class LiveTech:
     frozen: list[Visit] = field(default_factory=list)
     remaining: list[Visit] = field(default_factory=list)
 
+    def day_over(self, params: SolveParams | None = None) -> bool:
+        """True when the shift is over, or the work under way and the way home reach its end: the
+        technician takes no new call today (as a re-plan leaves them out, see planner.day_over)."""
+        profile = self.live_route().profile
+        return self.time + travel_seconds(self.position, self.home, profile, params or SolveParams()) >= self.shift_end
+
     def live_route(self) -> LiveRoute:
         """The planner's view of this remainder of the day."""
         return LiveRoute(
@@ -208,8 +214,9 @@ def load_live_day(contractor_id: int, day: dt.date, now: dt.datetime) -> list[Li
             r.id, r.kind, r.status, r.route_position, r.service_minutes, r.deadline, r.checkin_at, r.checkout_at,
             _MerchantRow(r.lat, r.lon, r.opening_hours or {}, r.closed_dates or [])))
         break_started[r.technician_id] = r.break_start is not None and r.break_start <= now
-    return [lt for t in techs if (lt := _build_live_tech(t, day, now, rows.get(t.id, []), None,
+    live = [lt for t in techs if (lt := _build_live_tech(t, day, now, rows.get(t.id, []), None,
                                                          break_started.get(t.id, False))) is not None]
+    return [lt for lt in live if not lt.day_over()]  # a technician whose day is over is skipped
 
 
 # --------------------------------------------------------------------------- timing with breaks
@@ -486,6 +493,10 @@ def _assign(call_id: int, technician_id: int, position: Optional[int], actor: Us
     lt = load_live_tech(tech, day, now)
     if lt is None:
         raise CallError(422, "day_off", _("%(name)s does not work today.", name=tech.name), "technician_id")
+    if lt.day_over():
+        raise CallError(422, "day_over", _("The working day of %(name)s is over (the shift ends at %(end)s); "
+                                           "choose another technician or leave the call for tomorrow's plan.",
+                                           name=tech.name, end=tech.shift_end), "technician_id")
     if merchant_windows(call.merchant, day) is None:
         raise CallError(422, "closed", _("The merchant is closed today; pause the call instead."), "position")
     new = call_stop(call, day)

@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -28,15 +28,16 @@ from sqlalchemy.orm import selectinload
 from fieldsvc import config
 from fieldsvc.calendar import WEEKDAY_NAMES, CalendarSpec, is_working_day
 from fieldsvc.db import db, utcnow
-from fieldsvc.planner.day import Progress, lock_day, solve_day
+from fieldsvc.planner.day import Progress, locked_day, solve_day
 from fieldsvc.planner.horizon import HorizonParams, HorizonTechnician, HorizonVisit, spread
 from fieldsvc.planner.params import SolveParams
 from fieldsvc.planner.problem import Break, Point, Problem, Technician, TimeWindow, Visit
 from fieldsvc.planner.solution import Solution
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record, transition_call
+from fieldsvc.visits.plans.day_over import ALL_OVER_MESSAGE, summary_entries
 from fieldsvc.visits.plans.due import (contract_calendar, is_plannable_day, merchant_closed_on, opening_windows,
-                                 plannable_days, service_minutes)
+                                       plannable_days, service_minutes)
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,9 @@ class DayContext:
     #: planner id "call:<id>" → service call id, for open calls that have no visit yet.
     calls: dict[str, int] = field(default_factory=dict)
     replanning: bool = False
+    #: technician id → summary entry, for technicians whose working day is over (left out of the
+    #: re-plan; their finished and checked-in visits stay as they are), see fieldsvc.visits.plans.day_over
+    day_over: dict[int, dict] = field(default_factory=dict)
 
 
 def visit_windows(merchant: m.Merchant, day: dt.date) -> tuple[TimeWindow, ...]:
@@ -292,7 +296,10 @@ def build_day(contractor_id: int, day: dt.date, *, now: dt.datetime | None = Non
             continue
         planner_visits.append(to_planner_visit(v, day, start, pinned))
     for v in (x for lst in under_way.values() for x in lst):
-        planner_visits.append(to_planner_visit(v, day, start, v.technician_id))
+        pv = to_planner_visit(v, day, start, v.technician_id)
+        if v.checkin_at is not None:  # only the rest of the job is still to do
+            pv = replace(pv, service=max(0, pv.service - max(0, _offset(now, v.checkin_at))))
+        planner_visits.append(pv)
     for call in waiting_calls(contractor_id):
         pid = f"{CALL_PREFIX}{call.id}"
         ctx.kinds[pid] = "em"
@@ -321,7 +328,11 @@ def build_day(contractor_id: int, day: dt.date, *, now: dt.datetime | None = Non
             uw = sorted(under_way.get(t.id, []), key=lambda x: (x.checkin_at or now, x.id))
             progress.append(Progress(t.id, time=now_s, position=pos, done=tuple(ctx.done.get(t.id, [])),
                                      under_way=tuple(v.id for v in uw)))
-        problem = lock_day(problem, progress)
+        report = locked_day(problem, progress)
+        problem = report.problem
+        ctx.pre_unassigned.update(report.unassigned)
+        ctx.day_over = summary_entries(report.day_over, working, ctx.done)
+        ctx.technician_ids = [tid for tid in ctx.technician_ids if tid not in ctx.day_over]
     ctx.problem = problem
     return ctx
 
@@ -349,6 +360,7 @@ def set_progress(run_id: int, progress: float, message: str, **values: Any) -> N
 
 def _summary(ctx: DayContext, sol: Solution, unassigned: list[dict]) -> dict[str, Any]:
     served = [v for r in sol.routes for v in r.visit_ids]
+    served += [v for e in ctx.day_over.values() for v in e["under_way"]]  # under way, kept as it is
     done = [v for lst in ctx.done.values() for v in lst]
     kinds = ctx.kinds
     by_reason: dict[str, int] = {}
@@ -365,6 +377,8 @@ def _summary(ctx: DayContext, sol: Solution, unassigned: list[dict]) -> dict[str
         "served_share": round((len(served) + len(done)) / total, 4) if total else 1.0,
         "replanning": ctx.replanning, "solver_status": sol.status,
         "solver_seconds": sol.statistics.get("solver_seconds"),
+        "day_over": list(ctx.day_over.values()),
+        "all_day_over": bool(ctx.day_over) and not ctx.technician_ids,
     }
 
 
@@ -384,6 +398,10 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
         tech_ids = set(ctx.technician_ids)
         routes = {r.technician_id: r for r in session.scalars(
             select(m.Route).where(m.Route.date == day, m.Route.technician_id.in_(tech_ids)))}
+        # a technician whose day is over keeps the route with its finished and checked-in visits;
+        # only the visits not started go back to the plan
+        over_routes = list(session.scalars(select(m.Route).where(
+            m.Route.date == day, m.Route.technician_id.in_(list(ctx.day_over))))) if ctx.day_over else []
         problem_ids = {v.id for v in ctx.problem.visits if v.id not in ctx.calls}
         touched = problem_ids | {v for v in ctx.pre_unassigned if v not in ctx.calls}
         keep_done = {v for lst in ctx.done.values() for v in lst}
@@ -392,6 +410,7 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
             for v in session.scalars(select(m.Visit).where(m.Visit.route_id.in_([r.id for r in routes.values()]))):
                 if v.id not in keep_done:
                     touched.add(v.id)
+        touched |= {v.id for r in over_routes for v in r.visits if v.status in OPEN_STATES}
         visits = {v.id: v for v in session.scalars(select(m.Visit).where(m.Visit.id.in_(touched | keep_done)))}
         for vid in touched:
             v = visits.get(vid)
@@ -400,9 +419,12 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
             v.route_id, v.route_position, v.eta, v.planned_start, v.planned_end = None, None, None, None, None
             if v.status in OPEN_STATES:
                 v.technician_id = None
+        for r in over_routes:
+            if all(v.status in OPEN_STATES for v in r.visits):  # nothing of it stays: no route left
+                session.delete(r)
         unassigned: list[dict] = []
         by_tech = {r.technician_id: r for r in sol.routes}
-        for tid in sorted(tech_ids | set(ctx.done)):
+        for tid in sorted((tech_ids | set(ctx.done)) - set(ctx.day_over)):
             pr = by_tech.get(tid)
             done_ids = ctx.done.get(tid, [])
             if (pr is None or not pr.visit_ids) and not done_ids:
@@ -466,7 +488,7 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
         run.objective = int(sol.cost.total)
         run.status = m.PlanStatus.SUCCEEDED
         run.progress = 1.0
-        run.message = "stored"
+        run.message = ALL_OVER_MESSAGE if run.summary["all_day_over"] else "stored"
         run.finished_at = utcnow()
         record("plan_stored", run, actor=actor, contractor_id=ctx.contractor_id, date=day,
                served=run.summary["served"], unassigned=len(unassigned))

@@ -15,6 +15,8 @@ from fieldsvc.visits.scope import get_scoped, require_role, scoped
 from fieldsvc.web.api.routes_api import DateField
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.plan_start import start_plan
+from fieldsvc.visits.plans.day_over import notices
+from fieldsvc.web.i18n import lang
 
 blp = Blueprint("plans_api", __name__, url_prefix="/api/v1/plans", description="Planning runs")
 
@@ -37,7 +39,11 @@ class PlanStatusSchema(Schema):
     contractor_id = fields.Integer(allow_none=True)
     status = fields.String(metadata={"description": "queued, running, succeeded, failed or cancelled"})
     progress = fields.Float(metadata={"description": "0..1"})
-    message = fields.String()
+    message = fields.String(metadata={"description": "progress message; when every technician's working day "
+                                                    "is over, that notice in the request's language"})
+    notices = fields.List(fields.Dict(), metadata={
+        "description": "[{code, technician_id, text}]: technicians whose working day is over (left out of a "
+                       "re-plan of today), and day_over_all when nobody could be planned"})
     summary = fields.Dict()
     unassigned = fields.List(fields.Dict())
     error = fields.String()
@@ -46,8 +52,10 @@ class PlanStatusSchema(Schema):
 
 
 def _run_dict(run: m.PlanRun) -> dict:
+    said = notices(run.summary, lang()) if run.status == m.PlanStatus.SUCCEEDED and run.kind == "daily" else []
+    all_over = next((n["text"] for n in said if n["code"] == "day_over_all"), None)
     return {"id": run.id, "kind": run.kind, "date": run.date, "contractor_id": run.contractor_id,
-            "status": run.status, "progress": run.progress, "message": run.message,
+            "status": run.status, "progress": run.progress, "message": all_over or run.message, "notices": said,
             "summary": run.summary or {}, "unassigned": run.unassigned or [], "error": run.error or "",
             "created_at": run.created_at.isoformat(),
             "finished_at": run.finished_at.isoformat() if run.finished_at else None}

@@ -16,7 +16,9 @@ from fieldsvc.db import db
 from fieldsvc.visits import models as m
 from fieldsvc.visits.plans.due import opening_windows
 from fieldsvc.visits.plans.planning import OPEN_STATES, WAITING_CALL_STATES, day_start_utc
+from fieldsvc.visits.plans.day_over import notices
 from fieldsvc.visits.scope import get_scoped, scoped
+from fieldsvc.web.i18n import lang
 
 #: One colour per technician (map lines and timeline), cycled.
 COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#46a2a2", "#c51b8a", "#7a8b00",
@@ -34,6 +36,8 @@ def reason_text(code: str) -> str:
         "merchant_closed": _("The shop is closed that day."),
         "no_technician": _("No technician works that day."),
         "pinned_unavailable": _("Pinned to a technician who is off or whose route is locked."),
+        "pinned_day_over": _("Pinned to a technician whose working day is over; pin it to another or plan it tomorrow."),
+        "day_over": _("The working day is over for every technician; plan it tomorrow."),
         "no_open_day": _("No working day in its window when the shop is open."),
         "deferred": _("No room in these days; its window continues later."),
     }
@@ -219,5 +223,7 @@ def board(user: m.User, contractor: m.Contractor, day: dt.date) -> dict[str, Any
         "depot": ({"lat": contractor.depot_lat, "lon": contractor.depot_lon}
                   if contractor.depot_lat is not None else None),
         "last_run": ({"id": run.id, "status": run.status, "finished_at": _iso(run.finished_at),
-                      "message": run.message, "summary": run.summary} if run else None),
+                      "message": run.message, "summary": run.summary,
+                      "notices": notices(run.summary, lang()) if run.status == "succeeded" else []}
+                     if run else None),
     }
