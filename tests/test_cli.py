@@ -1,6 +1,8 @@
 """The `fieldsvc` command line: every documented command is there, and `serve` really serves."""
 from __future__ import annotations
 
+import pytest
+
 import os
 import socket
 import subprocess
@@ -29,6 +31,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_serve_answers_on_the_given_port(tmp_path: Path):
     port = _free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{tmp_path / 'serve.sqlite'}", SECRET_KEY="x",

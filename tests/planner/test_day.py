@@ -119,6 +119,7 @@ def test_planner_is_pure_and_only_one_module_imports_ortools():
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_improve_rounds_never_make_the_plan_worse():
     from fieldsvc.planner.partition import _recost, improve, merge, solve_parts
 

@@ -147,6 +147,7 @@ def test_bench_solomon_says_where_it_looked(tmp_path):
     assert res.exit_code != 0 and str(tmp_path) in res.output and "FIELDSVC_SHARED_DATA" in res.output
 
 
+@pytest.mark.slow
 def test_bench_city_rows_add_up():
     from fieldsvc.planner.synth import city_day
 

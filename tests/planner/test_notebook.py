@@ -1,12 +1,15 @@
 """The walkthrough notebook runs top to bottom."""
 import pathlib
 
+import pytest
+
 import nbformat
 from nbclient import NotebookClient
 
 NB = pathlib.Path(__file__).resolve().parents[2] / "notebooks" / "planner_walkthrough.ipynb"
 
 
+@pytest.mark.slow
 def test_walkthrough_notebook_executes(tmp_path):
     nb = nbformat.read(NB, as_version=4)
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()

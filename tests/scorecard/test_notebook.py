@@ -1,6 +1,8 @@
 """notebooks/sla_analysis.ipynb runs top to bottom on its own generated database."""
 from __future__ import annotations
 
+import pytest
+
 import pathlib
 
 import nbformat
@@ -9,6 +11,7 @@ from nbclient import NotebookClient
 NB = pathlib.Path(__file__).resolve().parents[2] / "notebooks" / "sla_analysis.ipynb"
 
 
+@pytest.mark.slow
 def test_sla_notebook_executes(tmp_path):
     nb = nbformat.read(NB, as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",

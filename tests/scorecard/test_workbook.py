@@ -71,6 +71,7 @@ def test_persian_workbook_has_jalali_and_rtl(ledger, app):
     assert "1405/02/11" in texts            # 2026-05-01 in the Jalali column of the weekly trend
 
 
+@pytest.mark.slow
 def test_libreoffice_opens_the_workbook_and_computes_the_totals(ledger, tmp_path: Path):
     if shutil.which("soffice") is None:
         pytest.fail("LibreOffice Calc is needed: `make test` installs it as root on Debian "

@@ -40,6 +40,7 @@ schema = (schemathesis.from_pytest_fixture("api_schema")
           .exclude(method="DELETE", path="/api/v1/auth/token"))
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
