@@ -2,7 +2,6 @@
 `GET /api/v1/plans/<id>` reports its progress and result, `DELETE` cancels it."""
 from __future__ import annotations
 
-
 from flask.views import MethodView
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
@@ -10,13 +9,13 @@ from marshmallow import Schema, fields, validate
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
+from fieldsvc.visits.plans.day_over import notices
 from fieldsvc.visits.plans.runs import cancel_run, running_plan
 from fieldsvc.visits.scope import get_scoped, require_role, scoped
 from fieldsvc.web.api.routes_api import DateField
 from fieldsvc.web.errors import ApiError
-from fieldsvc.web.plan_start import start_plan
-from fieldsvc.visits.plans.day_over import notices
 from fieldsvc.web.i18n import lang
+from fieldsvc.web.plan_start import start_plan
 
 blp = Blueprint("plans_api", __name__, url_prefix="/api/v1/plans", description="Planning runs")
 
