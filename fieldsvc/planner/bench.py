@@ -31,11 +31,13 @@ class Row:
 
 
 def _ours_solomon(inst: solomon.Instance, time_limit: float, params: SolveParams | None = None) -> Row:
-    from .pm import solve
+    """Our row: :func:`solve_day`, so that 400- and 1,000-customer instances are decomposed
+    (territories, then regrouping rounds) exactly as a big working day is."""
+    from .day import solve_day
 
     p = replace(params or SolveParams(), time_limit=time_limit, allow_drops=False)
     t0 = time.perf_counter()
-    sol = solve(inst.problem, p)
+    sol = solve_day(inst.problem, p)
     wall = time.perf_counter() - t0
     ok = sol.status == "ok" and not sol.unassigned
     cost = sol.distance_m / solomon.SCALE if ok else None
@@ -160,6 +162,36 @@ def em_late_seconds(problem: Problem, sol: Solution) -> int:
 def without_deadlines(problem: Problem) -> Problem:
     """``problem`` as VROOM sees it: the same visits without SLA deadlines."""
     return replace(problem, visits=tuple(replace(v, sla_deadline=None) for v in problem.visits))
+
+
+def matrix_only(problem: Problem, params: SolveParams | None = None) -> Problem:
+    """``problem`` as users of road matrices send it: a duration and a distance matrix per
+    profile (the planner's own travel model) and ``location_index`` only, no coordinates."""
+    from .matrix import travel_matrices
+    from .problem import Matrices
+
+    params = params or SolveParams()
+    points: list = []
+    index: dict = {}
+
+    def at(p: object) -> int | None:
+        if p is None:
+            return None
+        key = (p.lat, p.lon)
+        if key not in index:
+            index[key] = len(points)
+            points.append(p)
+        return index[key]
+
+    techs = tuple(replace(t, start=None, end=None, start_index=at(t.start), end_index=at(t.end))
+                  for t in problem.technicians)
+    visits = tuple(replace(v, location=None, location_index=at(v.location)) for v in problem.visits)
+    profiles = {t.profile: params.speeds_mps[t.profile] for t in problem.technicians}
+    durs, dist = travel_matrices(points, profiles, params.detour_factor, params.metric)
+    rows = {name: tuple(tuple(int(x) for x in row) for row in m.tolist()) for name, m in durs.items()}
+    dist_rows = tuple(tuple(int(x) for x in row) for row in dist.tolist())
+    matrices = Matrices(durations=rows, distances={name: dist_rows for name in rows})
+    return replace(problem, technicians=techs, visits=visits, matrices=matrices, name=f"{problem.name} (matrix)")
 
 
 def city_ours(problem: Problem, time_limit: float, params: SolveParams | None = None, label: str = "fieldsvc",

@@ -108,16 +108,20 @@ def bench_solomon_cmd(directory: str | None, time_limit: float, compare: str, on
               help="Also solve the day as VROOM sees it (no SLA deadlines): the identical problem.")
 @click.option("--runs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Solve our rows this many times; the table shows the median run and the ranges.")
+@click.option("--matrix-only", is_flag=True,
+              help="Give every solver the day as duration/distance matrices with location_index only.")
 @click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path))
 @search_option
 def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, compare: str, exploration: int,
-                   threads: int, max_part_visits: int, plain: bool, vroom_view: bool, runs: int,
+                   threads: int, max_part_visits: int, plain: bool, vroom_view: bool, runs: int, matrix_only: bool,
                    md_out: Path | None, search: str) -> None:
     """A synthetic Tehran day: served visits, served priority, travel and wall time per solver."""
     from . import bench as b
     from .synth import city_day
 
     problem = city_day(visits, technicians, seed)
+    if matrix_only:
+        problem = b.matrix_only(problem)
     rows = []
     if plain:
         rows.append(b.city_plain(problem, time_limit))
@@ -134,7 +138,8 @@ def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, 
     if "vroom" in _compare(compare):
         rows.append(b.city_vroom(problem, exploration, threads))
         click.echo(f"vroom: {rows[-1]}", err=True)
-    md = b.markdown_city(rows, f"{visits} visits / {technicians} technicians, seed {seed}, limit {time_limit:g} s")
+    view = ", matrix only" if matrix_only else ""
+    md = b.markdown_city(rows, f"{visits} visits / {technicians} technicians, seed {seed}{view}, limit {time_limit:g} s")
     click.echo(md)
     if md_out:
         md_out.write_text(md + "\n")

@@ -1,6 +1,8 @@
 """Split big days into territories solved in parallel on a ``concurrent.futures`` executor.
 
-Territory centres come from k-means on visit positions; technicians are shared out in
+Territory centres come from k-means on visit positions (flat metres from coordinates, or an
+embedding of the travel matrix when only ``location_index`` is given, see
+:mod:`fieldsvc.planner.embedding`); technicians are shared out in
 proportion to the visits and then visits to the technicians, both by min-cost flow (least
 total distance to the centres), so every territory has the same work per technician; a visit
 whose skills no technician of its territory has moves to the nearest territory that has them.
@@ -17,8 +19,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from .embedding import Positions, positions
 from .params import SolveParams
-from .problem import Point, Problem
+from .problem import Problem
 from .solution import Cost, Solution
 
 
@@ -40,22 +43,21 @@ def kmeans(xy: np.ndarray, k: int, seed: int = 0, iters: int = 30) -> tuple[np.n
     return labels, c
 
 
-def _xy(p: Point) -> tuple[float, float]:
-    return (p.lon * math.cos(math.radians(p.lat)), p.lat)
+def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Rounded straight-line distances between every row of ``a`` and of ``b`` (one unit, see
+    :class:`~fieldsvc.planner.embedding.Positions`)."""
+    return np.rint(np.sqrt(((a[:, None, :] - b[None]) ** 2).sum(-1))).astype(np.int64)
 
 
-def _metres(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Rounded straight-line metres between every row of ``a`` and of ``b`` (both from :func:`_xy`)."""
-    return np.rint(np.sqrt(((a[:, None, :] - b[None]) ** 2).sum(-1)) * 111_320).astype(np.int64)
-
-
-def split(problem: Problem, max_visits: int = 150, seed: int = 0) -> list[Problem]:
-    """Territories of at most about ``max_visits`` visits each (one part if small or no coords)."""
+def split(problem: Problem, max_visits: int = 150, seed: int = 0, pos: Positions | None = None) -> list[Problem]:
+    """Territories of at most about ``max_visits`` visits each (one part if small, or when the
+    problem has neither coordinates nor a matrix to place its visits)."""
     visits, techs = problem.visits, problem.technicians
     k = min(len(techs), math.ceil(len(visits) / max_visits)) if visits else 1
-    if k <= 1 or any(v.location is None for v in visits) or any((t.start or t.end) is None for t in techs):
+    pos = pos if pos is not None or k <= 1 else positions(problem, seed)
+    if k <= 1 or pos is None:
         return [problem]
-    vxy = np.array([_xy(v.location) for v in visits])
+    vxy, txy = pos.visits, pos.technicians
     labels, cent = kmeans(vxy, k, seed)
     counts = np.bincount(labels, minlength=k).astype(float)
     quota = np.maximum(1, np.floor(counts / counts.sum() * len(techs))).astype(int)
@@ -65,11 +67,10 @@ def split(problem: Problem, max_visits: int = 150, seed: int = 0) -> list[Proble
         quota[np.argmax(np.where(quota > 1, quota - counts / counts.sum() * len(techs), -1e9))] -= 1
     from ._ortools import assign_capacitated
 
-    txy = np.array([_xy(t.start or t.end) for t in techs])
-    tech_part = assign_capacitated(_metres(txy, cent), quota)
+    tech_part = assign_capacitated(_distances(txy, cent), quota)
     # as many visits per technician in every territory: no territory gets more work than its
     # technicians can do while a neighbour's technicians idle
-    labels = assign_capacitated(_metres(vxy, cent), np.ceil(quota * len(visits) / len(techs)).astype(int))
+    labels = assign_capacitated(_distances(vxy, cent), np.ceil(quota * len(visits) / len(techs)).astype(int))
     tid_part = {t.id: int(tech_part[i]) for i, t in enumerate(techs)}
     skills = [frozenset().union(*(t.skills for i, t in enumerate(techs) if tech_part[i] == j)) for j in range(k)]
     locked: set[int] = set()
@@ -109,11 +110,46 @@ def _can_fork() -> bool:
     return not multiprocessing.current_process().daemon
 
 
-def _solve_part(args: tuple[Problem, SolveParams]) -> Solution:
+def shrink(problem: Problem) -> tuple[Problem, list[int] | None]:
+    """``problem`` with its matrices cut down to the locations it uses, and the original index of
+    each new one (None when nothing was cut). A part of a 1,000-location day then travels to a
+    worker with a 60-row matrix instead of the whole one."""
+    m = problem.matrices
+    if m is None:
+        return problem, None
+    used = sorted({v.location_index for v in problem.visits} | {
+        i for t in problem.technicians for i in (t.start_index, t.end_index)} - {None})
+    size = len(next(iter((m.durations or m.distances).values())))
+    if len(used) == size:
+        return problem, None
+    local = {g: i for i, g in enumerate(used)}
+
+    def cut(table: dict) -> dict:
+        return {name: tuple(tuple(rows[a][b] for b in used) for a in used) for name, rows in table.items()}
+
+    def at(i: int | None) -> int | None:
+        return None if i is None else local[i]
+
+    techs = tuple(replace(t, start_index=at(t.start_index), end_index=at(t.end_index)) for t in problem.technicians)
+    visits = tuple(replace(v, location_index=at(v.location_index)) for v in problem.visits)
+    return replace(problem, technicians=techs, visits=visits,
+                   matrices=replace(m, durations=cut(m.durations), distances=cut(m.distances))), used
+
+
+def _widen(sol: Solution, used: list[int] | None) -> Solution:
+    """A solution of a :func:`shrink`-ed problem with the original location indices."""
+    if used is not None:
+        for r in sol.routes:
+            r.stops = [s if s.location_index is None else replace(s, location_index=used[s.location_index])
+                       for s in r.stops]
+    return sol
+
+
+def _solve_part(args: tuple[Problem, SolveParams, list[int] | None]) -> Solution:
     from .pm import solve
 
-    problem, params = args
-    return solve(problem, params)
+    problem, params, used = args
+    return _widen(solve(problem, params), used)
 
 
 def solve_parts(parts: list[Problem], params: SolveParams, executor: Executor | None = None,
@@ -123,11 +159,11 @@ def solve_parts(parts: list[Problem], params: SolveParams, executor: Executor | 
     waves = math.ceil(len(parts) / max(1, workers))
     p = replace(params, time_limit=max(0.5, params.time_limit / waves - (0.4 if waves > 1 else 0)))
     if executor is None and (len(parts) == 1 or not _can_fork()):
-        return [_solve_part((part, p)) for part in parts]
+        return [_solve_part((part, p, None)) for part in parts]
     own = executor is None
     ex = executor or ProcessPoolExecutor(max_workers=workers)
     try:
-        return list(ex.map(_solve_part, [(part, p) for part in parts]))
+        return list(ex.map(_solve_part, [(small, p, used) for small, used in map(shrink, parts)]))
     finally:
         if own:
             ex.shutdown()
@@ -151,7 +187,8 @@ def solve_partitioned(problem: Problem, params: SolveParams | None = None, execu
     spend ``improve_share`` of the time limit on :func:`improve` rounds over regrouped routes."""
     params = params or SolveParams()
     t0 = time.perf_counter()
-    parts = split(problem, max_visits)
+    pos = positions(problem)
+    parts = split(problem, max_visits, pos=pos)
     if len(parts) <= 1:
         return merge(problem, solve_parts(parts, params, executor, workers))
     first = replace(params, time_limit=params.time_limit * (1 - improve_share))
@@ -161,20 +198,24 @@ def solve_partitioned(problem: Problem, params: SolveParams | None = None, execu
         print(f"parts: served {len(sol.served)} cost {sol.cost.total}", flush=True)
     left = params.time_limit - (time.perf_counter() - t0)
     if rounds > 0 and left >= 1:
-        sol = improve(problem, sol, replace(params, time_limit=left), rounds, group_size, executor, workers)
+        sol = improve(problem, sol, replace(params, time_limit=left), rounds, group_size, executor, workers,
+                      pos=pos)
     sol.statistics.setdefault("improve_rounds", 0)
     sol.statistics.update({"parts": len(parts), "wall_seconds": round(time.perf_counter() - t0, 3)})
     return sol
 
 
-def _route_xy(problem: Problem, sol: Solution) -> dict:
-    pos = {v.id: v.location for v in problem.visits}
+def _route_xy(problem: Problem, sol: Solution, pos: Positions) -> dict:
+    """Technician id → the barycentre of its route's visits (its home when the route is empty).
+
+    The home is left out of a route that has visits: in a single-depot fleet every home is the
+    depot, and the routes, not the homes, make the neighbourhoods."""
+    at = {v.id: pos.visits[i] for i, v in enumerate(problem.visits)}
     out = {}
-    for t in problem.technicians:
+    for i, t in enumerate(problem.technicians):
         r = sol.route_of(t.id)
-        pts = [pos[v] for v in (r.visit_ids if r else [])] + [t.start or t.end]
-        xy = np.array([_xy(p) for p in pts])
-        out[t.id] = xy.mean(0)
+        rows = [at[v] for v in (r.visit_ids if r else [])]
+        out[t.id] = np.mean(rows, axis=0) if rows else pos.technicians[i]
     return out
 
 
@@ -193,16 +234,19 @@ def _sub_cost(problem: Problem, sol: Solution, tech_ids: set, visit_ids: set, pa
 
 
 def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, group_size: int = 5,
-            executor: Executor | None = None, workers: int | None = None, seed: int = 1) -> Solution:
+            executor: Executor | None = None, workers: int | None = None, seed: int = 1,
+            pos: Positions | None = None) -> Solution:
     """Re-optimise groups of neighbouring routes (plus nearby unassigned visits), warm-started
     from the current plan, with new groupings each round; a group's result is kept only if it
     lowers that group's cost.  ``params.time_limit`` is the wall-time budget of all rounds."""
     deadline = time.perf_counter() + params.time_limit
     techs = problem.technicians
     k = max(1, math.ceil(len(techs) / group_size))
-    if k <= 1 or rounds <= 0:
+    pos = pos if pos is not None else positions(problem)
+    if k <= 1 or rounds <= 0 or pos is None:
         return sol
     by_id = {v.id: v for v in problem.visits}
+    at = {v.id: pos.visits[i] for i, v in enumerate(problem.visits)}
     own = executor is None
     workers = workers or min(k, os.cpu_count() or 1)
     if executor is None and not _can_fork():
@@ -217,7 +261,7 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
     done = 0
     try:
         for rnd in range(rounds):
-            cent = _route_xy(problem, sol)
+            cent = _route_xy(problem, sol, pos)
             txy = np.array([cent[t.id] for t in techs])
             labels, gcent = kmeans(txy, k, seed + rnd)
             groups = [[t for i, t in enumerate(techs) if labels[i] == j] for j in range(k)]
@@ -225,9 +269,9 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
             extra: list[list] = [[] for _ in range(k)]
             for u in sol.unassigned:
                 v = by_id[u.visit_id]
-                if v.location is None or not any(v.skills <= t.skills for t in techs):
+                if not any(v.skills <= t.skills for t in techs):
                     continue
-                order = np.argsort(((gcent - np.array(_xy(v.location))) ** 2).sum(-1))
+                order = np.argsort(((gcent - at[v.id]) ** 2).sum(-1))
                 j = next((int(j) for j in order if v.skills <= gskills[j] and groups[j]), None)
                 if j is not None:
                     extra[j].append(v)
@@ -246,7 +290,7 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
             if per_wave < MIN_SOLVE:
                 break
             p = replace(params, time_limit=per_wave)
-            results = list(ex.map(_solve_warm, [(sub, p, routes) for sub, routes in jobs]))
+            results = list(ex.map(_solve_warm, [(*shrink(sub), p, routes) for sub, routes in jobs]))
             sol = _splice(problem, sol, jobs, results, params)
             done += 1
             if os.environ.get("FIELDSVC_DEBUG"):
@@ -262,8 +306,8 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
 def _solve_warm(args: tuple) -> Solution:
     from .pm import solve
 
-    problem, params, routes = args
-    return solve(problem, params, routes)
+    problem, used, params, routes = args
+    return _widen(solve(problem, params, routes), used)
 
 
 def _splice(problem: Problem, sol: Solution, jobs: list, results: list, params: SolveParams) -> Solution:
