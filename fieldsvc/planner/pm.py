@@ -195,8 +195,6 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
         fixed_cost=params.vehicle_fixed_cost, horizon=int(min(BIG_DAY, horizon + int(durs[0].max(initial=0)) + 1)))
     comp = Compiled(model, stops, node_of_stop, stop_of_node, [lat_lon[x] for x in keep],
                     [loc_index[x] for x in keep], pre, profiles, techs)
-    if params.sla_model not in ("tiers", "soft"):
-        raise ValueError(f"sla_model: {params.sla_model!r} is not 'tiers' or 'soft'")
     _expand_alternatives(comp, params)
     return comp
 

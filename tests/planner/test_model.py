@@ -244,3 +244,21 @@ def test_iterated_local_search_runs_on_real_sized_days_only():
     assert big.statistics["search"] == "ITERATED_LOCAL_SEARCH" and len(big.served) == 30
     small = solve(problem([tech("t1", 0), tech("t2", 1)], vs[:1], xs[:3]), FAST)
     assert small.statistics["search"] == "GUIDED_LOCAL_SEARCH" and small.served == ["v0"]
+
+
+@pytest.mark.parametrize("field, value", [("metaheuristic", "GUIDED_LOCAL_SEARC"), ("first_solution", "cheapest"),
+                                          ("sla_model", "tier"), ("metric", "osmr")])
+def test_a_mistyped_choice_is_an_error_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=f"^{field}: '{value}' is not one of"):
+        SolveParams(**{field: value})
+
+
+def test_choices_accept_their_plain_strings_and_params_hash_every_field():
+    from fieldsvc.planner.params import Metaheuristic, SlaModel
+
+    params = SolveParams(metaheuristic="GUIDED_LOCAL_SEARCH", sla_model="soft")
+    assert params.metaheuristic is Metaheuristic.GUIDED_LOCAL_SEARCH and params.sla_model is SlaModel.SOFT
+    assert hash(params) != hash(SolveParams(metaheuristic="GUIDED_LOCAL_SEARCH", sla_model="tiers"))
+    assert hash(params) == hash(SolveParams(metaheuristic="GUIDED_LOCAL_SEARCH", sla_model="soft"))
+    with pytest.raises(ValueError, match="^time_limit:"):
+        SolveParams(time_limit=0)
