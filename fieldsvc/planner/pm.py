@@ -141,7 +141,7 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
             start=t_start[i], end=t_end[i], tw=(t.shift.start, t.shift.end),
             profile=class_of[(t.profile, float(t.speed_factor))],
             max_visits=t.max_visits, capacity=t.capacity,
-            breaks=[(b.window.start, b.window.end - b.duration, b.duration) for b in t.breaks],
+            breaks=[_break_window(t, b) for b in t.breaks],
             max_travel=t.max_travel_time, max_distance=t.max_distance, fixed_cost=int(t.fixed_cost),
             per_hour=int(t.per_hour), per_km=int(t.per_km), name=f"technician {t.id!r}"))
     service = np.zeros(n, dtype=np.int64)
@@ -242,6 +242,15 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
         raise ValueError(f"sla_model: {params.sla_model!r} is not 'tiers' or 'soft'")
     _expand_alternatives(comp, params)
     return comp
+
+
+def _break_window(t: Technician, b) -> tuple[int, int, int]:
+    """(earliest start, latest start, duration) of a break inside both its window and the shift."""
+    lo, hi = max(b.window.start, t.shift.start), min(b.window.end, t.shift.end) - b.duration
+    if hi < lo:
+        raise ValueError(f"technician {t.id!r}: break {b.id!r} ({b.duration} s) does not fit inside both its window "
+                         f"{b.window.start}..{b.window.end} and the shift {t.shift.start}..{t.shift.end}")
+    return lo, hi, b.duration
 
 
 def shipment_visits(problem: Problem) -> list:
@@ -464,7 +473,9 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
         route = Route(tech.id)
         depart = rr.depart
         if rr.nodes and not any(b[0] < rr.starts[0] for b in rr.breaks):
-            depart = max(depart, rr.starts[0] - int(d[spec.start, rr.nodes[0]]))  # leave as late as useful
+            first_setup = int(setup_in[spec.start, rr.nodes[0]]) if setup_in is not None else 0
+            depart = max(depart, rr.starts[0] - int(d[spec.start, rr.nodes[0]]) - first_setup)  # as late as useful
+        depart = min([depart] + [b[0] for b in rr.breaks])  # a break before leaving starts the day
         route.stops.append(_stop(comp, "start", spec.start, depart, depart, depart, 0))
         prev, prev_end, dist_acc = spec.start, depart, 0
         pending = list(rr.breaks)
@@ -473,7 +484,7 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
             travel = int(d[prev, node])
             arc_dist = int(m.distances[prev, node]) if m.distances is not None else 0
             arrival = prev_end + travel
-            brk_before = [b for b in pending if start is None or b[0] < start]
+            brk_before = [b for b in pending if start is None or b[0] + b[1] <= start]  # breaks never overlap service
             for b in brk_before:
                 bstart = max(b[0], prev_end)
                 arrival = max(arrival, bstart + b[1] + travel) if start is None else arrival

@@ -264,7 +264,7 @@ def _validate_extras(problem: Problem, tech_ids: set, n_loc: int | None,
         _check_time(t.shift.end, who, "shift end")
         for b in t.breaks:
             _check_time(b.window.start, who, f"break {b.id!r} window start")
-            _check_time(b.window.end, who, f"break {b.id!r} window end")
+            _check_time(b.window.end - b.duration, who, f"break {b.id!r} latest start")
             _check_time(b.duration, who, f"break {b.id!r} duration", duration=True)
         if not 0 < t.speed_factor <= 5:
             raise ValueError(f"{who}: speed_factor {t.speed_factor} outside (0, 5]")

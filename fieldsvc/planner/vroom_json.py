@@ -158,8 +158,10 @@ def _vehicle(v: Any, where: str, default_start: int) -> Technician:
         bw = f"{where}.breaks[{k}]"
         b = _fields(b, BREAK_FIELDS, bw)
         wins = [_tw(w, bw) for w in b.get("time_windows") or []] or [tw]
-        breaks.append(Break(TimeWindow(min(w.start for w in wins), max(w.end for w in wins)),
-                            _int(b.get("service", 0), f"{bw}.service"), b.get("id", "break")))
+        service = _int(b.get("service", 0), f"{bw}.service")
+        # VROOM's windows bound the break's start; ours bound the whole break (several: their span)
+        breaks.append(Break(TimeWindow(min(w.start for w in wins), max(w.end for w in wins) + service),
+                            service, b.get("id", "break")))
     costs = _fields(v.get("costs") or {}, COST_FIELDS, f"{where}.costs")
     has_end = "end" in v or "end_index" in v
     cap = v.get("capacity")
@@ -368,7 +370,8 @@ def problem_to_dict(problem: Problem) -> dict:
         if t.skills:
             d["skills"] = sorted(t.skills)
         if t.breaks:
-            d["breaks"] = [{"id": b.id, "time_windows": [[b.window.start, b.window.end]], "service": b.duration}
+            d["breaks"] = [{"id": b.id, "time_windows": [[b.window.start, b.window.end - b.duration]],
+                            "service": b.duration}
                            for b in t.breaks]
         if t.max_visits is not None:
             d["max_tasks"] = t.max_visits
