@@ -191,9 +191,12 @@ def _drive(tech: Technician, visits: dict, partner: dict, skills: dict, pins: di
             step.violations.append("skills")
         if sid in partner:
             role, other, amount = partner[sid]
-            load += amount if role == "pickup" else -amount
             if role == "delivery" and other not in seen or role == "pickup" and other not in tasks:
                 step.violations.append("precedence")
+            if role == "pickup":
+                load += amount
+            elif other in seen:  # a delivery before its pickup never had the amount on board
+                load -= amount
         else:
             load += v.pickup - v.demand
         if tech.capacity is not None and load > tech.capacity:
