@@ -13,11 +13,11 @@ from .day import Progress, lock_day, replan_day, solve_day
 from .em import LiveRoute, LiveStop, SlotOption, slot_options
 from .params import SolveParams
 from .pm import solve
-from .problem import Break, Matrices, Point, Problem, Technician, TimeWindow, Visit, validate
+from .problem import Break, Matrices, Point, Problem, Shipment, Technician, TimeWindow, Visit, validate
 from .solution import REASONS, Cost, Route, Solution, Stop, Unassigned
 
 __all__ = [
     "Break", "Cost", "LiveRoute", "LiveStop", "Matrices", "Point", "Problem", "Progress", "REASONS", "Route",
-    "SlotOption", "Solution", "SolveParams", "Stop", "Technician", "TimeWindow", "Unassigned", "Visit",
+    "Shipment", "SlotOption", "Solution", "SolveParams", "Stop", "Technician", "TimeWindow", "Unassigned", "Visit",
     "lock_day", "replan_day", "slot_options", "solve", "solve_day", "validate",
 ]
