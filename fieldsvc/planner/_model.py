@@ -41,7 +41,10 @@ class RoutingModel:
     allowed: dict[int, list[int]]  # node -> allowed vehicles (missing = all)
     penalty: dict[int, int | None]  # node -> drop cost (None = no disjunction)
     sla: dict[int, int]  # node -> deadline
-    demand: np.ndarray | None = None
+    demand: np.ndarray | None = None  # load change at each node (deliveries alone: the amount delivered)
+    #: with job deliveries mixed with pickups or shipments: each node's delivered amount, which the
+    #: vehicle carries from its start (``demand`` is then pickup − delivery)
+    delivered: np.ndarray | None = None
     cost: list[np.ndarray] | None = None
     late_cost: int = 100
     fixed_cost: int = 0

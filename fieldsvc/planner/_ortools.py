@@ -232,9 +232,19 @@ def _add_demand(routing, m: RoutingModel) -> None:
     if m.demand is None or all(v.capacity is None for v in m.vehicles):
         return
     cb = routing.RegisterUnaryTransitVector([int(x) for x in m.demand])
-    big = int(np.sum(np.abs(m.demand))) + 1
+    big = int(np.sum(np.abs(m.demand)) + (np.sum(m.delivered) if m.delivered is not None else 0)) + 1
     caps = [int(v.capacity) if v.capacity is not None else big for v in m.vehicles]
-    routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "demand")
+    if m.delivered is None:
+        routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "demand")
+        return
+    # the vehicle leaves loaded with the deliveries of its route: load at the start = total delivered
+    routing.AddDimensionWithVehicleCapacity(cb, 0, caps, False, "demand")
+    dcb = routing.RegisterUnaryTransitVector([int(x) for x in m.delivered])
+    routing.AddDimensionWithVehicleCapacity(dcb, 0, caps, True, "delivered")
+    load, out = routing.GetDimensionOrDie("demand"), routing.GetDimensionOrDie("delivered")
+    solver = routing.solver()
+    for v in range(len(m.vehicles)):
+        solver.Add(load.CumulVar(routing.Start(v)) == out.CumulVar(routing.End(v)))
 
 
 def _add_limits(routing, m: RoutingModel) -> None:

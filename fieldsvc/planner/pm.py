@@ -150,6 +150,9 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
     demand = np.zeros(n, dtype=np.int64)
     names = [f"location {all_keys[x][1:]} (a technician's start or end)" if x < n_depot else "" for x in range(n)]
     ship_amount = {v.id: a for v, a in shipment_amounts(problem)}
+    # VROOM loads job deliveries at the start; alone, they count like pickups (the peak is the total)
+    mixed = any(v.demand for v in problem.visits) and bool(problem.shipments or any(v.pickup for v in problem.visits))
+    delivered = np.zeros(n, dtype=np.int64)
     visit_stop = {v.id: si for si, s in enumerate(stops) for v in s.visits}
     prefix_stops: dict[int, int] = {}
     for i, t in enumerate(techs):
@@ -165,7 +168,13 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
         node = n_depot + si
         service[node] = s.service
         setup[node] = max(v.setup for v in s.visits)
-        demand[node] = ship_amount[s.lead.id] if si >= n_job_stops else sum(v.demand + v.pickup for v in s.visits)
+        if si >= n_job_stops:
+            demand[node] = ship_amount[s.lead.id]
+        elif mixed:
+            demand[node] = sum(v.pickup - v.demand for v in s.visits)
+            delivered[node] = s.demand
+        else:
+            demand[node] = sum(v.demand + v.pickup for v in s.visits)
         kind = "visit" if si < n_job_stops else ("pickup" if (si - n_job_stops) % 2 == 0 else "delivery")
         names[node] = f"{kind} {s.ids[0]!r}" if len(s.ids) == 1 else f"visits {', '.join(map(repr, s.ids))}"
         ok = [i for i, t in enumerate(techs) if s.skills <= t.skills]
@@ -232,7 +241,8 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
         vehicles=vehicles, stop_nodes=sorted(stop_of_node),
         allowed={new_of[x]: a for x, a in allowed.items()}, penalty={new_of[x]: p for x, p in penalty.items()},
         sla={new_of[x]: d for x, d in sla.items()},
-        demand=demand[kk] if demand.any() else None, late_cost=params.em_late_per_second,
+        demand=demand[kk] if demand.any() or delivered.any() else None, late_cost=params.em_late_per_second,
+        delivered=delivered[kk] if mixed else None,
         fixed_cost=params.vehicle_fixed_cost, horizon=horizon,
         setup=setup[kk] if setup.any() else None, place=np.asarray(place, dtype=np.int64)[kk], pairs=pairs,
         names=[names[x] for x in keep])
@@ -344,6 +354,7 @@ def _expand_alternatives(comp: Compiled, params: SolveParams) -> None:
     m.distances = m.distances[np.ix_(idx, idx)] if m.distances is not None else None
     m.service = m.service[idx]
     m.demand = m.demand[idx] if m.demand is not None else None
+    m.delivered = m.delivered[idx] if m.delivered is not None else None
     m.setup = m.setup[idx] if m.setup is not None else None
     m.place = m.place[idx]
     m.names = [m.names[x] for x in idx]

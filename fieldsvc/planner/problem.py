@@ -290,9 +290,6 @@ def _validate_extras(problem: Problem, tech_ids: set, n_loc: int | None,
             _check_time(w.end, who, "time window end")
         if v.sla_deadline is not None:
             _check_time(v.sla_deadline, who, "sla_deadline")
-    if any(v.demand for v in problem.visits) and (problem.shipments or any(v.pickup for v in problem.visits)):
-        raise ValueError("jobs: delivery amounts cannot be mixed with job pickups or shipments in one problem "
-                         "(give the amounts as pickups, or as shipments from the warehouse)")
     for s in problem.shipments:
         for v in s.visits:
             who = f"shipment visit {v.id!r}"

@@ -224,13 +224,26 @@ def test_job_pickup_amounts_count_against_capacity():
     assert sol.served == [1] and [(u.visit_id, u.reason) for u in sol.unassigned] == [(2, "capacity")]
 
 
+def test_job_deliveries_ride_from_the_start_with_pickups():
+    """VROOM's load: deliveries are on board from the start, pickups from where they are taken."""
+    m = [[0, 10, 20, 100], [10, 0, 10, 20], [20, 10, 0, 10], [30, 20, 10, 0]]
+    served = {}
+    for cap in (2, 4):
+        data = {"vehicles": [{"id": "v", "start_index": 0, "end_index": 0, "capacity": [cap]}],
+                "jobs": [{"id": "p", "location_index": 1, "pickup": [2]},
+                         {"id": "d", "location_index": 3, "delivery": [2]}],
+                "matrices": {"car": {"durations": m, "distances": m}}}
+        p, _ = problem_from_dict(data)
+        served[cap] = solve(p, FAST).routes[0].visit_ids
+    assert served == {4: ["p", "d"], 2: ["d", "p"]}  # with room for 2 only, deliver first though it is longer
+
+
 @pytest.mark.parametrize("where, value, words", [
     ("vehicle", {"steps": [{"type": "job", "id": 1, "service_at": 5}]}, "service_at"),
     ("vehicle", {"costs": {"per_task_hour": 10}}, "per_task_hour"),
     ("vehicle", {"capacity": [1, 2]}, "capacity"),
     ("vehicle", {"colour": "red"}, "colour"),
     ("job", {"delivery": [1, 1]}, "delivery"),
-    ("job", {"pickup": [1], "delivery": [1]}, "delivery amounts cannot be mixed"),
     ("top", {"matrices": {"car": {"durations": M4, "costs": M4}}}, "matrices.car.costs"),
     ("vehicle", {"max_distance": 100, "start": [51.4, 35.7]}, "max_distance needs distances"),
 ])
