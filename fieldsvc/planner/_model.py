@@ -15,6 +15,8 @@ class VehicleSpec:
     max_visits: int | None = None
     capacity: int | None = None
     breaks: list[tuple[int, int, int]] = field(default_factory=list)  # (start_min, start_max, duration)
+    #: per break: the allowed start intervals inside (start_min, start_max); empty = all of it
+    break_starts: list[list[tuple[int, int]]] = field(default_factory=list)
     prefix: list[int] = field(default_factory=list)  # nodes that must come first, in order
     max_travel: int | None = None  # seconds of travel per route
     max_distance: int | None = None  # metres per route

@@ -314,8 +314,18 @@ def _add_breaks(routing, manager, m: RoutingModel, time_dim) -> dict[int, list]:
         if not spec.breaks:
             continue
         try:
-            ivs = [solver.FixedDurationIntervalVar(int(a), int(max(a, b)), int(d), False, f"break {v}.{k}")
-                   for k, (a, b, d) in enumerate(spec.breaks)]
+            ivs = []
+            for k, (a, b, d) in enumerate(spec.breaks):
+                starts = spec.break_starts[k] if k < len(spec.break_starts) else []
+                if len(starts) > 1:  # several start windows: a start variable with holes
+                    var = solver.IntVar(int(starts[0][0]), int(starts[-1][1]), f"break start {v}.{k}")
+                    for (_, end), (nxt, _) in zip(starts, starts[1:]):
+                        if nxt > end + 1:
+                            var.RemoveInterval(int(end + 1), int(nxt - 1))
+                    ivs.append(solver.FixedDurationIntervalVar(var, int(d), f"break {v}.{k}"))
+                else:
+                    lo, hi = starts[0] if starts else (a, max(a, b))
+                    ivs.append(solver.FixedDurationIntervalVar(int(lo), int(hi), int(d), False, f"break {v}.{k}"))
             time_dim.SetBreakIntervalsOfVehicle(ivs, v, visit_transit)
         except Exception as exc:  # noqa: BLE001
             raise ValueError(f"{spec.name or f'vehicle {v}'}: its breaks {spec.breaks} cannot be set: {exc}") from exc

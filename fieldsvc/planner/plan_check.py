@@ -167,7 +167,11 @@ def _drive(tech: Technician, visits: dict, partner: dict, skills: dict, pins: di
         if typ == "break":
             b = breaks[sid]
             begin = max(clock, b.window.start)
-            late = max(0, begin - (b.window.end - b.duration))
+            opens = [w for w in sorted(b.starts, key=lambda w: w.start) if w.end >= begin]
+            if b.starts:
+                begin = max(begin, opens[0].start) if opens else begin
+                late = 0 if opens else begin - max(w.end for w in b.starts)
+            late = max(0, begin - (b.window.end - b.duration)) if not b.starts else late
             step = CheckedStep("break", sid, clock, waiting=begin - clock, service=b.duration,
                                distance=metres, duration=secs, late=late, violations=["delay"] if late else [])
             clock = begin + b.duration

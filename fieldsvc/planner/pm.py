@@ -141,7 +141,7 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
             start=t_start[i], end=t_end[i], tw=(t.shift.start, t.shift.end),
             profile=class_of[(t.profile, float(t.speed_factor))],
             max_visits=t.max_visits, capacity=t.capacity,
-            breaks=[_break_window(t, b) for b in t.breaks],
+            breaks=[_break_window(t, b) for b in t.breaks], break_starts=[_break_starts(t, b) for b in t.breaks],
             max_travel=t.max_travel_time, max_distance=t.max_distance, fixed_cost=int(t.fixed_cost),
             per_hour=int(t.per_hour), per_km=int(t.per_km), name=f"technician {t.id!r}"))
     service = np.zeros(n, dtype=np.int64)
@@ -261,6 +261,18 @@ def _break_window(t: Technician, b) -> tuple[int, int, int]:
         raise ValueError(f"technician {t.id!r}: break {b.id!r} ({b.duration} s) does not fit inside both its window "
                          f"{b.window.start}..{b.window.end} and the shift {t.shift.start}..{t.shift.end}")
     return lo, hi, b.duration
+
+
+def _break_starts(t: Technician, b) -> list[tuple[int, int]]:
+    """The intervals a break may start in (its ``starts`` clipped to its window and the shift)."""
+    if not b.starts:
+        return []
+    lo, hi, _ = _break_window(t, b)
+    out = sorted((max(lo, w.start), min(hi, w.end)) for w in b.starts if max(lo, w.start) <= min(hi, w.end))
+    if not out:
+        raise ValueError(f"technician {t.id!r}: break {b.id!r} cannot start in any of its time windows "
+                         f"inside the shift {t.shift.start}..{t.shift.end}")
+    return out
 
 
 def shipment_visits(problem: Problem) -> list:

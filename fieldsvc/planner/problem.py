@@ -31,11 +31,16 @@ class TimeWindow:
 
 @dataclass(frozen=True)
 class Break:
-    """A break of ``duration`` seconds that must start and end inside ``window``."""
+    """A break of ``duration`` seconds that must start and end inside ``window``.
+
+    ``starts`` (optional, VROOM's break ``time_windows``) further restricts when it may start:
+    inside one of them.
+    """
 
     window: TimeWindow
     duration: int
     id: Id = "break"
+    starts: tuple[TimeWindow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -265,6 +270,11 @@ def _validate_extras(problem: Problem, tech_ids: set, n_loc: int | None,
         for b in t.breaks:
             _check_time(b.window.start, who, f"break {b.id!r} window start")
             _check_time(b.window.end - b.duration, who, f"break {b.id!r} latest start")
+            for w in b.starts:
+                _check_time(w.start, who, f"break {b.id!r} time window start")
+                _check_time(w.end, who, f"break {b.id!r} time window end")
+                if w.end < w.start:
+                    raise ValueError(f"{who}: break {b.id!r} time window ends before it starts")
             _check_time(b.duration, who, f"break {b.id!r} duration", duration=True)
         if not 0 < t.speed_factor <= 5:
             raise ValueError(f"{who}: speed_factor {t.speed_factor} outside (0, 5]")

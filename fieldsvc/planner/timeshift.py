@@ -29,7 +29,8 @@ def _visit(v: Visit, d: int) -> Visit:
 
 
 def _tech(t: Technician, d: int) -> Technician:
-    return replace(t, shift=_tw(t.shift, d), breaks=tuple(Break(_tw(b.window, d), b.duration, b.id) for b in t.breaks))
+    return replace(t, shift=_tw(t.shift, d), breaks=tuple(
+        Break(_tw(b.window, d), b.duration, b.id, tuple(_tw(w, d) for w in b.starts)) for b in t.breaks))
 
 
 def shift_problem(problem: Problem, offset: int) -> Problem:

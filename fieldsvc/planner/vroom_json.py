@@ -159,9 +159,9 @@ def _vehicle(v: Any, where: str, default_start: int) -> Technician:
         b = _fields(b, BREAK_FIELDS, bw)
         wins = [_tw(w, bw) for w in b.get("time_windows") or []] or [tw]
         service = _int(b.get("service", 0), f"{bw}.service")
-        # VROOM's windows bound the break's start; ours bound the whole break (several: their span)
+        # VROOM's windows bound the break's start; ours bound the whole break, several become `starts`
         breaks.append(Break(TimeWindow(min(w.start for w in wins), max(w.end for w in wins) + service),
-                            service, b.get("id", "break")))
+                            service, b.get("id", "break"), tuple(wins) if len(wins) > 1 else ()))
     costs = _fields(v.get("costs") or {}, COST_FIELDS, f"{where}.costs")
     has_end = "end" in v or "end_index" in v
     cap = v.get("capacity")
@@ -370,8 +370,8 @@ def problem_to_dict(problem: Problem) -> dict:
         if t.skills:
             d["skills"] = sorted(t.skills)
         if t.breaks:
-            d["breaks"] = [{"id": b.id, "time_windows": [[b.window.start, b.window.end - b.duration]],
-                            "service": b.duration}
+            d["breaks"] = [{"id": b.id, "time_windows": [[w.start, w.end] for w in b.starts]
+                            or [[b.window.start, b.window.end - b.duration]], "service": b.duration}
                            for b in t.breaks]
         if t.max_visits is not None:
             d["max_tasks"] = t.max_visits

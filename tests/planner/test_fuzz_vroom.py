@@ -61,7 +61,7 @@ def vroom_problems(draw) -> dict:
         if draw(st.booleans()):
             v["max_tasks"] = draw(st.integers(0, 3))
         if draw(st.integers(0, 3)) == 0:
-            v["breaks"] = [{"id": 1, "time_windows": windows(1), "service": draw(st.sampled_from([0, 60, 3_600]))}]
+            v["breaks"] = [{"id": 1, "time_windows": windows(2), "service": draw(st.sampled_from([0, 60, 3_600]))}]
         if draw(st.integers(0, 3)) == 0:
             v["speed_factor"] = draw(st.sampled_from([0.5, 1.0, 2.0]))
         if draw(st.integers(0, 3)) == 0:

@@ -261,3 +261,16 @@ def test_break_outside_the_shift_is_refused_by_name():
     t = Technician("t", start_index=0, shift=TimeWindow(0, 1_000), breaks=(Break(TimeWindow(2_000, 3_000), 60, "x"),))
     with pytest.raises(ValueError, match="technician 't': break 'x'"):
         solve(Problem((t,), (Visit("v", location_index=1),), line_matrix([0, 10])), FAST)
+
+
+def test_break_with_several_windows_starts_inside_one():
+    """VROOM's break windows bound its start; between two windows it may not start."""
+    data = {"vehicles": [{"id": "v", "start_index": 0, "end_index": 0, "time_window": [0, 1_000],
+                          "breaks": [{"id": "lunch", "time_windows": [[0, 10], [300, 310]], "service": 50}]}],
+            "jobs": [{"id": 1, "location_index": 0, "service": 280, "time_windows": [[5, 5]]}],
+            "matrices": {"car": {"durations": [[0]], "distances": [[0]]}}}
+    p, _ = problem_from_dict(data)
+    out = solution_to_dict(solve(p, FAST), p)
+    brk = next(s for s in out["routes"][0]["steps"] if s["type"] == "break")
+    assert 300 <= brk["arrival"] <= 310  # the job holds 5..285; the first moment free, 285, is between windows
+    assert problem_from_dict(json.loads(json.dumps(problem_to_dict(p))))[0] == p
