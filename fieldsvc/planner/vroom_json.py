@@ -18,7 +18,8 @@ from .solution import Solution
 def _pt(loc: Any, where: str) -> Point | None:
     if loc is None:
         return None
-    if not (isinstance(loc, (list, tuple)) and len(loc) == 2):
+    if not (isinstance(loc, (list, tuple)) and len(loc) == 2
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in loc)):
         raise ValueError(f"{where}: location must be [lon, lat]")
     return Point(lat=float(loc[1]), lon=float(loc[0]))
 
@@ -29,8 +30,20 @@ def _tw(pair: Any, where: str) -> TimeWindow:
     return TimeWindow(_int(pair[0], f"{where} time window"), _int(pair[1], f"{where} time window"))
 
 
-def _skills(xs: Any) -> frozenset[str]:
+def _skills(xs: Any, where: str = "skills") -> frozenset[str]:
+    if xs is not None and not isinstance(xs, list):
+        raise ValueError(f"{where}: skills must be a list")
     return frozenset(str(x) for x in (xs or ()))
+
+
+def _id(obj: dict, where: str):
+    """VROOM ids are integers; strings are accepted too."""
+    if "id" not in obj:
+        raise ValueError(f"{where}: id is required")
+    val = obj["id"]
+    if isinstance(val, bool) or not isinstance(val, (int, str)):
+        raise ValueError(f"{where}: id must be an integer or a string (got {val!r})")
+    return val
 
 
 JOB_FIELDS = {"id", "description", "location", "location_index", "setup", "service", "delivery", "pickup",
@@ -74,6 +87,25 @@ def _int(val: Any, where: str) -> int:
     return int(val)
 
 
+def _list(obj: dict, key: str, where: str) -> list:
+    val = obj.get(key)
+    if val is None:
+        return []
+    if not isinstance(val, list):
+        raise ValueError(f"{where}.{key}: a list is expected")
+    return val
+
+
+def _opt_int(obj: dict, key: str, where: str) -> int | None:
+    return None if obj.get(key) is None else _int(obj[key], f"{where}.{key}")
+
+
+def _number(val: Any, where: str) -> float:
+    if isinstance(val, bool) or not isinstance(val, (int, float)):
+        raise ValueError(f"{where}: a number is expected (got {val!r})")
+    return float(val)
+
+
 def _amount(val: Any, where: str) -> int:
     """VROOM amounts are arrays; this planner has one capacity dimension."""
     if val is None or val == []:
@@ -107,18 +139,18 @@ def _earliest(data: dict) -> int:
 
 def _visit(j: Any, where: str, fields: set[str]) -> Visit:
     j = _fields(j, fields, where)
-    if "id" not in j:
-        raise ValueError(f"{where}: id is required")
+    _id(j, where)
     if "amount" in j and "delivery" in j:
         raise ValueError(f"{where}.amount: give delivery only (amount is its old name)")
     desc = j.get("description")
     return Visit(
-        id=j["id"], location=_pt(j.get("location"), where), location_index=j.get("location_index"),
+        id=j["id"], location=_pt(j.get("location"), where), location_index=_opt_int(j, "location_index", where),
         service=_int(j.get("service", 0), f"{where}.service"), setup=_int(j.get("setup", 0), f"{where}.setup"),
-        time_windows=tuple(_tw(w, where) for w in j.get("time_windows") or []),
+        time_windows=tuple(_tw(w, where) for w in _list(j, "time_windows", where)),
         skills=_skills(j.get("skills")), priority=_int(j.get("priority", 0), f"{where}.priority"),
         kind=str(j.get("x_kind", "pm")), mandatory=bool(j.get("x_mandatory", False)),
-        overdue_days=int(j.get("x_overdue_days", 0)), sla_deadline=j.get("x_sla_deadline"),
+        overdue_days=_int(j.get("x_overdue_days", 0), f"{where}.x_overdue_days"),
+        sla_deadline=_opt_int(j, "x_sla_deadline", where),
         pinned_to=j.get("x_pinned_to"), merchant=j.get("x_merchant"),
         demand=_amount(j.get("delivery", j.get("amount")), f"{where}.delivery"),
         pickup=_amount(j.get("pickup"), f"{where}.pickup"), description=None if desc is None else str(desc))
@@ -150,14 +182,13 @@ def _steps(steps: Any, where: str) -> tuple:
 
 def _vehicle(v: Any, where: str, default_start: int) -> Technician:
     v = _fields(v, VEHICLE_FIELDS, where)
-    if "id" not in v:
-        raise ValueError(f"{where}: id is required")
+    _id(v, where)
     tw = _tw(v["time_window"], where) if "time_window" in v else TimeWindow(default_start, MAX_SECONDS)
     breaks = []
-    for k, b in enumerate(v.get("breaks") or []):
+    for k, b in enumerate(_list(v, "breaks", where)):
         bw = f"{where}.breaks[{k}]"
         b = _fields(b, BREAK_FIELDS, bw)
-        wins = [_tw(w, bw) for w in b.get("time_windows") or []] or [tw]
+        wins = [_tw(w, bw) for w in _list(b, "time_windows", bw)] or [tw]
         service = _int(b.get("service", 0), f"{bw}.service")
         # VROOM's windows bound the break's start; ours bound the whole break, several become `starts`
         breaks.append(Break(TimeWindow(min(w.start for w in wins), max(w.end for w in wins) + service),
@@ -168,16 +199,17 @@ def _vehicle(v: Any, where: str, default_start: int) -> Technician:
     desc = v.get("description")
     return Technician(
         id=v["id"], start=_pt(v.get("start"), where), end=_pt(v.get("end"), where),
-        start_index=v.get("start_index"), end_index=v.get("end_index"), shift=tw,
-        breaks=tuple(breaks), max_visits=v.get("max_tasks"), skills=_skills(v.get("skills")),
+        start_index=_opt_int(v, "start_index", where), end_index=_opt_int(v, "end_index", where), shift=tw,
+        breaks=tuple(breaks), max_visits=_opt_int(v, "max_tasks", where), skills=_skills(v.get("skills")),
         profile=str(v.get("profile", "car")), capacity=_amount(cap, f"{where}.capacity") if cap else None,
         frozen_prefix=tuple(v.get("x_frozen_prefix", ())),
         open_end=bool(v.get("x_open_end", not has_end and ("start" in v or "start_index" in v))),
-        speed_factor=float(v.get("speed_factor", 1.0)), max_travel_time=v.get("max_travel_time"),
-        max_distance=v.get("max_distance"), fixed_cost=_int(costs.get("fixed", 0), f"{where}.costs.fixed"),
+        speed_factor=_number(v.get("speed_factor", 1.0), f"{where}.speed_factor"),
+        max_travel_time=_opt_int(v, "max_travel_time", where), max_distance=_opt_int(v, "max_distance", where),
+        fixed_cost=_int(costs.get("fixed", 0), f"{where}.costs.fixed"),
         per_hour=_int(costs.get("per_hour", 3600), f"{where}.costs.per_hour"),
         per_km=_int(costs.get("per_km", 0), f"{where}.costs.per_km"),
-        steps=_steps(v.get("steps"), where), description=None if desc is None else str(desc))
+        steps=_steps(_list(v, "steps", where), where), description=None if desc is None else str(desc))
 
 
 def problem_from_dict(data: dict) -> tuple[Problem, dict]:
@@ -188,11 +220,11 @@ def problem_from_dict(data: dict) -> tuple[Problem, dict]:
     """
     data = _fields(data, TOP_FIELDS, "problem")
     visits = [_visit(j, f"jobs[{k}] (id {j.get('id')!r})" if isinstance(j, dict) else f"jobs[{k}]", JOB_FIELDS)
-              for k, j in enumerate(data.get("jobs") or [])]
-    shipments = [_shipment(sh, f"shipments[{k}]") for k, sh in enumerate(data.get("shipments") or [])]
+              for k, j in enumerate(_list(data, "jobs", "problem"))]
+    shipments = [_shipment(sh, f"shipments[{k}]") for k, sh in enumerate(_list(data, "shipments", "problem"))]
     start = _earliest(data)
     techs = [_vehicle(v, f"vehicles[{k}] (id {v.get('id')!r})" if isinstance(v, dict) else f"vehicles[{k}]", start)
-             for k, v in enumerate(data.get("vehicles") or [])]
+             for k, v in enumerate(_list(data, "vehicles", "problem"))]
     # VROOM: a vehicle without end is open-ended, one without start starts at its end
     matrices = None
     if data.get("matrices") or data.get("matrix"):
@@ -200,10 +232,12 @@ def problem_from_dict(data: dict) -> tuple[Problem, dict]:
         durs, dists = {}, {}
         for prof, mm in mats.items():
             mm = _fields(mm, {"durations", "distances"}, f"matrices.{prof}")
-            if "durations" in mm:
-                durs[prof] = tuple(tuple(int(x) for x in row) for row in mm["durations"])
-            if "distances" in mm:
-                dists[prof] = tuple(tuple(int(x) for x in row) for row in mm["distances"])
+            for kind, out in (("durations", durs), ("distances", dists)):
+                if kind in mm:
+                    try:
+                        out[prof] = tuple(tuple(int(x) for x in row) for row in mm[kind])
+                    except (TypeError, ValueError) as exc:
+                        raise ValueError(f"matrices.{prof}.{kind}: rows of integers are expected ({exc})") from exc
         if not durs:
             raise ValueError("matrices: a durations matrix is required")
         matrices = Matrices(durs, dists)

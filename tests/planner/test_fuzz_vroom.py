@@ -214,3 +214,35 @@ def test_checker_catches_a_broken_plan():
     except AssertionError:
         return
     raise AssertionError("the checker accepted a job served after its window")
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                         max_size=3), max_leaves=8)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["jobs", "vehicles", "shipments", "matrices"]), st.integers(0, 1),
+       st.sampled_from(["id", "location", "location_index", "service", "time_windows", "skills", "breaks",
+                        "time_window", "capacity", "speed_factor", "steps", "max_tasks", "pickup", "delivery",
+                        "costs", "start_index", "durations"]), JSON_VALUES)
+def test_malformed_fields_are_value_errors(section, k, key, value):
+    """Any JSON value in any field parses, or is refused with a ValueError (never TypeError/KeyError)."""
+    data = {"vehicles": [{"id": 1, "start_index": 0}, {"id": 2, "start_index": 1}],
+            "jobs": [{"id": 1, "location_index": 1}, {"id": 2, "location_index": 0}],
+            "shipments": [{"pickup": {"id": 3, "location_index": 0}, "delivery": {"id": 4, "location_index": 1}},
+                          {"pickup": {"id": 5, "location_index": 1}, "delivery": {"id": 6, "location_index": 0}}],
+            "matrices": {"car": {"durations": [[0, 5], [5, 0]]}}}
+    target = data[section]["car"] if section == "matrices" else data[section][k]
+    target = dict(target)
+    target[key] = value
+    if section == "matrices":
+        data["matrices"] = {"car": target}
+    else:
+        data[section] = list(data[section])
+        data[section][k] = target
+    try:
+        problem, _ = problem_from_dict(data)
+        solve_day(problem, FAST)
+    except ValueError:
+        pass
