@@ -1,11 +1,12 @@
 """Evaluating a given plan without optimising it (VROOM's "plan mode", ``fieldsvc solve --check``).
 
 Each technician's :attr:`~fieldsvc.planner.problem.Technician.steps` are driven in order from the
-start of the shift: travel, setup when arriving from another place, waiting for the next window,
-service; a break starts as soon as its window allows.  Nothing is moved or dropped; what breaks a
+start of the shift: travel, waiting for the next window, setup when arriving from another place,
+service (as in VROOM, windows bound the task's start, before setup); a break starts as soon as
+its window allows.  Nothing is moved or dropped; what breaks a
 rule is reported per step and per route under VROOM's violation names:
 
-``delay`` (service starts after its last window, a break after its window, or the route ends
+``delay`` (a task starts after its last window, a break after its window, or the route ends
 after the shift; with the seconds late), ``skills`` (the technician lacks a skill or the visit
 is pinned to someone else), ``load`` (over capacity), ``max_tasks``, ``precedence`` (a delivery
 before its pickup, or without it on the same route), ``missing_break``, ``max_travel_time``,
@@ -185,10 +186,11 @@ def _drive(tech: Technician, visits: dict, partner: dict, skills: dict, pins: di
         t, d = travel.between(tech, here, key)
         arrival = clock + t
         setup = v.setup if key != here else 0
-        begin, late = _window_start(v, arrival + setup)
+        begin, late = _window_start(v, arrival)  # windows bound the task start; setup follows
         metres += d
         secs += t
-        step = CheckedStep(typ, sid, arrival, setup, begin - arrival - setup, v.service, metres, secs, late)
+        step = CheckedStep(typ, sid, arrival, setup, begin - arrival, v.service, metres, secs, late)
+        begin += setup  # service start
         if late:
             step.violations.append("delay")
         if not skills.get(sid, v.skills) <= tech.skills or pins.get(sid) not in (None, tech.id):

@@ -6,6 +6,7 @@ Pipeline: validate → merge visits into stops → travel matrices → pre-check
 from __future__ import annotations
 
 import time as _time
+from collections import Counter
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -84,6 +85,7 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
     t_end = [None if (t.open_end and t.end is None and t.end_index is None) else node_for(tkey(t, True))
              for t in techs]
     stop_keys = [_key(s.lead.location_index, s.lead.location, index_mode, f"visit {s.lead.id!r}") for s in stops]
+    shared_place = Counter(stop_keys + [keys[x] for x in t_start])  # stops that may be reached without setup
     n_depot = len(keys)
     n = n_depot + len(stops) + (1 if any(e is None for e in t_end) else 0)
     dummy = n - 1 if any(e is None for e in t_end) else None
@@ -184,10 +186,13 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
             ok = [prefix_stops[si]]
             windows[node] = []
         else:
-            windows[node] = [(w.start, w.end) for w in s.windows]
+            windows[node] = _setup_windows(s.windows, int(setup[node]), shared_place[stop_keys[si]] > 1)
         reason = None
         if not ok:
             reason = "skills"
+        elif s.windows and not windows[node] and si not in prefix_stops:
+            reason = "time_window"
+            ok = []
         elif si not in prefix_stops:
             ok2 = [i for i in ok if _reachable(durs[vehicles[i].profile], vehicles[i], node, s.service, windows[node])]
             if not ok2:
@@ -261,6 +266,17 @@ def _break_window(t: Technician, b) -> tuple[int, int, int]:
         raise ValueError(f"technician {t.id!r}: break {b.id!r} ({b.duration} s) does not fit inside both its window "
                          f"{b.window.start}..{b.window.end} and the shift {t.shift.start}..{t.shift.end}")
     return lo, hi, b.duration
+
+
+def _setup_windows(windows, setup: int, shared: bool) -> list[tuple[int, int]]:
+    """Windows for the service start of a stop whose windows, as VROOM's, bound the *task* start
+    (before setup).  Reached from another place, service starts ``setup`` later: exact.  At a
+    place it may also be reached from without setup (another stop or a start there), the
+    windows that hold either way: ``[start + setup, end]``."""
+    if not setup:
+        return [(w.start, w.end) for w in windows]
+    out = [(w.start + setup, w.end if shared else w.end + setup) for w in windows]
+    return [(a, b) for a, b in out if a <= b]
 
 
 def _break_starts(t: Technician, b) -> list[tuple[int, int]]:

@@ -158,13 +158,14 @@ def _check_route(v: dict, steps: list[dict], tasks: dict, matrix) -> None:
         travel = round(matrix[here][loc] / sf)
         setup = task.get("setup", 0) if loc != here else 0
         assert s["setup"] == setup and s["waiting_time"] >= 0
-        start = s["arrival"] + setup + s["waiting_time"]
+        task_start = s["arrival"] + s["waiting_time"]  # VROOM: windows bound the task start, setup follows
+        start = task_start + setup
         assert start >= dep + travel + setup + pending, "travel, setup and breaks fit before service"
         if not pending:
             assert s["arrival"] == dep + travel, "arrival = departure + travel"
-        assert start >= last_break_end
+        assert start - setup >= last_break_end
         wins = task.get("time_windows") or [[-(2**62), 2**62]]
-        assert any(a <= start <= b for a, b in wins), f"{s['id']!r} starts inside a window"
+        assert any(a <= task_start <= b for a, b in wins), f"{s['id']!r} starts inside a window"
         assert s["service"] == task.get("service", 0)
         need = set((sh or task).get("skills", []))
         assert need <= skills, "skills"

@@ -274,3 +274,19 @@ def test_break_with_several_windows_starts_inside_one():
     brk = next(s for s in out["routes"][0]["steps"] if s["type"] == "break")
     assert 300 <= brk["arrival"] <= 310  # the job holds 5..285; the first moment free, 285, is between windows
     assert problem_from_dict(json.loads(json.dumps(problem_to_dict(p))))[0] == p
+
+
+def test_setup_follows_the_window_as_in_vroom():
+    """VROOM (checked with pyvroom): the window bounds the task start; setup comes after it."""
+    data = {"vehicles": [{"id": 1, "start_index": 0, "end_index": 0}],
+            "jobs": [{"id": 1, "location_index": 1, "setup": 100, "service": 5, "time_windows": [[0, 50]]}],
+            "matrices": {"car": {"durations": [[0, 10], [10, 0]]}}}
+    p, _ = problem_from_dict(data)
+    out = solution_to_dict(solve(p, FAST), p)
+    job = next(s for s in out["routes"][0]["steps"] if s["type"] == "job")
+    assert (job["arrival"], job["waiting_time"], job["setup"]) == (10, 0, 100)
+    assert out["routes"][0]["steps"][-1]["arrival"] == 125  # as VROOM: 10 + 100 + 5 + 10
+    data["jobs"][0]["time_windows"] = [[40, 50]]
+    p, _ = problem_from_dict(data)
+    job = next(s for s in solution_to_dict(solve(p, FAST), p)["routes"][0]["steps"] if s["type"] == "job")
+    assert 40 <= job["arrival"] + job["waiting_time"] <= 50 and job["setup"] == 100
