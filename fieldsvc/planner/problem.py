@@ -245,7 +245,7 @@ MAX_SECONDS = 2**32 - 1
 
 
 def _check_time(x: int, who: str, what: str, duration: bool = False) -> None:
-    if isinstance(x, bool) or not isinstance(x, (int,)) and not hasattr(x, "__index__"):
+    if isinstance(x, bool) or not hasattr(x, "__index__"):  # int or numpy integer
         raise ValueError(f"{who}: {what} must be an integer (got {x!r})")
     if duration and x < 0:
         raise ValueError(f"{who}: negative {what} {x}")
