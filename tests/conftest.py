@@ -5,12 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import hypothesis
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from fieldsvc.db import db
 from fieldsvc.web import create_app
+
+# Property tests draw the same examples on every run (CI never fails on a new random draw);
+# HYPOTHESIS_PROFILE=explore draws new ones, to look for bugs on purpose.
+hypothesis.settings.register_profile("repeatable", derandomize=True)
+hypothesis.settings.register_profile("explore", derandomize=False)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 def _database_url(tmp_path: Path, worker: str) -> str:

@@ -14,12 +14,12 @@ from .day_over import DAY_OVER_REASONS, DayOver
 from .em import LiveRoute, LiveStop, SlotOption, slot_options
 from .params import SolveParams
 from .pm import solve
-from .problem import Break, Matrices, Point, Problem, Technician, TimeWindow, Visit, validate
+from .problem import Break, Matrices, Point, Problem, Shipment, Technician, TimeWindow, Visit, validate
 from .solution import REASONS, Cost, Route, Solution, Stop, Unassigned
 
 __all__ = [
     "DAY_OVER_REASONS", "Break", "Cost", "DayOver", "LiveRoute", "LockedDay", "LiveStop", "Matrices", "Point",
-    "Problem", "Progress", "REASONS", "Route",
+    "Problem", "Progress", "REASONS", "Route", "Shipment",
     "SlotOption", "Solution", "SolveParams", "Stop", "Technician", "TimeWindow", "Unassigned", "Visit",
     "lock_day", "locked_day", "replan_day", "slot_options", "solve", "solve_day", "validate",
 ]

@@ -15,7 +15,15 @@ class VehicleSpec:
     max_visits: int | None = None
     capacity: int | None = None
     breaks: list[tuple[int, int, int]] = field(default_factory=list)  # (start_min, start_max, duration)
+    #: per break: the allowed start intervals inside (start_min, start_max); empty = all of it
+    break_starts: list[list[tuple[int, int]]] = field(default_factory=list)
     prefix: list[int] = field(default_factory=list)  # nodes that must come first, in order
+    max_travel: int | None = None  # seconds of travel per route
+    max_distance: int | None = None  # metres per route
+    fixed_cost: int = 0
+    per_hour: int = 3600  # arc cost = travel s × per_hour / 3600 + metres × per_km / 1000
+    per_km: int = 0
+    name: str = ""  # "technician 'x'" for error messages
 
 
 @dataclass
@@ -35,7 +43,10 @@ class RoutingModel:
     allowed: dict[int, list[int]]  # node -> allowed vehicles (missing = all)
     penalty: dict[int, int | None]  # node -> drop cost (None = no disjunction)
     sla: dict[int, int]  # node -> deadline
-    demand: np.ndarray | None = None
+    demand: np.ndarray | None = None  # load change at each node (deliveries alone: the amount delivered)
+    #: with job deliveries mixed with pickups or shipments: each node's delivered amount, which the
+    #: vehicle carries from its start (``demand`` is then pickup − delivery)
+    delivered: np.ndarray | None = None
     cost: list[np.ndarray] | None = None
     late_cost: int = 100
     fixed_cost: int = 0
@@ -45,6 +56,20 @@ class RoutingModel:
     soft_sla: bool = True  # False: deadlines are reported only (tiers model the cost)
     groups: dict[int, list[int]] = field(default_factory=dict)  # primary node -> alternative nodes
     alt_of: dict[int, int] = field(default_factory=dict)  # any node of a group -> primary
+    setup: np.ndarray | None = None  # per node: seconds before service when arriving from another place
+    place: np.ndarray | None = None  # per node: location id (setup is skipped between equal ones)
+    pairs: list[tuple[int, int]] = field(default_factory=list)  # (pickup node, delivery node)
+    names: list[str] = field(default_factory=list)  # per node: "visit 'x'" for error messages
+
+    def setup_matrix(self) -> np.ndarray | None:
+        """``[i, j]`` = setup of j when i is at another place, else 0 (None without setups)."""
+        if self.setup is None or not self.setup.any():
+            return None
+        differ = self.place[:, None] != self.place[None, :]
+        return np.where(differ, self.setup[None, :], 0).astype(np.int64)
+
+    def node_name(self, node: int) -> str:
+        return self.names[node] if node < len(self.names) else f"node {node}"
 
 
 @dataclass

@@ -7,6 +7,7 @@ outgoing arc of the time dimension.
 from __future__ import annotations
 
 import time as _time
+from typing import Any, Callable
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
@@ -41,19 +42,24 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     n = len(m.service)
     starts = [v.start for v in m.vehicles]
     ends = [v.end for v in m.vehicles]
-    manager = pywrapcp.RoutingIndexManager(n, len(m.vehicles), starts, ends)
-    routing = pywrapcp.RoutingModel(manager)
-    time_dim = _add_time(routing, manager, m)
+    manager = _guard("index manager", m, pywrapcp.RoutingIndexManager, n, len(m.vehicles), starts, ends)
+    routing = _guard("routing model", m, pywrapcp.RoutingModel, manager)
+    time_dim = _guard("travel time", m, _add_time, routing, manager, m)
     _add_windows(routing, manager, m, time_dim)
-    _add_counts(routing, m)
-    _add_demand(routing, m)
+    _guard("max tasks", m, _add_counts, routing, m)
+    _guard("capacity", m, _add_demand, routing, m)
+    _guard("max travel time / max distance", m, _add_limits, routing, m)
     _add_allowed(routing, manager, m)
-    _add_disjunctions(routing, manager, m)
-    _add_sla(manager, m, time_dim)
+    _guard("drop (disjunction)", m, _add_disjunctions, routing, manager, m)
+    _guard("pickup and delivery", m, _add_pairs, routing, manager, m, time_dim)
+    _guard("SLA deadline", m, _add_sla, manager, m, time_dim)
     breaks = _add_breaks(routing, manager, m, time_dim)
     if m.span_cost:
         time_dim.SetSpanCostCoefficientForAllVehicles(int(m.span_cost))
-    if m.fixed_cost:
+    if any(v.fixed_cost for v in m.vehicles):
+        for v, spec in enumerate(m.vehicles):
+            routing.SetFixedCostOfVehicle(int(m.fixed_cost + spec.fixed_cost), v)
+    elif m.fixed_cost:
         routing.SetFixedCostOfAllVehicles(int(m.fixed_cost))
     for v in range(len(m.vehicles) if finalizers else 0):
         routing.AddVariableMaximizedByFinalizer(time_dim.CumulVar(routing.Start(v)))
@@ -76,27 +82,35 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     for key, val in (extra or {}).items():
         obj = params
         *path, last = key.split(".")
-        for part in path:
-            obj = getattr(obj, part)
-        setattr(obj, last, val)
-    routing.CloseModelWithParameters(params)
+        try:
+            for part in path:
+                obj = getattr(obj, part)
+            setattr(obj, last, val)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ValueError(f"search parameter {key!r}: {exc}") from exc
+    _guard("search parameters", m, routing.CloseModelWithParameters, params)
     _add_prefixes(routing, manager, m)
 
     sol = None
     warm = None
     if m.initial_routes:
         routes = [[manager.NodeToIndex(x) for x in r] for r in m.initial_routes]
-        initial = routing.ReadAssignmentFromRoutes(routes, True)
+        try:
+            initial = routing.ReadAssignmentFromRoutes(routes, True)
+        except Exception:  # noqa: BLE001 - OR-Tools raises a bare Exception; an unusable start is not fatal
+            initial = None
         warm = "rejected" if initial is None else "used"
         if initial is not None:
-            sol = routing.SolveFromAssignmentWithParameters(initial, params)
+            sol = _guard("search (from the initial routes)", m, routing.SolveFromAssignmentWithParameters,
+                         initial, params)
     if sol is None:
-        sol = routing.SolveWithIteratedLocalSearch(params) if use_ils else routing.SolveWithParameters(params)
+        sol = _guard("search", m, routing.SolveWithIteratedLocalSearch if use_ils else routing.SolveWithParameters,
+                     params)
     status = _STATUS.get(routing.status(), str(routing.status()))
     if sol is not None and status == "not_solved":
         status = "success"  # the ILS driver leaves the status unset
     if status == "invalid":
-        raise RuntimeError("OR-Tools rejected the model or the search parameters (see its log)")
+        raise ValueError(f"OR-Tools rejected the model or the search parameters as invalid ({_size(m)})")
     if sol is None:
         primaries = [x for x in m.stop_nodes if m.alt_of.get(x, x) == x]
         return RawResult([], primaries, 0, status, _time.perf_counter() - t0)
@@ -104,6 +118,22 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     res.warm_start = warm
     res.search = ILS if use_ils else metaheuristic
     return res
+
+
+def _size(m: RoutingModel) -> str:
+    stops = sum(1 for x in m.stop_nodes if m.alt_of.get(x, x) == x)
+    return f"model of {stops} stops, {len(m.service)} nodes, {len(m.vehicles)} technicians, horizon {m.horizon} s"
+
+
+def _guard(family: str, m: RoutingModel, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call ``fn``; an OR-Tools exception becomes a ValueError naming the constraint family and the size."""
+    try:
+        return fn(*args)
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - OR-Tools raises bare Exception ("CP Solver fail")
+        raise ValueError(f"the {family} constraints cannot be built or solved by OR-Tools ({_size(m)}): "
+                         f"{exc}") from exc
 
 
 def _ils_safe(m: RoutingModel) -> bool:
@@ -141,15 +171,22 @@ def _matrix_list(a: np.ndarray) -> list[list[int]]:
 
 def _add_time(routing, manager, m: RoutingModel):
     svc = np.asarray(m.service, dtype=np.int64)[:, None]
+    setup = m.setup_matrix()
+    extra = svc if setup is None else svc + setup  # setup rides on the arc into a stop from another place
     cost = m.cost or m.durations
-    time_cbs = [routing.RegisterTransitMatrix(_matrix_list(d + svc)) for d in m.durations]
-    if m.cost is None:
-        # arc cost = travel without service; the service part is constant for served nodes
-        cost_cbs = [routing.RegisterTransitMatrix(_matrix_list(d)) for d in cost]
-    else:
-        cost_cbs = [routing.RegisterTransitMatrix(_matrix_list(c)) for c in cost]
+    time_cbs = [routing.RegisterTransitMatrix(_matrix_list(d + extra)) for d in m.durations]
+    cost_cbs: dict = {}
     for v, spec in enumerate(m.vehicles):
-        routing.SetArcCostEvaluatorOfVehicle(cost_cbs[spec.profile], v)
+        key = (spec.profile, spec.per_hour, spec.per_km)
+        if key not in cost_cbs:
+            # arc cost = travel without service; the service part is constant for served nodes
+            c = cost[spec.profile]
+            if key[1:] != (3600, 0):
+                d = m.durations[spec.profile]
+                metres = m.distances if m.distances is not None else 0
+                c = np.rint(d * (spec.per_hour / 3600) + metres * (spec.per_km / 1000)).astype(np.int64) + (c - d)
+            cost_cbs[key] = routing.RegisterTransitMatrix(_matrix_list(c))
+        routing.SetArcCostEvaluatorOfVehicle(cost_cbs[key], v)
     routing.AddDimensionWithVehicleTransits(
         [time_cbs[spec.profile] for spec in m.vehicles], int(m.horizon), int(m.horizon), False, "time")
     return routing.GetDimensionOrDie("time")
@@ -160,17 +197,25 @@ def _add_windows(routing, manager, m: RoutingModel, time_dim) -> None:
         ws = sorted(m.windows[node])
         if not ws:
             continue
-        var = time_dim.CumulVar(manager.NodeToIndex(node))
-        var.SetRange(int(ws[0][0]), int(max(w[1] for w in ws)))
-        reach = ws[0][1]
-        for a, b in ws[1:]:
-            if a > reach + 1:
-                var.RemoveInterval(int(reach + 1), int(a - 1))
-            reach = max(reach, b)
+        try:
+            var = time_dim.CumulVar(manager.NodeToIndex(node))
+            var.SetRange(int(ws[0][0]), int(max(w[1] for w in ws)))
+            reach = ws[0][1]
+            for a, b in ws[1:]:
+                if a > reach + 1:
+                    var.RemoveInterval(int(reach + 1), int(a - 1))
+                reach = max(reach, b)
+        except Exception as exc:  # noqa: BLE001 - OR-Tools raises bare Exception ("CP Solver fail")
+            raise ValueError(f"{m.node_name(node)}: time window(s) {ws} do not fit the model's time range "
+                             f"0..{m.horizon} s: {exc}") from exc
     for v, spec in enumerate(m.vehicles):
         lo, hi = int(spec.tw[0]), int(spec.tw[1])
-        time_dim.CumulVar(routing.Start(v)).SetRange(lo, hi)
-        time_dim.CumulVar(routing.End(v)).SetRange(lo, hi)
+        try:
+            time_dim.CumulVar(routing.Start(v)).SetRange(lo, hi)
+            time_dim.CumulVar(routing.End(v)).SetRange(lo, hi)
+        except Exception as exc:  # noqa: BLE001
+            raise ValueError(f"{spec.name or f'vehicle {v}'}: shift {lo}..{hi} does not fit the model's time "
+                             f"range 0..{m.horizon} s: {exc}") from exc
 
 
 def _add_counts(routing, m: RoutingModel) -> None:
@@ -188,15 +233,54 @@ def _add_demand(routing, m: RoutingModel) -> None:
     if m.demand is None or all(v.capacity is None for v in m.vehicles):
         return
     cb = routing.RegisterUnaryTransitVector([int(x) for x in m.demand])
-    big = int(np.sum(m.demand)) + 1
+    big = int(np.sum(np.abs(m.demand)) + (np.sum(m.delivered) if m.delivered is not None else 0)) + 1
     caps = [int(v.capacity) if v.capacity is not None else big for v in m.vehicles]
-    routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "demand")
+    if m.delivered is None:
+        routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "demand")
+        return
+    # the vehicle leaves loaded with the deliveries of its route: load at the start = total delivered
+    routing.AddDimensionWithVehicleCapacity(cb, 0, caps, False, "demand")
+    dcb = routing.RegisterUnaryTransitVector([int(x) for x in m.delivered])
+    routing.AddDimensionWithVehicleCapacity(dcb, 0, caps, True, "delivered")
+    load, out = routing.GetDimensionOrDie("demand"), routing.GetDimensionOrDie("delivered")
+    solver = routing.solver()
+    for v in range(len(m.vehicles)):
+        solver.Add(load.CumulVar(routing.Start(v)) == out.CumulVar(routing.End(v)))
+
+
+def _add_limits(routing, m: RoutingModel) -> None:
+    """VROOM's max_travel_time and max_distance: per-vehicle caps on dimensions of travel only."""
+    if any(v.max_travel is not None for v in m.vehicles):
+        cbs = [routing.RegisterTransitMatrix(_matrix_list(d)) for d in m.durations]
+        big = int(max(int(d.max(initial=0)) for d in m.durations)) * (len(m.service) + 1) + 1
+        caps = [int(v.max_travel) if v.max_travel is not None else big for v in m.vehicles]
+        routing.AddDimensionWithVehicleTransitAndCapacity(
+            [cbs[v.profile] for v in m.vehicles], 0, caps, True, "travel")
+    if any(v.max_distance is not None for v in m.vehicles):
+        cb = routing.RegisterTransitMatrix(_matrix_list(m.distances))
+        big = int(m.distances.max(initial=0)) * (len(m.service) + 1) + 1
+        caps = [int(v.max_distance) if v.max_distance is not None else big for v in m.vehicles]
+        routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "distance")
+
+
+def _add_pairs(routing, manager, m: RoutingModel, time_dim) -> None:
+    """Shipments: pickup and delivery on one vehicle (or both dropped), pickup first."""
+    solver = routing.solver()
+    for p, d in m.pairs:
+        pi, di = manager.NodeToIndex(p), manager.NodeToIndex(d)
+        routing.AddPickupAndDelivery(pi, di)
+        solver.Add(routing.VehicleVar(pi) == routing.VehicleVar(di))
+        solver.Add(time_dim.CumulVar(pi) <= time_dim.CumulVar(di))
 
 
 def _add_allowed(routing, manager, m: RoutingModel) -> None:
     for node, allowed in m.allowed.items():
         # SetAllowedVehiclesForIndex fails in the 9.15 wheel; restrict the vehicle var instead
-        routing.VehicleVar(manager.NodeToIndex(node)).SetValues([-1, *[int(v) for v in allowed]])
+        try:
+            routing.VehicleVar(manager.NodeToIndex(node)).SetValues([-1, *[int(v) for v in allowed]])
+        except Exception as exc:  # noqa: BLE001
+            raise ValueError(f"{m.node_name(node)}: cannot be restricted to technicians "
+                             f"{[m.vehicles[v].name for v in allowed]}: {exc}") from exc
 
 
 def _add_disjunctions(routing, manager, m: RoutingModel) -> None:
@@ -230,9 +314,22 @@ def _add_breaks(routing, manager, m: RoutingModel, time_dim) -> dict[int, list]:
     for v, spec in enumerate(m.vehicles):
         if not spec.breaks:
             continue
-        ivs = [solver.FixedDurationIntervalVar(int(a), int(max(a, b)), int(d), False, f"break {v}.{k}")
-               for k, (a, b, d) in enumerate(spec.breaks)]
-        time_dim.SetBreakIntervalsOfVehicle(ivs, v, visit_transit)
+        try:
+            ivs = []
+            for k, (a, b, d) in enumerate(spec.breaks):
+                starts = spec.break_starts[k] if k < len(spec.break_starts) else []
+                if len(starts) > 1:  # several start windows: a start variable with holes
+                    var = solver.IntVar(int(starts[0][0]), int(starts[-1][1]), f"break start {v}.{k}")
+                    for (_, end), (nxt, _) in zip(starts, starts[1:]):
+                        if nxt > end + 1:
+                            var.RemoveInterval(int(end + 1), int(nxt - 1))
+                    ivs.append(solver.FixedDurationIntervalVar(var, int(d), f"break {v}.{k}"))
+                else:
+                    lo, hi = starts[0] if starts else (a, max(a, b))
+                    ivs.append(solver.FixedDurationIntervalVar(int(lo), int(hi), int(d), False, f"break {v}.{k}"))
+            time_dim.SetBreakIntervalsOfVehicle(ivs, v, visit_transit)
+        except Exception as exc:  # noqa: BLE001
+            raise ValueError(f"{spec.name or f'vehicle {v}'}: its breaks {spec.breaks} cannot be set: {exc}") from exc
         out[v] = ivs
     return out
 
@@ -244,7 +341,11 @@ def _add_prefixes(routing, manager, m: RoutingModel) -> None:
         prev = routing.Start(v)
         for node in spec.prefix:
             idx = manager.NodeToIndex(node)
-            routing.NextVar(prev).SetValue(idx)
+            try:
+                routing.NextVar(prev).SetValue(idx)
+            except Exception as exc:  # noqa: BLE001
+                raise ValueError(f"{spec.name or f'vehicle {v}'}: frozen prefix stop {m.node_name(node)} cannot "
+                                 f"be fixed in order (is it frozen for two technicians?): {exc}") from exc
             prev = idx
 
 

@@ -16,17 +16,37 @@ from .params import SolveParams
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the solution here (default: stdout).")
 @click.option("--time-limit", type=float, default=10.0, show_default=True, help="Solver time limit in seconds.")
 @click.option("--max-part-visits", type=int, default=150, show_default=True, help="Split bigger days into territories.")
-def solve(problem_file: Path, output: Path | None, time_limit: float, max_part_visits: int) -> None:
-    """Solve a VROOM-style PROBLEM_FILE and write a VROOM-style solution."""
+@click.option("--check", is_flag=True,
+              help="Do not optimise: evaluate the vehicles' given steps (VROOM's plan mode). "
+                   "Exit status 0 if the plan is feasible, 1 if it violates a constraint.")
+def solve(problem_file: Path, output: Path | None, time_limit: float, max_part_visits: int, check: bool) -> None:
+    """Solve a VROOM-style PROBLEM_FILE and write a VROOM-style solution.
+
+    Bad input, or a model OR-Tools cannot build, prints the reason and exits with status 2.
+    """
     from .day import solve_day
+    from .plan_check import check_plan, check_to_dict
     from .vroom_json import params_with_options, read_problem, solution_to_dict
 
     try:
         problem, options = read_problem(problem_file)
         params = params_with_options(replace(SolveParams(), time_limit=time_limit), options)
-        sol = solve_day(problem, params, max_part_visits=max_part_visits)
+        if check:
+            result = check_plan(problem, params)
+        else:
+            sol = solve_day(problem, params, max_part_visits=max_part_visits)
     except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)
+    if check:
+        text = json.dumps(check_to_dict(result), indent=1, default=str)
+        if output:
+            output.write_text(text)
+        else:
+            click.echo(text)
+        verdict = "feasible" if result.feasible else f"infeasible ({', '.join(result.violations)})"
+        click.echo(f"plan {verdict}, cost {result.cost}", err=True)
+        sys.exit(0 if result.feasible else 1)
     text = json.dumps(solution_to_dict(sol, problem), indent=1, default=str)
     if output:
         output.write_text(text)

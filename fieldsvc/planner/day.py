@@ -30,10 +30,13 @@ def solve_day(problem: Problem, params: SolveParams | None = None, executor: Exe
     rounds (fewer when the time limit is short) re-optimise groups of neighbouring routes
     warm-started from the plan, moving work across territory borders (see
     :func:`fieldsvc.planner.partition.solve_partitioned`).  ``initial``
-    (technician id → visit ids, or a previous Solution) warm-starts a single model directly.
+    (technician id → visit ids, or a previous Solution; by default the technicians' given
+    ``steps``) warm-starts a single model directly.  Days with shipments are one model.
     """
     params = params or SolveParams()
-    if len(problem.visits) <= max_part_visits or initial:
+    if not initial and any(t.steps for t in problem.technicians):  # given steps: the warm start
+        initial = {t.id: [sid for typ, sid in t.steps if typ != "break"] for t in problem.technicians}
+    if len(problem.visits) <= max_part_visits or initial or problem.shipments:
         return solve(problem, params, initial or None)
     return solve_partitioned(problem, params, executor, part_visits, workers, rounds=rounds)
 

@@ -6,7 +6,8 @@ Pipeline: validate → merge visits into stops → travel matrices → pre-check
 from __future__ import annotations
 
 import time as _time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from typing import Hashable
 
 import numpy as np
@@ -14,9 +15,10 @@ import numpy as np
 from ._model import RawResult, RoutingModel, VehicleSpec
 from .matrix import travel_matrices
 from .params import SolveParams
-from .problem import Id, Point, Problem, Technician, Visit, validate
+from .problem import Break, Id, Point, Problem, Technician, Visit, validate
 from .solution import Cost, Route, Solution, Stop, Unassigned
 from .stops import StopSpec, merge_visits
+from .timeshift import earliest_time, shift_problem, shift_solution
 
 BIG_DAY = 7 * 24 * 3600
 
@@ -60,6 +62,8 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
     validate(problem)
     techs = problem.technicians
     stops = merge_visits(problem.visits, params.merge_radius_m)
+    n_job_stops = len(stops)
+    stops += [StopSpec((v,), v.time_windows) for v in shipment_visits(problem)]
     index_mode = problem.matrices is not None and bool(problem.matrices.durations)
 
     # locations of depots (start/end) and stops, as keys
@@ -82,6 +86,7 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
     t_end = [None if (t.open_end and t.end is None and t.end_index is None) else node_for(tkey(t, True))
              for t in techs]
     stop_keys = [_key(s.lead.location_index, s.lead.location, index_mode, f"visit {s.lead.id!r}") for s in stops]
+    shared_place = Counter(stop_keys + [keys[x] for x in t_start])  # stops that may be reached without setup
     n_depot = len(keys)
     n = n_depot + len(stops) + (1 if any(e is None for e in t_end) else 0)
     dummy = n - 1 if any(e is None for e in t_end) else None
@@ -89,6 +94,8 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
     all_keys = keys + stop_keys
 
     profiles = sorted({t.profile for t in techs})
+    places = {k: i for i, k in enumerate(dict.fromkeys(all_keys))}
+    place = [places[k] for k in all_keys]
     if index_mode:
         mats = problem.matrices
         idx = np.array([k[1] for k in all_keys], dtype=np.int64)
@@ -121,17 +128,34 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
         dist = _pad(dist) if dist is not None else None
         lat_lon.append(None)
         loc_index.append(None)
+        place.append(len(places))
 
     prof_of = {p: i for i, p in enumerate(profiles)}
+    # one travel matrix per (profile, speed_factor): VROOM divides travel times by the factor
+    classes = sorted({(t.profile, float(t.speed_factor)) for t in techs})
+    class_of = {c: i for i, c in enumerate(classes)}
+    durs = [durs[prof_of[p]] if sf == 1 else np.rint(durs[prof_of[p]] / sf).astype(np.int64) for p, sf in classes]
     vehicles = []
     for i, t in enumerate(techs):
+        if dist is None and (t.max_distance is not None or t.per_km):
+            field_name = "max_distance" if t.max_distance is not None else "costs.per_km"
+            raise ValueError(f"technician {t.id!r}: {field_name} needs distances (give matrices with distances)")
         vehicles.append(VehicleSpec(
-            start=t_start[i], end=t_end[i], tw=(t.shift.start, t.shift.end), profile=prof_of[t.profile],
+            start=t_start[i], end=t_end[i], tw=(t.shift.start, t.shift.end),
+            profile=class_of[(t.profile, float(t.speed_factor))],
             max_visits=t.max_visits, capacity=t.capacity,
-            breaks=[(b.window.start, b.window.end - b.duration, b.duration) for b in t.breaks]))
+            breaks=[_break_window(t, b) for b in t.breaks], break_starts=[_break_starts(t, b) for b in t.breaks],
+            max_travel=t.max_travel_time, max_distance=t.max_distance, fixed_cost=int(t.fixed_cost),
+            per_hour=int(t.per_hour), per_km=int(t.per_km), name=f"technician {t.id!r}"))
     service = np.zeros(n, dtype=np.int64)
+    setup = np.zeros(n, dtype=np.int64)
     windows: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     demand = np.zeros(n, dtype=np.int64)
+    names = [f"location {all_keys[x][1:]} (a technician's start or end)" if x < n_depot else "" for x in range(n)]
+    ship_amount = {v.id: a for v, a in shipment_amounts(problem)}
+    # VROOM loads job deliveries at the start; alone, they count like pickups (the peak is the total)
+    mixed = any(v.demand for v in problem.visits) and bool(problem.shipments or any(v.pickup for v in problem.visits))
+    delivered = np.zeros(n, dtype=np.int64)
     visit_stop = {v.id: si for si, s in enumerate(stops) for v in s.visits}
     prefix_stops: dict[int, int] = {}
     for i, t in enumerate(techs):
@@ -140,11 +164,22 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
 
     pre: list[Unassigned] = []
     node_of_stop, stop_of_node, allowed, penalty, sla = {}, {}, {}, {}, {}
-    horizon = max([t.shift.end for t in techs] + [w.end for s in stops for w in s.windows] + [1])
+    horizon = _horizon(techs, stops, durs)
+    oks: list[list[int]] = []
+    reasons: list[str | None] = []
     for si, s in enumerate(stops):
         node = n_depot + si
         service[node] = s.service
-        demand[node] = s.demand
+        setup[node] = max(v.setup for v in s.visits)
+        if si >= n_job_stops:
+            demand[node] = ship_amount[s.lead.id]
+        elif mixed:
+            demand[node] = sum(v.pickup - v.demand for v in s.visits)
+            delivered[node] = s.demand
+        else:
+            demand[node] = sum(v.demand + v.pickup for v in s.visits)
+        kind = "visit" if si < n_job_stops else ("pickup" if (si - n_job_stops) % 2 == 0 else "delivery")
+        names[node] = f"{kind} {s.ids[0]!r}" if len(s.ids) == 1 else f"visits {', '.join(map(repr, s.ids))}"
         ok = [i for i, t in enumerate(techs) if s.skills <= t.skills]
         if s.pinned_to is not None:
             ok = [i for i in ok if techs[i].id == s.pinned_to]
@@ -152,10 +187,13 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
             ok = [prefix_stops[si]]
             windows[node] = []
         else:
-            windows[node] = [(w.start, w.end) for w in s.windows]
+            windows[node] = _setup_windows(s.windows, int(setup[node]), shared_place[stop_keys[si]] > 1)
         reason = None
         if not ok:
             reason = "skills"
+        elif s.windows and not windows[node] and si not in prefix_stops:
+            reason = "time_window"
+            ok = []
         elif si not in prefix_stops:
             ok2 = [i for i in ok if _reachable(durs[vehicles[i].profile], vehicles[i], node, s.service, windows[node])]
             if not ok2:
@@ -163,6 +201,23 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
             ok = ok2
             if ok and all(techs[i].max_visits == 0 for i in ok):
                 reason = "capacity"
+        oks.append(ok)
+        reasons.append(reason)
+    pairs: list[tuple[int, int]] = []
+    for k in range(len(problem.shipments)):  # a shipment goes to a technician both of its stops allow
+        a, b = n_job_stops + 2 * k, n_job_stops + 2 * k + 1
+        both = [i for i in oks[a] if i in oks[b]]
+        reason = reasons[a] or reasons[b] or (None if both else "time_window")
+        if reason is None and abs(int(demand[n_depot + a])) > 0 and all(
+                techs[i].capacity is not None and techs[i].capacity < abs(int(demand[n_depot + a])) for i in both):
+            reason = "capacity"
+        reasons[a] = reasons[b] = reason
+        oks[a] = oks[b] = both
+        if reason is None:
+            pairs.append((n_depot + a, n_depot + b))
+    for si, s in enumerate(stops):
+        node = n_depot + si
+        ok, reason = oks[si], reasons[si]
         if reason:
             pre.extend(Unassigned(vid, reason) for vid in s.ids)
             continue
@@ -181,6 +236,7 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
     kk = np.array(keep, dtype=np.int64)
     durs = [d[np.ix_(kk, kk)] for d in durs]
     dist = dist[np.ix_(kk, kk)] if dist is not None else None
+    pairs = [(new_of[a], new_of[b]) for a, b in pairs]
     for spec in vehicles:
         spec.start, spec.end = new_of[spec.start], new_of[spec.end]
         spec.prefix = [new_of[x] for x in spec.prefix]
@@ -191,12 +247,82 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
         vehicles=vehicles, stop_nodes=sorted(stop_of_node),
         allowed={new_of[x]: a for x, a in allowed.items()}, penalty={new_of[x]: p for x, p in penalty.items()},
         sla={new_of[x]: d for x, d in sla.items()},
-        demand=demand[kk] if demand.any() else None, late_cost=params.em_late_per_second,
-        fixed_cost=params.vehicle_fixed_cost, horizon=int(min(BIG_DAY, horizon + int(durs[0].max(initial=0)) + 1)))
+        demand=demand[kk] if demand.any() or delivered.any() else None, late_cost=params.em_late_per_second,
+        delivered=delivered[kk] if mixed else None,
+        fixed_cost=params.vehicle_fixed_cost, horizon=horizon,
+        setup=setup[kk] if setup.any() else None, place=np.asarray(place, dtype=np.int64)[kk], pairs=pairs,
+        names=[names[x] for x in keep])
     comp = Compiled(model, stops, node_of_stop, stop_of_node, [lat_lon[x] for x in keep],
                     [loc_index[x] for x in keep], pre, profiles, techs)
     _expand_alternatives(comp, params)
     return comp
+
+
+def _break_window(t: Technician, b: Break) -> tuple[int, int, int]:
+    """(earliest start, latest start, duration) of a break inside both its window and the shift."""
+    lo, hi = max(b.window.start, t.shift.start), min(b.window.end, t.shift.end) - b.duration
+    if hi < lo:
+        raise ValueError(f"technician {t.id!r}: break {b.id!r} ({b.duration} s) does not fit inside both its window "
+                         f"{b.window.start}..{b.window.end} and the shift {t.shift.start}..{t.shift.end}")
+    return lo, hi, b.duration
+
+
+def _setup_windows(windows: list[tuple[int, int]], setup: int, shared: bool) -> list[tuple[int, int]]:
+    """Windows for the service start of a stop whose windows, as VROOM's, bound the *task* start
+    (before setup).  Reached from another place, service starts ``setup`` later: exact.  At a
+    place it may also be reached from without setup (another stop or a start there), the
+    windows that hold either way: ``[start + setup, end]``."""
+    if not setup:
+        return [(w.start, w.end) for w in windows]
+    out = [(w.start + setup, w.end if shared else w.end + setup) for w in windows]
+    return [(a, b) for a, b in out if a <= b]
+
+
+def _break_starts(t: Technician, b: Break) -> list[tuple[int, int]]:
+    """The intervals a break may start in (its ``starts`` clipped to its window and the shift)."""
+    if not b.starts:
+        return []
+    lo, hi, _ = _break_window(t, b)
+    out = sorted((max(lo, w.start), min(hi, w.end)) for w in b.starts if max(lo, w.start) <= min(hi, w.end))
+    if not out:
+        raise ValueError(f"technician {t.id!r}: break {b.id!r} cannot start in any of its time windows "
+                         f"inside the shift {t.shift.start}..{t.shift.end}")
+    return out
+
+
+def shipment_visits(problem: Problem) -> list:
+    """Every shipment's pickup then delivery as a visit carrying the shipment's skills, priority, pin."""
+    out = []
+    for s in problem.shipments:
+        for v in s.visits:
+            out.append(replace(v, skills=v.skills | s.skills, priority=s.priority, pinned_to=s.pinned_to,
+                               demand=0, pickup=0, kind="pm", mandatory=False, overdue_days=0))
+    return out
+
+
+def shipment_amounts(problem: Problem) -> list:
+    """(visit, load change): +amount at each pickup, -amount at its delivery."""
+    return [(v, a) for s in problem.shipments for v, a in ((s.pickup, s.amount), (s.delivery, -s.amount))]
+
+
+def _horizon(techs: list[Technician], stops: list[StopSpec], durs: list[np.ndarray]) -> int:
+    """The time dimension's upper bound.
+
+    As before: the latest shift or window end plus the longest trip, capped at a week — but never
+    below a bound on any feasible schedule (latest given time + all work + every trip at its
+    longest), so that problems spanning more than a week, in absolute times, still fit.
+    """
+    longest = max(int(d.max(initial=0)) for d in durs)
+    ends = [t.shift.end for t in techs] + [w.end for s in stops for w in s.windows]
+    plain = max(ends + [1]) + longest + 1
+    if plain <= BIG_DAY:
+        return int(plain)
+    latest = max([t.shift.start for t in techs] + [w.end for s in stops for w in s.windows]
+                 + [b.window.end for t in techs for b in t.breaks]
+                 + [v.sla_deadline for s in stops for v in s.visits if v.sla_deadline is not None] + [0])
+    work = sum(s.service + max(v.setup for v in s.visits) for s in stops)
+    work += sum(b.duration for t in techs for b in t.breaks) + (len(stops) + 2) * longest
+    return int(min(plain, max(BIG_DAY, latest + work + 1)))
 
 
 def _clip(windows: list[tuple[int, int]], hi: int | None, horizon: int) -> list[tuple[int, int]]:
@@ -218,7 +344,7 @@ def _expand_alternatives(comp: Compiled, params: SolveParams) -> None:
     m = comp.model
     tiers = params.sla_model == "tiers"
     m.soft_sla = not tiers
-    frozen = {x for v in m.vehicles for x in v.prefix}
+    frozen = {x for v in m.vehicles for x in v.prefix} | {x for pair in m.pairs for x in pair}
     extra_src: list[int] = []
     extra_win: list[list[tuple[int, int]]] = []
     charge: dict[int, int] = {}
@@ -255,6 +381,10 @@ def _expand_alternatives(comp: Compiled, params: SolveParams) -> None:
     m.distances = m.distances[np.ix_(idx, idx)] if m.distances is not None else None
     m.service = m.service[idx]
     m.demand = m.demand[idx] if m.demand is not None else None
+    m.delivered = m.delivered[idx] if m.delivered is not None else None
+    m.setup = m.setup[idx] if m.setup is not None else None
+    m.place = m.place[idx]
+    m.names = [m.names[x] for x in idx]
     m.windows = m.windows + extra_win
     if any(charge.values()):
         m.cost = [d.copy() for d in m.durations]
@@ -282,11 +412,13 @@ def solve(problem: Problem, params: SolveParams | None = None,
     """
     params = params or SolveParams()
     t0 = _time.perf_counter()
+    offset = earliest_time(problem)  # absolute times (e.g. Unix seconds): solve from 0, shift back
+    problem = shift_problem(problem, offset)
     comp = compile_problem(problem, params)
     if initial:
         starts = None
         if isinstance(initial, Solution):
-            starts = {v: s.start for r in initial.routes for s in r.stops for v in s.visit_ids}
+            starts = {v: s.start - offset for r in initial.routes for s in r.stops for v in s.visit_ids}
             initial = {r.technician_id: r.visit_ids for r in initial.routes}
         comp.model.initial_routes = initial_node_routes(comp, initial, starts)
     if comp.model.stop_nodes:
@@ -304,7 +436,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
                            "stops": len(comp.stops), "visits": len(problem.visits), "search": raw.search})
     if raw.warm_start:
         sol.statistics["warm_start"] = raw.warm_start
-    return sol
+    if offset:
+        sol.statistics["time_offset"] = offset
+    return shift_solution(sol, offset)
 
 
 def initial_node_routes(comp: Compiled, initial: dict[Id, list[Id]],
@@ -369,6 +503,7 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
     m = comp.model
     routes: list[Route] = []
     cost = Cost()
+    setup_in = m.setup_matrix()
     for rr in raw.routes:
         spec = m.vehicles[rr.vehicle]
         tech = comp.techs[rr.vehicle]
@@ -376,7 +511,9 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
         route = Route(tech.id)
         depart = rr.depart
         if rr.nodes and not any(b[0] < rr.starts[0] for b in rr.breaks):
-            depart = max(depart, rr.starts[0] - int(d[spec.start, rr.nodes[0]]))  # leave as late as useful
+            first_setup = int(setup_in[spec.start, rr.nodes[0]]) if setup_in is not None else 0
+            depart = max(depart, rr.starts[0] - int(d[spec.start, rr.nodes[0]]) - first_setup)  # as late as useful
+        depart = min([depart] + [b[0] for b in rr.breaks])  # a break before leaving starts the day
         route.stops.append(_stop(comp, "start", spec.start, depart, depart, depart, 0))
         prev, prev_end, dist_acc = spec.start, depart, 0
         pending = list(rr.breaks)
@@ -385,7 +522,7 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
             travel = int(d[prev, node])
             arc_dist = int(m.distances[prev, node]) if m.distances is not None else 0
             arrival = prev_end + travel
-            brk_before = [b for b in pending if start is None or b[0] < start]
+            brk_before = [b for b in pending if start is None or b[0] + b[1] <= start]  # breaks never overlap service
             for b in brk_before:
                 bstart = max(b[0], prev_end)
                 arrival = max(arrival, bstart + b[1] + travel) if start is None else arrival
@@ -398,9 +535,11 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
                 route.stops.append(_stop(comp, "end", node, arrival, arrival, arrival, dist_acc + arc_dist))
                 route.stops[-1].travel = travel
             else:
-                arrival = min(arrival, start)
+                setup = int(setup_in[prev, node]) if setup_in is not None else 0
+                arrival = min(arrival, start - setup)
                 svc = int(m.service[node])
                 st = _stop(comp, "job", node, arrival, start, start + svc, dist_acc + arc_dist)
+                st.setup = setup
                 deadline = m.sla.get(node)
                 if deadline is not None and start > deadline:
                     st.late_seconds = start - deadline
@@ -408,15 +547,15 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
                 st.travel = travel
                 route.stops.append(st)
                 route.service_seconds += svc
-                route.waiting_seconds += start - arrival
+                route.waiting_seconds += start - arrival - setup
                 prev_end = start + svc
             route.travel_seconds += travel
-            cost.travel += travel
+            cost.travel += arc_cost(spec, travel, arc_dist)
             dist_acc += arc_dist
             prev = node
         route.distance_m = dist_acc
-        if rr.nodes and m.fixed_cost:
-            cost.fixed += m.fixed_cost
+        if rr.nodes and (m.fixed_cost or spec.fixed_cost):
+            cost.fixed += m.fixed_cost + spec.fixed_cost
         routes.append(route)
     unassigned = list(comp.pre_unassigned)
     loads = {rr.vehicle: len(rr.nodes) for rr in raw.routes}
@@ -434,6 +573,13 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
         cost.drops += sum(visit_drop_cost(by_id[u.visit_id], params) for u in comp.pre_unassigned)
     status = "ok" if raw.status in ("success", "optimal") else raw.status
     return Solution(routes, unassigned, cost, status, {"solver_status": raw.status})
+
+
+def arc_cost(spec: VehicleSpec, travel: int, metres: int) -> int:
+    """VROOM's travel cost: seconds × per_hour / 3600 + metres × per_km / 1000 (= seconds by default)."""
+    if spec.per_hour == 3600 and not spec.per_km:
+        return int(travel)
+    return int(round(travel * spec.per_hour / 3600 + metres * spec.per_km / 1000))
 
 
 def _stop(comp: Compiled, typ: str, node: int, arrival: int, start: int, end: int, dist: int) -> Stop:

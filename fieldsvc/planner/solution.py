@@ -40,10 +40,11 @@ class Stop:
     late_seconds: int = 0  # past the SLA deadline (EM)
     travel: int = 0  # travel seconds on the arc into this stop
     id: Id | None = None  # break id for breaks
+    setup: int = 0  # seconds of setup between arrival and service (arriving from another place)
 
     @property
     def waiting(self) -> int:
-        return self.start - self.arrival
+        return self.start - self.arrival - self.setup
 
     @property
     def service(self) -> int:
