@@ -48,6 +48,7 @@ def first_name(full_name: str) -> str:
 def messages_for(call: Any, old: str | None, new: str) -> list[Mail]:
     """The messages announcing that ``call`` went from ``old`` to ``new`` (needs an app context)."""
     from fieldsvc.visits import calls as svc
+    from fieldsvc.visits.merchant_link import merchant_tracking_url
     from fieldsvc.visits.models import Visit
 
     cfg = current_app.config
@@ -74,6 +75,8 @@ def messages_for(call: Any, old: str | None, new: str) -> list[Mail]:
             status = str(svc.STATUS_LABELS.get(new, new))
             subject = _("[%(number)s] Service call: %(status)s", number=call.tracking_number, status=status)
             values = dict(ctx, audience=kind, status_label=status,
+                          tracking_url=merchant_tracking_url(call, base, cfg["SECRET_KEY"]) if kind == "merchant"
+                          else ctx["tracking_url"],
                           symptom_label=str(svc.SYMPTOMS.get(call.symptom_code, call.symptom_code)),
                           lang_code=language, direction="rtl" if language == "fa" else "ltr")
             text = render_template("email/call_status.txt", **values)

@@ -175,4 +175,6 @@ RULES: dict[str, Rule | Mapping[str, Rule]] = {
     "psp.download": Rule(OPS, query=lambda c: {"contractor": c.objs.contractor.code}, foreign=(404,)),
     # --- administration (fieldsvc/web/admin.py)
     "admin.audit": Rule(ADMIN),
+    "admin.locks": Rule(ADMIN),
+    "admin.unlock": Rule(ADMIN, params={"user_id": lambda c: c.tenants.world.users["tech-c1-1"].id}, ok=(303,)),
 }

@@ -16,7 +16,7 @@ import binascii
 import json
 from datetime import date, timezone
 
-from flask import request
+from flask import Response, g, request
 from flask.views import MethodView
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
@@ -29,6 +29,8 @@ from fieldsvc.visits.tech_day import day_visits, visit_dict
 from fieldsvc.visits.visit_outcomes import Outcome
 from fieldsvc.visits.visit_photos import MAX_PHOTOS
 from fieldsvc.web.errors import ApiError
+from fieldsvc.web.extensions import limiter
+from fieldsvc.web.ratelimits import visit_key
 from fieldsvc.web.technician.views import today
 
 blp = Blueprint("visits_api", __name__, url_prefix="/api/v1", description="Visits: check-in and check-out")
@@ -211,9 +213,19 @@ class CheckIn(MethodView):
         return _answer(result)
 
 
+def _wrong_code(_response: Response) -> bool:
+    return bool(g.get("wrong_confirmation_code"))
+
+
+#: Wrong confirmation codes at check-out, per visit (whoever sends them): a 6-digit code cannot be
+#: found by trying.
+CODE_ATTEMPTS = limiter.limit("5 per 15 minutes;20 per day", key_func=visit_key, deduct_when=_wrong_code,
+                              scope="checkout-code")
+
+
 @blp.route("/visits/<int:visit_id>/check-out")
 class CheckOut(MethodView):
-    decorators = [login_required]
+    decorators = [CODE_ATTEMPTS, login_required]
 
     @blp.doc(requestBody={"required": True, "content": {
         "application/json": {"schema": TechCheckOutSchema},
@@ -231,6 +243,7 @@ class CheckOut(MethodView):
                                    body["client_event_id"], body["parts_used"], body.get("old_serial"),
                                    body.get("new_serial"), body.get("confirmation_code"), photos)
         except svc.VisitEventError as e:
+            g.wrong_confirmation_code = e.code == "confirmation_mismatch"
             raise _service_error(e) from e
         return _answer(result)
 
