@@ -19,7 +19,7 @@ from fieldsvc.visits.accounts import logout as end_all_sessions
 from fieldsvc.visits.audit import record
 from fieldsvc.visits.models import ApiToken, Role
 from fieldsvc.web.extensions import limiter
-from fieldsvc.web.ratelimits import identity_key
+from fieldsvc.web.ratelimits import username_key
 from fieldsvc.web.forms import text_filter
 from fieldsvc.web.redirects import safe_redirect_target
 from fieldsvc.web.security import client_address, issue_token, start_session
@@ -61,18 +61,12 @@ class TokenForm(_AccountForm):
                        validators=[DataRequired(), Length(max=100)])
 
 
-def _username_key() -> str:
-    """Rate-limit key of a login attempt: the username typed, spelled as the login looks it up."""
-    name = request.form.get("username") or (request.get_json(silent=True) or {}).get("username") or ""
-    return identity_key("login", str(name))
-
-
 #: Login attempts (the login page and the API token endpoint together): per address, and per
 #: account whatever the address (the account itself also locks for 15 minutes after 5 wrong
 #: passwords in a row, see fieldsvc.visits.accounts).
 LOGIN_LIMITS = [limiter.shared_limit("20 per minute", scope="login-address", methods=["POST"]),
                 limiter.shared_limit("10 per minute", scope="login-account", methods=["POST"],
-                                     key_func=_username_key)]
+                                     key_func=username_key)]
 
 
 @bp.route("/login", methods=["GET", "POST"])

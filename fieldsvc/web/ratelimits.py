@@ -28,12 +28,20 @@ def identity_key(kind: str, value: object) -> str:
     return f"{kind}:{NORMALISERS[kind](str(value))}"
 
 
+def username_key() -> str:
+    """The username of a login attempt (login form or token request), any address."""
+    body = request.get_json(silent=True) if request.is_json else None
+    name = request.form.get("username") or (body if isinstance(body, dict) else {}).get("username") or ""
+    return identity_key("login", name)
+
+
 def tracking_number_key() -> str:
     """The tracking number of the URL, any address (guesses for one call counted together)."""
     return identity_key("track", (request.view_args or {}).get("tracking_number", ""))
 
 
 def address_key() -> str:
+    """The client's address (FIELDSVC_PROXY_HOPS decides whose X-Forwarded-For is believed)."""
     return f"address:{client_address()}"
 
 
