@@ -32,6 +32,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from fieldsvc.dates import jalali_str
@@ -83,6 +84,8 @@ def export_cell(ws: Any, value: Any, template: Any = None) -> Any:
     elif isinstance(value, str):
         cell.data_type = "s"
         if value.startswith(FORMULA_TRIGGERS):
+            if cell._style is None:
+                cell._style = StyleArray()
             cell._style.quotePrefix = 1
     return cell
 
