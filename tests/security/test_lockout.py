@@ -82,3 +82,21 @@ def test_only_admins_lift_locks(app, world) -> None:  # noqa: ANN001
     c = app.test_client()
     login(c, "dispatcher-c1")
     assert c.post(f"/admin/users/{world.users['tech-c1-1'].id}/unlock").status_code == 403
+
+
+def test_behind_a_proxy_the_forwarded_address_counts(app, world) -> None:  # noqa: ANN001
+    """FIELDSVC_PROXY_HOPS=1: the client's address is the proxy's X-Forwarded-For (login locks and
+    rate limits are per real client); without it the header is ignored (it could be forged)."""
+    from fieldsvc.web import create_app
+
+    keys = ("SQLALCHEMY_DATABASE_URI", "UPLOAD_DIR", "OUTBOX_DIR", "SECRET_KEY", "RATELIMIT_ENABLED",
+            "WTF_CSRF_ENABLED", "TESTING")
+    proxied = create_app({**{k: app.config[k] for k in keys}, "PROXY_HOPS": 1})
+    for target, expected in ((proxied, "203.0.113.7"), (app, "127.0.0.1")):
+        db.session.query(LoginLock).delete()
+        db.session.commit()
+        target.test_client().post("/login", data={"username": "psp-p1", "password": "wrong"},
+                                  headers={"X-Forwarded-For": "203.0.113.7"})
+        assert [lock.address for lock in db.session.scalars(select(LoginLock))] == [expected]
+    with proxied.app_context():
+        db.engine.dispose()
