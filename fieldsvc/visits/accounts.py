@@ -34,7 +34,12 @@ LOCKED = N_("Too many failed logins for this username from your network. Try aga
 
 
 class LoginError(ValueError):
-    """Wrong credentials or a locked account; the message is safe to show."""
+    """Wrong credentials or a locked account; the message is safe to show. `new_lock` is set when
+    this attempt locked a real, active user (the web layer mails them a link to lift it)."""
+
+    def __init__(self, message: str, new_lock: tuple[User, str] | None = None) -> None:
+        super().__init__(message)
+        self.new_lock = new_lock
 
 
 def normalize_username(text: str) -> str:
@@ -73,11 +78,13 @@ def authenticate(username: str, password: str, address: str = "") -> User:
             db.session.add(lock)
         lock.failures = (lock.failures or 0) + 1
         lock.updated_at = now
+        new_lock = None
         if lock.failures >= MAX_FAILURES:
             lock.locked_until, lock.failures = now + LOCKOUT, 0
+            new_lock = (user, address) if user is not None and user.is_active else None
         record("login_failed", user, object_type="user", actor=None, username=username, address=address)
         db.session.commit()
-        raise LoginError(WRONG_CREDENTIALS)
+        raise LoginError(WRONG_CREDENTIALS, new_lock)
     if lock is not None:
         db.session.delete(lock)
     user.last_login_at = now
@@ -92,6 +99,18 @@ def unlock(user: User, actor: User) -> int:
     record("login_unlocked", user, actor=actor, locks=result.rowcount)
     db.session.commit()
     return result.rowcount or 0
+
+
+def unlock_address(username: str, address: str) -> bool:
+    """Lift the lock of one username from one address (the user's e-mailed link); audited, committed."""
+    lock = db.session.get(LoginLock, (normalize_username(username)[:80], (address or "")[:64]))
+    if lock is None or lock.locked_until is None:
+        return False
+    user = db.session.scalars(select(User).where(func.lower(User.username) == lock.username)).first()
+    db.session.delete(lock)
+    record("login_unlocked", user, object_type="user", actor=user, address=address, by="e-mail")
+    db.session.commit()
+    return True
 
 
 def end_sessions(user: User, *, revoke_tokens: bool) -> None:

@@ -23,6 +23,7 @@ from fieldsvc.web.ratelimits import username_key
 from fieldsvc.web.forms import text_filter
 from fieldsvc.web.redirects import safe_redirect_target
 from fieldsvc.web.security import client_address, issue_token, start_session
+from fieldsvc.web.unlock import mail_unlock_link
 
 bp = Blueprint("auth", __name__)
 
@@ -80,6 +81,8 @@ def login():  # noqa: ANN201
             user = authenticate(form.username.data, form.password.data, client_address())
         except LoginError as e:
             error = _(str(e))
+            if e.new_lock:
+                mail_unlock_link(*e.new_lock)
         else:
             start_session(user)
             return redirect(safe_redirect_target(request.args.get("next")) or url_for("auth.home"))

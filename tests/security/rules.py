@@ -176,5 +176,6 @@ RULES: dict[str, Rule | Mapping[str, Rule]] = {
     # --- administration (fieldsvc/web/admin.py)
     "admin.audit": Rule(ADMIN),
     "admin.locks": Rule(ADMIN),
+    "unlock.unlock": Rule(ANY_USER, public=True, params={"token": lambda c: "not-a-valid-token"}, ok=(404,)),
     "admin.unlock": Rule(ADMIN, params={"user_id": lambda c: c.tenants.world.users["tech-c1-1"].id}, ok=(303,)),
 }

@@ -100,3 +100,27 @@ def test_behind_a_proxy_the_forwarded_address_counts(app, world) -> None:  # noq
         assert [lock.address for lock in db.session.scalars(select(LoginLock))] == [expected]
     with proxied.app_context():
         db.engine.dispose()
+
+
+def test_the_user_lifts_a_lock_from_the_mailed_link(app, client, world) -> None:  # noqa: ANN001
+    """A lock of a real account mails its owner a link (valid 15 minutes) that lifts it."""
+    import re
+
+    from fieldsvc.visits.notify import read_outbox
+
+    user = world.users["psp-p2"]
+    user.email = "psp2@example.com"
+    db.session.commit()
+    for _ in range(accounts.MAX_FAILURES):
+        _try(client, "psp-p2", "wrong", "10.8.8.8")
+    for _ in range(accounts.MAX_FAILURES):
+        _try(client, "no-such-user", "wrong", "10.8.8.8")  # unknown users: nobody to mail
+    mails = [mm for mm in read_outbox(app.config["OUTBOX_DIR"]) if "unlock" in mm.get_body(("plain",)).get_content()]
+    assert [mm["To"] for mm in mails] == ["psp2@example.com"]
+    text = mails[0].get_body(("plain",)).get_content()
+    assert "10.8.8.8" in text
+    link = re.search(r"http\S+/login/unlock/\S+", text).group(0).removeprefix("http://127.0.0.1:5000")
+    assert _try(client, "psp-p2", "demo", "10.8.8.8").status_code == 401
+    assert client.get(link[:-3] + "abc").status_code == 404  # a forged link
+    assert client.get(link).status_code == 302
+    assert _try(client, "psp-p2", "demo", "10.8.8.8").status_code == 302

@@ -14,6 +14,7 @@ from fieldsvc.visits.audit import record
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.auth import LOGIN_LIMITS
 from fieldsvc.web.security import client_address, issue_token
+from fieldsvc.web.unlock import mail_unlock_link
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth", description="API tokens")
 
@@ -40,6 +41,8 @@ class Token(MethodView):
         try:
             user = authenticate(body["username"], body["password"], client_address())
         except LoginError as e:
+            if e.new_lock:
+                mail_unlock_link(*e.new_lock)
             raise ApiError(401, "bad_credentials", _(str(e)), "password") from e
         token, row = issue_token(user, current_app.config["TOKEN_TTL_DAYS"], body.get("name", ""))
         record("token_issued", user, actor=user)
