@@ -80,3 +80,6 @@ class Config:
         self.API_SPEC_OPTIONS = {"components": {"securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer"}}}}
         self.TOKEN_TTL_DAYS = int(os.environ.get("FIELDSVC_TOKEN_TTL_DAYS", "30"))
+        #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted
+        #: (0: none; the client address of rate limits and login locks is the socket's peer).
+        self.PROXY_HOPS = int(os.environ.get("FIELDSVC_PROXY_HOPS", "0"))

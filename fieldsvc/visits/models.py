@@ -484,6 +484,9 @@ class User(TimestampMixin, Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: Raised to end every session of the user (logout, password change, deactivation); a
+    #: session cookie carries the value it was made with and is refused once they differ.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     psp: Mapped[Optional[Psp]] = relationship()
     contractor: Mapped[Optional[Contractor]] = relationship()
@@ -526,6 +529,18 @@ class ApiToken(Model):
     last_used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class LoginLock(Model):
+    """Failed logins of one typed username from one client address (known user or not), and the
+    lock they caused: an attacker elsewhere cannot lock a real user out (fieldsvc.visits.master.accounts)."""
+
+    __tablename__ = "login_lock"
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEvent(Model):

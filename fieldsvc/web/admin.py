@@ -1,4 +1,5 @@
-"""Administration: the audit trail (`/admin/audit`), listed and filtered — admins only.
+"""Administration: the audit trail (`/admin/audit`), listed and filtered, and the login locks
+(`/admin/locks`, lifted per user) — admins only.
 
 Audit rows are append-only: the ORM refuses to update or delete them (listeners in
 fieldsvc.visits.models), and this module offers no way to change them.
@@ -8,15 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Select, func, select
 
 from fieldsvc.dates import parse_date_input
-from fieldsvc.db import db
+from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code, normalize_digits
-from fieldsvc.visits.models import AuditEvent, Contractor, Psp
+from fieldsvc.visits.master import accounts
+from fieldsvc.visits.models import AuditEvent, Contractor, LoginLock, Psp, User
 from fieldsvc.visits.scope import require_role
 from fieldsvc.web.i18n import lang
 from fieldsvc.web.nav import add_nav
@@ -98,3 +100,31 @@ def audit():
 
 
 add_nav(lambda: _("Audit trail"), "admin.audit", {"admin"}, "/admin")
+
+
+@bp.get("/locks")
+@login_required
+def locks():
+    """Usernames locked out after failed logins, per client address, with a way to lift them."""
+    require_role(current_user, "admin")
+    rows = db.session.scalars(select(LoginLock).where(LoginLock.locked_until > utcnow())
+                              .order_by(LoginLock.locked_until.desc())).all()
+    users = {u.username.lower(): u for u in db.session.scalars(
+        select(User).where(func.lower(User.username).in_([r.username for r in rows] or [""])))}
+    return render_template("admin/locks.html", rows=rows, users=users)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@login_required
+def unlock(user_id: int):
+    """Lift every login lock of one user (from every address)."""
+    require_role(current_user, "admin")
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    accounts.unlock(user, current_user._get_current_object())
+    flash(_("%(username)s can log in again.", username=user.username), "success")
+    return redirect(url_for("admin.locks"), 303)
+
+
+add_nav(lambda: _("Login locks"), "admin.locks", {"admin"}, "/admin/locks")

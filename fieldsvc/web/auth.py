@@ -6,7 +6,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, PasswordField, SelectField, StringField
@@ -14,13 +14,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from fieldsvc.db import db, utcnow
-from fieldsvc.text import normalize_digits
 from fieldsvc.visits.master.accounts import LoginError, authenticate, change_password
+from fieldsvc.visits.master.accounts import logout as end_all_sessions
 from fieldsvc.visits.audit import record
 from fieldsvc.visits.models import ApiToken, Role
 from fieldsvc.web.extensions import limiter
+from fieldsvc.web.ratelimits import username_key
 from fieldsvc.web.forms import text_filter
-from fieldsvc.web.security import issue_token
+from fieldsvc.web.redirects import safe_redirect_target
+from fieldsvc.web.security import client_address, issue_token, start_session
+from fieldsvc.web.unlock import mail_unlock_link
 
 bp = Blueprint("auth", __name__)
 
@@ -59,24 +62,12 @@ class TokenForm(_AccountForm):
                        validators=[DataRequired(), Length(max=100)])
 
 
-def _safe_next(target: str | None) -> str | None:
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return target
-
-
-def _username_key() -> str:
-    """Rate-limit key of a login attempt: the username typed (lower case, ASCII digits)."""
-    name = request.form.get("username") or (request.get_json(silent=True) or {}).get("username") or ""
-    return "login:" + normalize_digits(str(name)).strip().lower()
-
-
 #: Login attempts (the login page and the API token endpoint together): per address, and per
 #: account whatever the address (the account itself also locks for 15 minutes after 5 wrong
 #: passwords in a row, see fieldsvc.visits.master.accounts).
 LOGIN_LIMITS = [limiter.shared_limit("20 per minute", scope="login-address", methods=["POST"]),
                 limiter.shared_limit("10 per minute", scope="login-account", methods=["POST"],
-                                     key_func=_username_key)]
+                                     key_func=username_key)]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -87,21 +78,23 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            user = authenticate(form.username.data, form.password.data)
+            user = authenticate(form.username.data, form.password.data, client_address())
         except LoginError as e:
             error = _(str(e))
+            if e.new_lock:
+                mail_unlock_link(*e.new_lock)
         else:
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("auth.home"))
+            start_session(user)
+            return redirect(safe_redirect_target(request.args.get("next")) or url_for("auth.home"))
     return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    record("logout", current_user._get_current_object(), actor=current_user._get_current_object())
-    db.session.commit()
+    end_all_sessions(current_user._get_current_object())
     logout_user()
+    session.clear()
     return redirect(url_for("auth.login"))
 
 
@@ -112,7 +105,7 @@ def set_language(code: str):
         if current_user.is_authenticated:
             current_user.language = code
             db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("auth.home"))
+    return redirect(safe_redirect_target(request.form.get("next")) or url_for("auth.home"))
 
 
 @bp.get("/")
@@ -151,6 +144,7 @@ def account():
             except LoginError as e:
                 password.current.errors = [_(str(e))]
             else:
+                start_session(user)  # this session goes on; every other one (and every token) ended
                 flash(_("Your password was changed."), "success")
                 return redirect(url_for("auth.account"))
         if action == "token" and token_form.validate_on_submit():

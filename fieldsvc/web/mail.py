@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from fieldsvc.db import utcnow
 from fieldsvc.visits.desk import calls as svc
+from fieldsvc.visits.desk.merchant_link import merchant_tracking_url
 from fieldsvc.visits.desk.notify import CallChange
 from fieldsvc.visits.models import ServiceCall, Visit
 
@@ -71,6 +72,8 @@ def messages_for(session: Session, call: Any, old: str | None, new: str) -> list
             status = str(svc.STATUS_LABELS.get(new, new))
             subject = _("[%(number)s] Service call: %(status)s", number=call.tracking_number, status=status)
             values = dict(ctx, audience=kind, status_label=status,
+                          tracking_url=merchant_tracking_url(call, base, cfg["SECRET_KEY"]) if kind == "merchant"
+                          else ctx["tracking_url"],
                           symptom_label=str(svc.SYMPTOMS.get(call.symptom_code, call.symptom_code)),
                           lang_code=language, direction="rtl" if language == "fa" else "ltr")
             text = render_template("email/call_status.txt", **values)

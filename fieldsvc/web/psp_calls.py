@@ -19,6 +19,7 @@ from fieldsvc.visits.models import Role, ServiceCall
 from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.states import CALL_TRANSITIONS, IllegalTransition, CallStatus
 from fieldsvc.web.forms import code_filter, text_filter
+from fieldsvc.web.ids import request_int
 from fieldsvc.web.nav import add_nav
 
 bp = Blueprint("psp_calls", __name__, url_prefix="/psp/calls")
@@ -83,7 +84,7 @@ def new():
                 photo_path = svc.store_photo(f.read(), f.mimetype, current_app.config["UPLOAD_DIR"])
             call = svc.open_call(user, priority=form.priority.data, symptom_code=form.symptom.data,
                                  channel=form.channel.data, terminal_serial=form.terminal_serial.data or None,
-                                 terminal_id=int(form.terminal_id.data) if form.terminal_id.data else None,
+                                 terminal_id=request_int(request.form, "terminal_id"),
                                  symptom_text=form.symptom_text.data or "", photo_path=photo_path)
         except svc.CallError as e:
             error = e.message
@@ -128,14 +129,14 @@ def action(call_id: int):
     user = _user()
     require_role(user, *VIEW_ROLES)
     call = get_scoped(ServiceCall, call_id, user)
-    version = request.form.get("version", type=int)
+    version = request_int(request.form, "version")
     if version is not None and version != call.version:
         flash(_("Someone else changed this call meanwhile; here is its current state. Try again."), "warning")
         return redirect(url_for("psp_calls.show", call_id=call.id)), 303
     try:
         svc.apply_action(call, user, request.form.get("action", ""), reason=request.form.get("reason", ""),
                      priority=request.form.get("priority") or None,
-                     technician_id=request.form.get("technician_id", type=int))
+                     technician_id=request_int(request.form, "technician_id"))
     except svc.CallError as e:
         flash(e.message, "error")
     except IllegalTransition as e:
@@ -151,13 +152,13 @@ def assign(call_id: int):
     user = _user()
     require_role(user, Role.DISPATCHER, Role.ADMIN)
     get_scoped(ServiceCall, call_id, user)
-    technician_id = request.form.get("technician_id", type=int)
+    technician_id = request_int(request.form, "technician_id")
     if technician_id is None:
         flash(_("Choose a technician."), "error")
         return redirect(url_for("psp_calls.show", call_id=call_id), 303)
     try:
-        slotting.assign_call(call_id, technician_id, request.form.get("position", type=int), user,
-                             request.form.get("version", type=int))
+        slotting.assign_call(call_id, technician_id, request_int(request.form, "position"), user,
+                             request_int(request.form, "version"))
     except svc.CallError as e:
         flash(e.message, "error")
         return redirect(url_for("psp_calls.show", call_id=call_id), 303)

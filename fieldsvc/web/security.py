@@ -6,10 +6,10 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, abort, current_app, g, redirect, request, url_for
+from flask import Flask, Response, abort, current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
-from werkzeug.routing import IntegerConverter
+from flask_login import current_user, login_user
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits.scope import MAX_DB_INT
@@ -51,12 +51,30 @@ def _rate_limits_off_for_this_app() -> bool:
     return current_app.config.get("RATELIMIT_ENABLED") is False
 
 
+def client_address() -> str:
+    """The client's address (behind a proxy, as FIELDSVC_PROXY_HOPS makes ProxyFix read it)."""
+    return request.remote_addr or ""
+
+
+#: The session key holding the user's session generation when the session was made.
+SESSION_GENERATION = "_generation"
+
+
+def start_session(user: User) -> None:
+    """Log `user` in for this browser: the session remembers the user's current generation, and
+    ends when the generation is raised (logout, password change, deactivation)."""
+    login_user(user)
+    session[SESSION_GENERATION] = user.session_generation or 0
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     if bearer_token():
         return None  # a request that shows a token is that token's user only (and needs no CSRF token)
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user and user.is_active else None
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() and len(user_id) < 12 else None
+    if user is None or not user.is_active or session.get(SESSION_GENERATION) != (user.session_generation or 0):
+        return None  # a session ended on the server (logout elsewhere, new password, deactivated)
+    return user
 
 
 @login_manager.request_loader
@@ -84,12 +102,50 @@ def _unauthorized():
 
 
 class DbIntConverter(IntegerConverter):
-    """`<int:…>` URL parts limited to what an INTEGER column holds: a larger number is simply
-    not found (404) instead of a database overflow error."""
+    """`<int:…>` URL parts through the one converter (fieldsvc.web.ids.to_db_int): a number an
+    INTEGER column cannot hold is simply not found (404) instead of a database overflow error."""
 
     def __init__(self, url_map, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         kwargs.setdefault("max", MAX_DB_INT)
         super().__init__(url_map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        from fieldsvc.web.ids import to_db_int
+        try:
+            return to_db_int(value, minimum=self.min if self.min is not None else 0, maximum=self.max)
+        except ValueError:
+            raise ValidationError() from None
+
+
+#: Deepest nesting of lists and objects a JSON body may have (ours need 3).
+MAX_JSON_DEPTH = 20
+
+
+def _too_deep(value: Any) -> bool:
+    """True when `value` nests lists/objects deeper than MAX_JSON_DEPTH (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                return True
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+def _json_body() -> Any:
+    """The request's JSON (None when absent or malformed); 400 when nested too deep to read."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
+        too_deep = True
+    else:
+        too_deep = _too_deep(body)
+    if too_deep:
+        raise ApiError(400, "json_too_deep", _("The JSON body is nested too deeply (at most %(depth)s levels); "
+                                               "send a flat object.", depth=MAX_JSON_DEPTH))
+    return body
 
 
 def _has_nul(value: Any) -> bool:
@@ -130,7 +186,7 @@ def init_security(app: Flask) -> None:
         if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
             values += list(request.form.values())
         elif request.is_json:
-            values.append(request.get_json(silent=True))
+            values.append(_json_body())
         if any(_has_nul(v) for v in values) or "\x00" in request.path:
             raise ApiError(400, "nul_character", _("Remove the invisible NUL character from the text."))
 

@@ -1,20 +1,28 @@
 """Public call tracking for merchants (`/track/<tracking_number>`, no login).
 
 Anyone with the number sees the status only; the merchant types the last four digits of the shop's
-phone (rate-limited) to see the history, the technician's first name and ETA, the confirmation code
-(when the contract asks for one) and, once the call is closed, the satisfaction survey.
+phone (rate-limited) to see the history, the technician's first name and ETA and, once the call is
+closed, the satisfaction survey. The confirmation code (when the contract asks for one) shows only
+to whoever opened the merchant's own link from the shop's e-mail (fieldsvc.visits.desk.merchant_link):
+the technician knows the phone and the tracking number, so they prove nothing.
+
+Rate limits (keys spelled by fieldsvc.web.ratelimits, so `em-1405-x`, ` EM-1405-X%20` and
+Persian digits are one key): look-ups of numbers that do not exist, per address; phone-digit
+guesses per call whatever the address, and per address; survey answers per call.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
-from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from fieldsvc.db import db
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.models import ServiceCall, Visit
+from fieldsvc.visits.desk.merchant_link import is_merchant_key
 from fieldsvc.web.extensions import limiter
+from fieldsvc.web.ratelimits import address_key, tracking_number_key
 
 bp = Blueprint("track", __name__, url_prefix="/track")
 
@@ -23,15 +31,30 @@ def _verified_key(call: ServiceCall) -> str:
     return f"track:{call.tracking_number}"
 
 
+def _merchant_key(call: ServiceCall) -> str:
+    return f"track-merchant:{call.tracking_number}"
+
+
 def _call_or_404(tracking_number: str) -> ServiceCall:
     call = svc.find_by_tracking_number(tracking_number)
     if call is None:
+        g.tracking_miss = True
         abort(404)
     return call
 
 
-def _limit_key() -> str:
-    return f"{get_remote_address()}|{(request.view_args or {}).get('tracking_number', '')}"
+def _missed(_response: Response) -> bool:
+    """Count a look-up against the limit only when the number does not exist (a guess)."""
+    return bool(g.get("tracking_miss"))
+
+
+def _wrong_digits(response: Response) -> bool:
+    return response.status_code == 403
+
+
+#: Guessing tracking numbers: 20 unknown numbers a minute, 100 an hour per address.
+LOOKUP_LIMIT = limiter.shared_limit("20 per minute;100 per hour", scope="track-lookup", key_func=address_key,
+                                    deduct_when=_missed)
 
 
 def _em_visit(call: ServiceCall) -> Visit | None:
@@ -41,19 +64,29 @@ def _em_visit(call: ServiceCall) -> Visit | None:
 
 
 @bp.get("/")
+@LOOKUP_LIMIT
 def lookup():
     number = request.args.get("number", "")
     if number:
         call = svc.find_by_tracking_number(number)
         if call is not None:
             return redirect(url_for("track.show", tracking_number=call.tracking_number))
+        g.tracking_miss = True
         flash(_("No call has this tracking number. Check it in the message you received."), "error")
     return render_template("track/lookup.html", number=number)
 
 
 @bp.get("/<tracking_number>")
+@LOOKUP_LIMIT
 def show(tracking_number: str):
     call = _call_or_404(tracking_number)
+    key = request.args.get("key")
+    if key is not None:
+        if is_merchant_key(call, current_app.config["SECRET_KEY"], key):
+            session[_verified_key(call)] = session[_merchant_key(call)] = True
+        else:
+            flash(_("This link is not valid for this call; open the link from the shop's e-mail again."), "error")
+        return redirect(url_for("track.show", tracking_number=call.tracking_number))
     if call.tracking_number != tracking_number:
         return redirect(url_for("track.show", tracking_number=call.tracking_number))
     verified = bool(session.get(_verified_key(call)))
@@ -64,7 +97,8 @@ def show(tracking_number: str):
 
 
 @bp.post("/<tracking_number>")
-@limiter.limit("10 per 15 minutes", key_func=_limit_key)
+@limiter.limit("10 per 15 minutes", key_func=tracking_number_key, deduct_when=_wrong_digits)
+@limiter.limit("30 per 15 minutes", key_func=address_key, deduct_when=_wrong_digits)
 def verify(tracking_number: str):
     call = _call_or_404(tracking_number)
     if svc.phone_digits_match(call, request.form.get("digits", "")):
@@ -83,14 +117,16 @@ def _details(call: ServiceCall) -> dict:
         "history": svc.status_history(call),
         "technician": (call.technician.name or "").split(" ")[0] if call.technician else None,
         "eta": visit.eta if show_eta else None,
-        "code": call.confirmation_code if call.contract.require_confirmation_code and call.status in (
-            "assigned", "scheduled", "in_progress") else None,
+        "code": call.confirmation_code if session.get(_merchant_key(call)) and call.contract.require_confirmation_code
+        and call.status in ("assigned", "scheduled", "in_progress") else None,
+        "code_by_mail": bool(call.contract.require_confirmation_code and not session.get(_merchant_key(call))
+                             and call.status in ("assigned", "scheduled", "in_progress")),
         "survey_open": call.status == "closed" and call.survey_score is None and bool(call.survey_token),
     }
 
 
 @bp.route("/<tracking_number>/survey/<token>", methods=["GET", "POST"])
-@limiter.limit("20 per 15 minutes", methods=["POST"], key_func=_limit_key)
+@limiter.limit("20 per 15 minutes", methods=["POST"], key_func=tracking_number_key)
 def survey(tracking_number: str, token: str):
     call = _call_or_404(tracking_number)
     if call.status != "closed" or not call.survey_token or token != call.survey_token:
@@ -110,7 +146,7 @@ def survey(tracking_number: str, token: str):
 
 
 @bp.post("/<tracking_number>/survey")
-@limiter.limit("20 per 15 minutes", key_func=_limit_key)
+@limiter.limit("20 per 15 minutes", key_func=tracking_number_key)
 def survey_verified(tracking_number: str):
     """The survey form on the tracking page (after the phone digits), without the e-mailed token."""
     call = _call_or_404(tracking_number)

@@ -30,7 +30,14 @@ def test_persian_digits_are_accepted(client, world):
     assert client.post(f"/track/{call.tracking_number}", data={"digits": persian}).status_code == 303
 
 
-def test_technician_first_name_eta_and_confirmation_code_when_scheduled(client, world, fixed_now):
+def test_technician_first_name_eta_and_confirmation_code_when_scheduled(client, app, world, fixed_now):
+    """The phone digits show the technician and ETA, never the code: the technician knows the phone
+    and the tracking number. The code shows only through the merchant's own link from the shop's
+    e-mail (issue 16, point 2); the contractor's e-mail does not carry that link."""
+    import re
+
+    from fieldsvc.visits.desk.notify import read_outbox
+
     world.contracts[0].require_confirmation_code = True
     db.session.commit()
     call = new_call(world)
@@ -41,7 +48,23 @@ def test_technician_first_name_eta_and_confirmation_code_when_scheduled(client, 
     client.post(url, data={"digits": call.merchant.phone[-4:]})
     r = client.get(url)
     assert b'id="eta"' in r.data and b'id="technician">Tech<' in r.data
-    assert f'id="code">{call.confirmation_code}<'.encode() in r.data
+    assert call.confirmation_code.encode() not in r.data and b'id="code-by-mail"' in r.data
+
+    mails = read_outbox(app.config["OUTBOX_DIR"])
+    to_shop = [mm.get_body(("plain",)).get_content() for mm in mails if mm["To"] == call.merchant.email]
+    to_contractor = [mm.get_body(("plain",)).get_content() for mm in mails if mm["To"] == call.contractor.email]
+    links = {m.group(0) for text in to_shop for m in re.finditer(rf"http\S*{call.tracking_number}\?key=\w+", text)}
+    assert len(links) == 1 and to_contractor and not any("key=" in text for text in to_contractor)
+    link = links.pop().removeprefix("http://127.0.0.1:5000")
+
+    wrong = app.test_client()
+    r = wrong.get(link[:-4] + "0000", follow_redirects=True)
+    assert call.confirmation_code.encode() not in r.data
+    merchant = app.test_client()
+    r = merchant.get(link)
+    assert r.status_code == 302 and r.headers["Location"].endswith(url)  # the key leaves the address bar
+    r = merchant.get(url)
+    assert f'id="code">{call.confirmation_code}<'.encode() in r.data and b'id="technician">Tech<' in r.data
 
 
 def test_survey_form_after_close_on_the_tracking_page(client, world):

@@ -73,16 +73,42 @@ class Objects:
 
 
 @dataclass
+class SharedContractor:
+    """Contractor c1 serves a second PSP, p3: a p3 shop with a call and visits on tech-c1-1's route of
+    today. Contractor c1's dispatcher and technician see that work; PSP p1 must not."""
+
+    psp: m.Psp
+    contract: m.Contract
+    merchant: m.Merchant
+    terminal: m.Terminal
+    call: m.ServiceCall
+    visit: m.Visit
+    pm_visit: m.Visit
+
+
+@dataclass
 class Tenants:
     """`a`: tenant A's work, assigned to tech-c1-1 (the users of the matrix belong to A);
     `sibling`: tenant A's work of tech-c1-2 (another technician of the same contractor);
-    `b`: tenant B's work (PSP p2, contractor c2) — nobody but the admin may see it."""
+    `b`: tenant B's work (PSP p2, contractor c2) — nobody but the admin may see it;
+    `shared`: PSP p3's work done by contractor c1 on tenant A's routes (see SharedContractor)."""
 
     a: Objects
     sibling: Objects
     b: Objects
     today: dt.date
     world: Any
+    shared: SharedContractor | None = None
+
+    def other_psp_secrets(self) -> list[str]:
+        """Strings of PSP p3 that PSP p1's users may not see (c1's dispatcher and technicians may)."""
+        x = self.shared
+        if x is None:
+            return []
+        names = {x.psp.name, x.psp.name_fa, x.merchant.name, x.merchant.phone, x.merchant.email,
+                 x.terminal.serial, x.call.tracking_number, x.call.symptom_text}
+        names = {s for s in names if s}
+        return sorted(names | {to_persian_digits(s) for s in names})
 
     def b_secrets(self) -> list[str]:
         """Strings that identify tenant B: none may appear in an answer to a user of A."""
@@ -172,8 +198,43 @@ def tenants(app: Flask, world: Any) -> Tenants:
     sib = _work(world, 0, techs_a[1], merchants_a[2], merchants_a[2].terminals[0], today, upload, "S")
     b = _work(world, 1, techs_b[0], merchants_b[0], merchants_b[0].terminals[0], today, upload, "")
     a.user, sib.user, b.user = world.users["tech-c1-1"], world.users["tech-c1-2"], world.users["tech-c2-1"]
+    shared = _second_psp_of_contractor_a(world, a, today)
     db.session.commit()
-    return Tenants(a=a, sibling=sib, b=b, today=today, world=world)
+    return Tenants(a=a, sibling=sib, b=b, today=today, world=world, shared=shared)
+
+
+def _second_psp_of_contractor_a(w: Any, a: Objects, today: dt.date) -> SharedContractor:
+    """PSP p3 contracts contractor c1 in region r1; its shop's EM call and PM visit are stops on
+    tech-c1-1's route of today, between tenant A's own stops."""
+    from tests.factories import DEFAULT_CALENDAR, DEFAULT_PENALTIES, DEFAULT_TARGETS, TWO_SHIFTS
+
+    now = utcnow()
+    psp = m.Psp(code="p3", name="PSP Three", name_fa="پرداخت سه")
+    contract = m.Contract(code="k3", psp=psp, contractor=a.contractor, valid_from=dt.date(2026, 1, 1),
+                          pm_interval_days=90, pm_tolerance_days=15, em_targets=DEFAULT_TARGETS,
+                          calendar=DEFAULT_CALENDAR, penalty_terms=DEFAULT_PENALTIES, regions=[a.region])
+    merchant = m.Merchant(psp=psp, region=a.region, code="m30", name="Shop of PSP Three", address="Third St",
+                          phone="09123330777", email="shop30@example.com", lat=a.merchant.lat + 0.003,
+                          lon=a.merchant.lon + 0.003, opening_hours=TWO_SHIFTS)
+    terminal = m.Terminal(serial="SN3PSP", model="PAX S90", family="pax", merchant=merchant, psp=psp,
+                          installed_on=dt.date(2025, 1, 1), last_pm_on=dt.date(2026, 8, 1))
+    call = m.ServiceCall(tracking_number="EM3P0001", terminal=terminal, merchant=merchant, psp=psp,
+                         contractor=a.contractor, contract=contract, priority="urgent", symptom_code="no_power",
+                         symptom_text="Symptom text of PSP three", status="assigned",
+                         reported_at=now - dt.timedelta(hours=1), response_by=now + dt.timedelta(hours=3),
+                         resolution_by=now + dt.timedelta(hours=7), technician=a.technician)
+    visit = m.Visit(kind="em", status="dispatched", merchant=merchant, contractor=a.contractor, contract=contract,
+                    service_call=call, technician=a.technician, route=a.route, route_position=2,
+                    planned_date=today, eta=now + dt.timedelta(hours=3), deadline=call.resolution_by,
+                    terminals=[terminal])
+    pm_visit = m.Visit(kind="pm", status="dispatched", merchant=merchant, contractor=a.contractor,
+                       contract=contract, technician=a.technician, route=a.route, route_position=3,
+                       planned_date=today, eta=now + dt.timedelta(hours=4), due_date=today, window_start=today,
+                       window_end=today + dt.timedelta(days=15), terminals=[terminal])
+    db.session.add_all([psp, contract, merchant, terminal, call, visit, pm_visit])
+    db.session.flush()
+    return SharedContractor(psp=psp, contract=contract, merchant=merchant, terminal=terminal, call=call,
+                            visit=visit, pm_visit=pm_visit)
 
 
 @pytest.fixture

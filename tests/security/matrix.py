@@ -195,6 +195,12 @@ def run_endpoint(app: Flask, endpoint: str, entry: Rule | Mapping[str, Rule], te
                     problems.append(f"{method} {path} as {role} ({side} objects, {why}): answered "
                                     f"{resp.status_code}, expected {sorted(exp) if isinstance(exp, set) else exp}"
                                     f" — {body[:300]!r}")
+                if role == "psp":
+                    # contractor c1 also serves PSP p3: PSP p1 sees none of p3's work on c1's routes
+                    leaked = [s for s in tenants.other_psp_secrets() if s in body]
+                    if leaked:
+                        problems.append(f"{method} {path} as psp ({side} objects): the answer shows another "
+                                        f"PSP's work of a shared contractor {leaked[:5]}")
                 if role != "admin":
                     # What the request itself carried (a serial typed into a form) may be echoed back.
                     sent = path + repr(kw)

@@ -175,4 +175,7 @@ RULES: dict[str, Rule | Mapping[str, Rule]] = {
     "psp.download": Rule(OPS, query=lambda c: {"contractor": c.objs.contractor.code}, foreign=(404,)),
     # --- administration (fieldsvc/web/admin.py)
     "admin.audit": Rule(ADMIN),
+    "admin.locks": Rule(ADMIN),
+    "unlock.unlock": Rule(ANY_USER, public=True, params={"token": lambda c: "not-a-valid-token"}, ok=(404,)),
+    "admin.unlock": Rule(ADMIN, params={"user_id": lambda c: c.tenants.world.users["tech-c1-1"].id}, ok=(303,)),
 }

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from fieldsvc.db import db
 from fieldsvc.visits.master.accounts import MAX_FAILURES
-from fieldsvc.visits.models import AuditEvent, User
+from fieldsvc.visits.models import AuditEvent, LoginLock, User
 from tests.conftest import login
 
 
@@ -44,8 +44,8 @@ def test_username_typed_with_persian_digits_and_capitals(client, world) -> None:
 def test_account_locks_after_repeated_failures(client, world) -> None:
     for _ in range(MAX_FAILURES):
         assert login(client, "tech-c1-1", "wrong").status_code == 401
-    user = db.session.scalars(select(User).filter_by(username="tech-c1-1")).one()
-    assert user.locked_until is not None
+    lock = db.session.get(LoginLock, ("tech-c1-1", "127.0.0.1"))
+    assert lock is not None and lock.locked_until is not None
     r = login(client, "tech-c1-1", "demo")  # the right password does not help while locked
     assert r.status_code == 401
     assert client.get("/account").status_code == 302

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fieldsvc.calendar import CalendarSpec
 from fieldsvc.db import db, utcnow
-from fieldsvc.text import normalize_digits
+from fieldsvc.text import normalize_code, normalize_digits
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.audit import record, transition_call, transition_visit
 from fieldsvc.visits.models import (AuditEvent, CallPause, Channel, Contract, Merchant, Role, ServiceCall,
@@ -73,8 +73,9 @@ def new_tracking_number(at: datetime) -> str:
 
 
 def normalize_tracking_number(text: str) -> str:
-    """Upper-case ASCII, Persian digits converted, O→0 and I/L→1 in the suffix, spaces removed."""
-    t = normalize_digits(text or "").strip().upper().replace(" ", "")
+    """Upper-case ASCII, Persian digits converted, O→0 and I/L→1 in the suffix, whitespace removed
+    (:func:`fieldsvc.text.normalize_code`)."""
+    t = normalize_code(text or "")
     parts = t.split("-")
     if len(parts) == 3:
         parts[2] = parts[2].replace("O", "0").replace("I", "1").replace("L", "1")
@@ -169,29 +170,27 @@ def sla_flags(call: ServiceCall, now: datetime | None = None) -> SlaFlags:
 
 
 def store_photo(data: bytes, content_type: str, upload_dir: str | Path) -> str:
-    """Check an uploaded photo (JPEG/PNG/WebP, ≤ 5 MB, really an image) and store it under
-    ``upload_dir/calls/``; returns the path relative to ``upload_dir``."""
-    from io import BytesIO
-
-    from PIL import Image, UnidentifiedImageError
+    """Check an uploaded photo (JPEG/PNG/WebP, ≤ 5 MB, really an image of sane size) and stage it
+    under ``upload_dir/calls/``: the file is written only when the transaction that creates the call
+    commits (fieldsvc.visits.uploads). Returns the path relative to ``upload_dir``."""
+    from fieldsvc.visits import uploads
+    from fieldsvc.visits.images import MAX_PIXELS, ImageRejected, image_format
 
     if content_type not in PHOTO_TYPES:
         raise CallError(422, "photo_type", _("The photo must be a JPEG, PNG or WebP image."), "photo")
     if len(data) > PHOTO_MAX_BYTES:
         raise CallError(422, "photo_size", _("The photo is larger than 5 MB; send a smaller one."), "photo")
     try:
-        with Image.open(BytesIO(data)) as img:
-            fmt = (img.format or "").lower()
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError):
+        fmt = image_format(data).lower()
+    except ImageRejected as e:
+        if e.reason == "too_many_pixels":
+            raise CallError(422, "photo_size", _("The photo has too many pixels (at most %(mp)s megapixels); "
+                                                 "send a smaller one.", mp=MAX_PIXELS // 1_000_000), "photo") from None
         raise CallError(422, "photo_type", _("The file is not a readable image."), "photo") from None
     if fmt not in ("jpeg", "png", "webp"):
         raise CallError(422, "photo_type", _("The photo must be a JPEG, PNG or WebP image."), "photo")
     rel = Path("calls") / f"{secrets.token_hex(12)}.{'jpg' if fmt == 'jpeg' else fmt}"
-    target = Path(upload_dir) / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
-    return str(rel)
+    return uploads.stage(db.session, upload_dir, rel, data)
 
 
 def _terminal_for_intake(user: User, terminal_serial: str | None, terminal_id: int | None,

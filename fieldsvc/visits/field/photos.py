@@ -2,14 +2,14 @@
 under ``UPLOAD_DIR/visits/<visit id>/`` with the path (relative to UPLOAD_DIR) kept in the row."""
 from __future__ import annotations
 
-import io
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
+from fieldsvc.db import db
+from fieldsvc.visits import uploads
 from fieldsvc.visits.i18n_text import gettext as _
+from fieldsvc.visits.images import MAX_PIXELS, ImageRejected, image_format
 
 MAX_PHOTOS = 3
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
@@ -41,10 +41,11 @@ def check_photo(data: bytes, name: str = "photo") -> tuple[str, str]:
     if not data:
         raise PhotoError(_("%(name)s is empty.", name=name))
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            fmt = img.format
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        fmt = image_format(data)
+    except ImageRejected as e:
+        if e.reason == "too_many_pixels":
+            raise PhotoError(_("%(name)s has too many pixels (at most %(mp)s megapixels); take it again at a "
+                               "lower resolution.", name=name, mp=MAX_PIXELS // 1_000_000)) from e
         raise PhotoError(_("%(name)s is not a readable image; send a JPEG, PNG or WebP photo.", name=name)) from e
     if fmt not in ALLOWED_FORMATS:
         raise PhotoError(_("%(name)s is a %(format)s image; send a JPEG, PNG or WebP photo.", name=name, format=fmt))
@@ -60,18 +61,18 @@ def check_photos(photos: list[tuple[str, bytes]]) -> list[tuple[bytes, str, str]
 
 def store_photos(upload_dir: str | Path, visit_id: int,
                  checked: list[tuple[bytes, str, str]]) -> list[StoredPhoto]:
-    """Write checked photos under upload_dir/visits/<visit_id>/ and describe them."""
-    folder = Path(upload_dir) / "visits" / str(visit_id)
-    folder.mkdir(parents=True, exist_ok=True)
+    """Stage checked photos for upload_dir/visits/<visit_id>/ (written when the transaction commits,
+    see fieldsvc.visits.uploads) and describe them."""
     stored = []
     for data, content_type, ext in checked:
         rel = Path("visits") / str(visit_id) / f"{uuid.uuid4().hex}.{ext}"
-        (Path(upload_dir) / rel).write_bytes(data)
-        stored.append(StoredPhoto(rel.as_posix(), content_type, len(data)))
+        stored.append(StoredPhoto(uploads.stage(db.session, upload_dir, rel, data), content_type, len(data)))
     return stored
 
 
 def remove_photos(upload_dir: str | Path, stored: list[StoredPhoto]) -> None:
-    """Delete files written for a check-out whose transaction did not commit."""
+    """Forget photos staged for a check-out whose transaction will not commit (and delete any file
+    of theirs already on disk)."""
+    uploads.unstage(db.session, upload_dir, [p.path for p in stored])
     for p in stored:
         (Path(upload_dir) / p.path).unlink(missing_ok=True)

@@ -32,6 +32,7 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.formatting.rule import CellIsRule, FormulaRule
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from fieldsvc.dates import jalali_str
@@ -58,6 +59,35 @@ BOLD = Font(bold=True)
 FILLS = {"met": GREEN, "at_risk": AMBER, "breached": RED}
 DATE_FMT = "yyyy-mm-dd"
 DATETIME_FMT = "yyyy-mm-dd hh:mm"
+
+
+class Formula(str):
+    """A formula this module builds itself (totals): the only text written as a live formula."""
+
+
+#: First characters with which a spreadsheet reads text as a formula (or a DDE command).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def export_cell(ws: Any, value: Any, template: Any = None) -> Any:
+    """The one writer of a workbook cell. Text is written as text whatever it starts with — a
+    waiver reason ``=HYPERLINK(...)`` stays a string — and text starting like a formula gets the
+    quote prefix, so editing the cell in Excel does not turn it into one either. Only a
+    :class:`Formula` is written as a formula. `template`: a styled cell whose style is copied."""
+    if template is None and not isinstance(value, str):
+        return value  # numbers, dates, None: openpyxl writes them as what they are
+    cell = WriteOnlyCell(ws, value)
+    if template is not None:
+        cell._style = copy(template._style)
+    if isinstance(value, Formula):
+        cell.data_type = "f"
+    elif isinstance(value, str):
+        cell.data_type = "s"
+        if value.startswith(FORMULA_TRIGGERS):
+            if cell._style is None:
+                cell._style = StyleArray()
+            cell._style.quotePrefix = 1
+    return cell
 
 
 def sheet_name(code: str) -> str:
@@ -103,10 +133,8 @@ class _Styles:
                 setattr(c, a, v)
             self.templates[key] = c
 
-    def cell(self, value: Any, style: str) -> Any:
-        c = WriteOnlyCell(self.ws, value)
-        c._style = copy(self.templates[style]._style)
-        return c
+    def cell(self, value: Any, style: str | None) -> Any:
+        return export_cell(self.ws, value, self.templates[style] if style else None)
 
 
 class _Sheet:
@@ -152,8 +180,7 @@ class _Sheet:
             self.ws.auto_filter.ref = filter_ref
         cell = self.styles.cell
         for r in self.rows:
-            self.ws.append([None if item is None else (item[0] if item[1] is None else cell(item[0], item[1]))
-                            for item in r])
+            self.ws.append([None if item is None else cell(item[0], item[1]) for item in r])
 
 
 def _width(v: Any) -> int:
@@ -319,10 +346,10 @@ def _penalties(wb: Workbook, lines: Sequence[m.PenaltyLine], codes: dict[int, st
         code_ref = f"${get_column_letter(left)}{i}"
         for j, _k in enumerate(kinds, start=1):
             kind_ref = f"{get_column_letter(left + j)}$2"
-            sh.put(i, left + j, f'=SUMIFS({rng(amt)},{rng(con)},{code_ref},{rng(kind)},{kind_ref},'
-                                f'{rng(status)},"<>{waived}")', "int")
+            sh.put(i, left + j, Formula(f'=SUMIFS({rng(amt)},{rng(con)},{code_ref},{rng(kind)},{kind_ref},'
+                                        f'{rng(status)},"<>{waived}")'), "int")
         first, lastk = get_column_letter(left + 1), get_column_letter(left + len(kinds))
-        sh.put(i, left + len(kinds) + 1, f"=SUM({first}{i}:{lastk}{i})", "int")
+        sh.put(i, left + len(kinds) + 1, Formula(f"=SUM({first}{i}:{lastk}{i})"), "int")
     sh.write(freeze="A2", filter_ref=f"A1:{get_column_letter(ncols)}{last}")
 
 

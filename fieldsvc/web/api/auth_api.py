@@ -6,14 +6,15 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits.master.accounts import LoginError, authenticate
 from fieldsvc.visits.audit import record
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.auth import LOGIN_LIMITS
-from fieldsvc.web.security import issue_token
+from fieldsvc.web.security import client_address, issue_token
+from fieldsvc.web.unlock import mail_unlock_link
 
 blp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth", description="API tokens")
 
@@ -21,7 +22,7 @@ blp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth", description="AP
 class TokenRequest(Schema):
     username = fields.String(required=True)
     password = fields.String(required=True, load_only=True)
-    name = fields.String(load_default="")
+    name = fields.String(load_default="", validate=validate.Length(max=100))
 
 
 class TokenAnswer(Schema):
@@ -38,8 +39,10 @@ class Token(MethodView):
     def post(self, body: dict):
         """Exchange a username and password for a bearer token."""
         try:
-            user = authenticate(body["username"], body["password"])
+            user = authenticate(body["username"], body["password"], client_address())
         except LoginError as e:
+            if e.new_lock:
+                mail_unlock_link(*e.new_lock)
             raise ApiError(401, "bad_credentials", _(str(e)), "password") from e
         token, row = issue_token(user, current_app.config["TOKEN_TTL_DAYS"], body.get("name", ""))
         record("token_issued", user, actor=user)

@@ -18,6 +18,7 @@ from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.scope import get_scoped
 from fieldsvc.web.api.routes_api import MerchantRef
 from fieldsvc.web.errors import ApiError
+from fieldsvc.web.ids import DbInt
 
 blp = Blueprint("calls_api", __name__, url_prefix="/api/v1/service-calls",
                 description="EM service calls: intake, SLA, slotting, lifecycle")
@@ -28,8 +29,8 @@ _aware = {"format": "iso", "default_timezone": timezone.utc}
 class CallCreateSchema(Schema):
     terminal_serial = fields.String(validate=validate.Length(1, 64),
                                     metadata={"description": "the terminal's serial (or give terminal_id)"})
-    terminal_id = fields.Integer(metadata={"description": "instead of the serial: the terminal's id"})
-    merchant_id = fields.Integer(metadata={"description": "optional check: the terminal is at this merchant"})
+    terminal_id = DbInt(metadata={"description": "instead of the serial: the terminal's id"})
+    merchant_id = DbInt(metadata={"description": "optional check: the terminal is at this merchant"})
     priority = fields.String(required=True, validate=validate.OneOf(list(svc.PRIORITIES)))
     symptom = fields.String(required=True, validate=validate.OneOf(list(svc.SYMPTOMS)),
                             metadata={"description": "a symptom code: " + ", ".join(svc.SYMPTOMS)})
@@ -107,9 +108,9 @@ class SlotOptionSchema(Schema):
 
 
 class AssignSchema(Schema):
-    technician_id = fields.Integer(required=True)
-    position = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
-    version = fields.Integer(load_default=None, allow_none=True,
+    technician_id = DbInt(required=True)
+    position = DbInt(load_default=None, allow_none=True)
+    version = DbInt(load_default=None, allow_none=True,
                              metadata={"description": "the call's version you saw; 409 if it changed"})
 
 
@@ -138,8 +139,8 @@ class TransitionSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(svc.ACTIONS))
     reason = fields.String(load_default="", validate=validate.Length(max=1000))
     priority = fields.String(validate=validate.OneOf(list(svc.PRIORITIES)))
-    technician_id = fields.Integer(metadata={"description": "for `assign` (without a route)"})
-    version = fields.Integer(load_default=None, allow_none=True)
+    technician_id = DbInt(metadata={"description": "for `assign` (without a route)"})
+    version = DbInt(load_default=None, allow_none=True)
 
 
 def _error(e: svc.CallError) -> ApiError:

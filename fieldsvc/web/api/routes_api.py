@@ -14,6 +14,7 @@ from fieldsvc.visits import models as m
 from fieldsvc.visits.scope import scoped
 from fieldsvc.web.dispatcher.data import day_routes
 from fieldsvc.web.errors import ApiError
+from fieldsvc.web.ids import DbInt
 
 blp = Blueprint("routes_api", __name__, url_prefix="/api/v1/routes", description="Stored daily routes")
 
@@ -39,7 +40,7 @@ class DateField(fields.Field):
 
 class RoutesQuery(Schema):
     date = DateField(required=True, metadata={"description": "2026-11-22 or Jalali 1405/09/01"})
-    technician = fields.Integer(metadata={"description": "only this technician's route"})
+    technician = DbInt(metadata={"description": "only this technician's route"})
     contractor = fields.String(metadata={"description": "contractor code (admins; others see their own)"})
 
 

@@ -17,7 +17,7 @@ import json
 from datetime import date, timezone
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, g, request
 from flask.views import MethodView
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
@@ -30,6 +30,8 @@ from fieldsvc.visits.field.tech_day import day_visits, visit_dict
 from fieldsvc.visits.field.outcomes import Outcome
 from fieldsvc.visits.field.photos import MAX_PHOTOS
 from fieldsvc.web.errors import ApiError
+from fieldsvc.web.extensions import limiter
+from fieldsvc.web.ratelimits import visit_key
 from fieldsvc.web.technician.views import today
 
 blp = Blueprint("visits_api", __name__, url_prefix="/api/v1", description="Visits: check-in and check-out")
@@ -212,9 +214,19 @@ class CheckIn(MethodView):
         return _answer(result)
 
 
+def _wrong_code(_response: Response) -> bool:
+    return bool(g.get("wrong_confirmation_code"))
+
+
+#: Wrong confirmation codes at check-out, per visit (whoever sends them): a 6-digit code cannot be
+#: found by trying.
+CODE_ATTEMPTS = limiter.limit("5 per 15 minutes;20 per day", key_func=visit_key, deduct_when=_wrong_code,
+                              scope="checkout-code")
+
+
 @blp.route("/visits/<int:visit_id>/check-out")
 class CheckOut(MethodView):
-    decorators = [login_required]
+    decorators = [CODE_ATTEMPTS, login_required]
 
     @blp.doc(requestBody={"required": True, "content": {
         "application/json": {"schema": TechCheckOutSchema},
@@ -233,6 +245,7 @@ class CheckOut(MethodView):
                                    body.get("new_serial"), body.get("confirmation_code"), photos,
                                    upload_dir=current_app.config["UPLOAD_DIR"])
         except svc.VisitEventError as e:
+            g.wrong_confirmation_code = e.code == "confirmation_mismatch"
             raise _service_error(e) from e
         return _answer(result)
 

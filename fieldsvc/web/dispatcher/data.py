@@ -14,10 +14,10 @@ from sqlalchemy.orm import selectinload
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
+from fieldsvc.visits.plans.day_over import notices
 from fieldsvc.visits.plans.due import opening_windows
 from fieldsvc.visits.plans.planning import OPEN_STATES, WAITING_CALL_STATES, day_start_utc
-from fieldsvc.visits.plans.day_over import notices
-from fieldsvc.visits.scope import get_scoped, scoped
+from fieldsvc.visits.scope import get_scoped, scope_clause, scoped
 from fieldsvc.web.i18n import lang
 
 #: One colour per technician (map lines and timeline), cycled.
@@ -108,8 +108,12 @@ def day_routes(user: m.User, day: dt.date, *, technician_id: int | None = None,
         q = q.join(m.Technician, m.Route.technician_id == m.Technician.id).where(
             m.Technician.contractor_id == contractor_id)
     out = []
-    for r in db.session.scalars(q.order_by(m.Route.technician_id)):
-        visits = sorted(r.visits, key=lambda v: (v.route_position or 0, v.id))
+    routes = db.session.scalars(q.order_by(m.Route.technician_id)).all()
+    # A contractor serving two PSPs shares its routes between them: each PSP sees its own stops only.
+    visible = set(db.session.scalars(select(m.Visit.id).where(
+        m.Visit.route_id.in_([r.id for r in routes] or [-1]), scope_clause(m.Visit, user))))
+    for r in routes:
+        visits = sorted((v for v in r.visits if v.id in visible), key=lambda v: (v.route_position or 0, v.id))
         out.append({
             "id": r.id, "technician": {"id": r.technician.id, "name": r.technician.name},
             "date": day.isoformat(), "locked": r.locked, "plan_run_id": r.plan_run_id,

@@ -23,6 +23,7 @@ from fieldsvc.web.api.routes_api import MAX_DAY, MIN_DAY
 from fieldsvc.web.dispatcher.data import board as board_data
 from fieldsvc.web.dispatcher.data import status_text as status_label
 from fieldsvc.web.i18n import lang
+from fieldsvc.web.ids import request_int
 from fieldsvc.web.nav import add_nav
 
 bp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
@@ -176,7 +177,7 @@ def pin(visit_id: int):
     visit = get_scoped(m.Visit, visit_id, user)
     con = get_scoped(m.Contractor, visit.contractor_id, user)
     day = _day(request.form.get("date"))
-    tech_id = request.form.get("technician_id", type=int)
+    tech_id = request_int(request.form, "technician_id")
     tech = get_scoped(m.Technician, tech_id, user) if tech_id else None
     try:
         pin_visit(visit, tech, actor=user)
@@ -251,7 +252,7 @@ def horizon():
     con = _contractor(user, request.form.get("contractor"))
     if con is None:
         abort(404)
-    days = request.form.get("days", type=int) or 0
+    days = request_int(request.form, "days") or 0
     if not 1 <= days <= 31:
         flash(_("Choose between 1 and 31 days."), "error")
         return redirect(url_for("dispatch.due", contractor=con.code))

@@ -23,6 +23,7 @@ from fieldsvc.visits.scorecards.kpis import (GROUPINGS, KPI_KEYS, MAX_DATE, MIN_
                                        kpi_status)
 from fieldsvc.visits.states import IllegalTransition
 from fieldsvc.web.i18n import lang
+from fieldsvc.web.ids import request_int, to_db_int
 from fieldsvc.web.nav import add_nav
 from fieldsvc.web.psp.charts import Bar, hbars, lines
 
@@ -162,11 +163,11 @@ def unresolved():
     """Open calls older than N hours (optionally one contractor, or only at-risk/breached)."""
     user = _user()
     try:
-        hours = max(0, min(int(request.args.get("hours", 24)), 24 * 365))
+        hours = min(to_db_int(request.args.get("hours") or 24), 24 * 365)
     except ValueError:
         flash(_("Hours must be a whole number; showing 24."), "error")
         hours = 24
-    contractor_id = request.args.get("contractor", type=int)
+    contractor_id = request_int(request.args, "contractor")
     flag = request.args.get("flag")
     calls = unresolved_calls(user, hours, contractor_id=contractor_id)
     if flag in ("at_risk", "breached"):
@@ -183,7 +184,7 @@ def unresolved():
 def overdue(what: str):
     """Open PM visits whose window closed, or installations past their deadline."""
     user = _user()
-    visits = overdue_visits(user, what, request.args.get("contractor", type=int))
+    visits = overdue_visits(user, what, request_int(request.args, "contractor"))
     title = _("PM overdue") if what == "pm_overdue" else _("Installations late")
     return render_template("psp/work.html", what="visits", items=visits, total=len(visits), title=title,
                            limit=LIST_LIMIT, label=label, q=None, start=None, end=None)
@@ -204,7 +205,7 @@ def work():
         group_by = "contractor"
     kind = request.args.get("kind") if request.args.get("kind") in KINDS else None
     what, stmt, count = drill(name, start, end, user=user, group_by=group_by,
-                              key=request.args.get("key", type=int), kind=kind)
+                              key=request_int(request.args, "key"), kind=kind)
     items = db.session.scalars(stmt).all()
     title = label(name) if name in KPI_LABELS else (_("Services done") if name == "done" else label(name))
     if name in ("response_missed", "resolution_missed", "installs_late", "not_first_time_fix"):
@@ -223,7 +224,7 @@ def penalties():
     start, end = _period()
     status = request.args.get("status") if request.args.get("status") in PENALTY_STATUS_LABELS else None
     kind = request.args.get("kind") if request.args.get("kind") in PENALTY_KINDS else None
-    contractor_id = request.args.get("contractor", type=int)
+    contractor_id = request_int(request.args, "contractor")
     items = ledger_lines(start, end, user=user, status=status, kind=kind,
                          contractor_ids=[contractor_id] if contractor_id else None)
     cons = {c.id: c for c in db.session.scalars(scoped(m.Contractor, user))}

@@ -1,7 +1,8 @@
 /* Service worker of the technician's pages (scope /tech/).
  * Pages under /tech/: network first, the last copy from the cache when offline (the page itself
  * warns when that copy is not today's). Assets (/static/, /vendor/): cache first, refreshed in the
- * background. POSTs are never touched: the page keeps its own outbox in IndexedDB. */
+ * background. POSTs are never touched: the page keeps its own outbox in IndexedDB. Logging out
+ * (static/logout.js) deletes these caches; a page answered by the login page deletes them too. */
 'use strict';
 const CACHE = 'fieldsvc-tech-v1';
 
@@ -29,7 +30,9 @@ self.addEventListener('message', (event) => {
 
 function networkFirst(request) {
   return fetch(request).then((resp) => {
-    if (resp.ok && !resp.redirected) {
+    if (resp.redirected && new URL(resp.url).pathname === '/login') {
+      caches.delete(CACHE); // logged out (here or elsewhere): keep no copy of the route
+    } else if (resp.ok && !resp.redirected) {
       const copy = resp.clone();
       caches.open(CACHE).then((cache) => cache.put(request, copy));
     }
