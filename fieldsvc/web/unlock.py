@@ -13,7 +13,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from fieldsvc.visits.master import accounts
 from fieldsvc.visits.models import User
-from fieldsvc.visits.desk.notify import Mail, deliver
+from fieldsvc.web.mail import Mail, deliver
 
 bp = Blueprint("unlock", __name__)
 SALT = "fieldsvc-login-unlock"
