@@ -36,7 +36,7 @@ def test_technician_first_name_eta_and_confirmation_code_when_scheduled(client, 
     e-mail (issue 16, point 2); the contractor's e-mail does not carry that link."""
     import re
 
-    from fieldsvc.visits.desk.notify import read_outbox
+    from fieldsvc.web.mail import read_outbox
 
     world.contracts[0].require_confirmation_code = True
     db.session.commit()

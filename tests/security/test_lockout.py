@@ -106,7 +106,7 @@ def test_the_user_lifts_a_lock_from_the_mailed_link(app, client, world) -> None:
     """A lock of a real account mails its owner a link (valid 15 minutes) that lifts it."""
     import re
 
-    from fieldsvc.visits.desk.notify import read_outbox
+    from fieldsvc.web.mail import read_outbox
 
     user = world.users["psp-p2"]
     user.email = "psp2@example.com"
