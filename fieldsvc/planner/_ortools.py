@@ -162,7 +162,7 @@ def _guard(family: str, m: RoutingModel, fn: Callable[..., Any], *args: Any) -> 
         return fn(*args)
     except ValueError:
         raise
-    except Exception as exc:  # noqa: BLE001 - OR-Tools raises bare Exception ("CP Solver fail")
+    except Exception as exc:
         raise ValueError(f"the {family} constraints cannot be built or solved by OR-Tools ({_size(m)}): "
                          f"{exc}") from exc
 
@@ -236,7 +236,7 @@ def _add_windows(routing, manager, m: RoutingModel, time_dim) -> None:
                 if a > reach + 1:
                     var.RemoveInterval(int(reach + 1), int(a - 1))
                 reach = max(reach, b)
-        except Exception as exc:  # noqa: BLE001 - OR-Tools raises bare Exception ("CP Solver fail")
+        except Exception as exc:
             raise ValueError(f"{m.node_name(node)}: time window(s) {ws} do not fit the model's time range "
                              f"0..{m.horizon} s: {exc}") from exc
     for v, spec in enumerate(m.vehicles):
@@ -244,7 +244,7 @@ def _add_windows(routing, manager, m: RoutingModel, time_dim) -> None:
         try:
             time_dim.CumulVar(routing.Start(v)).SetRange(lo, hi)
             time_dim.CumulVar(routing.End(v)).SetRange(lo, hi)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ValueError(f"{spec.name or f'vehicle {v}'}: shift {lo}..{hi} does not fit the model's time "
                              f"range 0..{m.horizon} s: {exc}") from exc
 
@@ -310,7 +310,7 @@ def _add_allowed(routing, manager, m: RoutingModel) -> None:
         # SetAllowedVehiclesForIndex fails in the 9.15 wheel; restrict the vehicle var instead
         try:
             routing.VehicleVar(manager.NodeToIndex(node)).SetValues([-1, *[int(v) for v in allowed]])
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ValueError(f"{m.node_name(node)}: cannot be restricted to technicians "
                              f"{[m.vehicles[v].name for v in allowed]}: {exc}") from exc
 
@@ -360,7 +360,7 @@ def _add_breaks(routing, manager, m: RoutingModel, time_dim) -> dict[int, list]:
                     lo, hi = starts[0] if starts else (a, max(a, b))
                     ivs.append(solver.FixedDurationIntervalVar(int(lo), int(hi), int(d), False, f"break {v}.{k}"))
             time_dim.SetBreakIntervalsOfVehicle(ivs, v, visit_transit)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise ValueError(f"{spec.name or f'vehicle {v}'}: its breaks {spec.breaks} cannot be set: {exc}") from exc
         out[v] = ivs
     return out
@@ -375,7 +375,7 @@ def _add_prefixes(routing, manager, m: RoutingModel) -> None:
             idx = manager.NodeToIndex(node)
             try:
                 routing.NextVar(prev).SetValue(idx)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise ValueError(f"{spec.name or f'vehicle {v}'}: frozen prefix stop {m.node_name(node)} cannot "
                                  f"be fixed in order (is it frozen for two technicians?): {exc}") from exc
             prev = idx

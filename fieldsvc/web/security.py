@@ -87,7 +87,7 @@ class DbIntConverter(IntegerConverter):
     """`<int:…>` URL parts limited to what an INTEGER column holds: a larger number is simply
     not found (404) instead of a database overflow error."""
 
-    def __init__(self, url_map, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, url_map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_DB_INT)
         super().__init__(url_map, *args, **kwargs)
 

@@ -18,7 +18,7 @@ def _at(hours: int, minutes: int = 0) -> dt.datetime:
     return planning.day_start_utc(DAY) + dt.timedelta(hours=hours, minutes=minutes)
 
 
-def _morning_plan(world) -> tuple[m.Technician, m.Technician, list[m.Visit]]:  # noqa: ANN001
+def _morning_plan(world) -> tuple[m.Technician, m.Technician, list[m.Visit]]:
     """Tech 1-1 works 08:00-13:00 and is planned two of c1's three visits; Tech 1-2 works to 21:00."""
     part_timer, other = world.technicians[0], world.technicians[1]
     part_timer.shift_end, other.shift_end = "13:00", "21:00"
@@ -48,7 +48,7 @@ def _where(visit_id: int) -> tuple:
     return v.status, v.route_id, v.route_position, v.technician_id, v.eta
 
 
-def test_replan_at_14_after_a_shift_ended_at_13(pm_world):  # noqa: ANN001
+def test_replan_at_14_after_a_shift_ended_at_13(pm_world):
     part_timer, other, visits = _morning_plan(pm_world)
     done = db.session.get(m.Visit, visits[0].id)
     _finish(done, _at(9), _at(9, 30))
@@ -70,7 +70,7 @@ def test_replan_at_14_after_a_shift_ended_at_13(pm_world):  # noqa: ANN001
     assert run.message == "stored"
 
 
-def test_replan_after_every_shift_is_empty_succeeds_and_says_so(pm_world, client):  # noqa: ANN001
+def test_replan_after_every_shift_is_empty_succeeds_and_says_so(pm_world, client):
     part_timer, other, visits = _morning_plan(pm_world)
     done = db.session.get(m.Visit, visits[0].id)
     _finish(done, _at(9), _at(9, 30))
@@ -104,7 +104,7 @@ def test_replan_after_every_shift_is_empty_succeeds_and_says_so(pm_world, client
     assert "روز کاری همه تکنسین‌ها تمام شده است؛ برای فردا برنامه‌ریزی کنید." in fa_html
 
 
-def test_replan_with_a_checked_in_job_running_past_the_shift_end(pm_world):  # noqa: ANN001
+def test_replan_with_a_checked_in_job_running_past_the_shift_end(pm_world):
     part_timer, other, visits = _morning_plan(pm_world)
     busy = db.session.get(m.Visit, visits[0].id)  # 2 terminals: 30 minutes on site
     _finish(busy, _at(12, 40), None)

@@ -601,7 +601,7 @@ def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, prog
                     sol = f.result()
                     report(rid, 0.92, "storing")
                     store_plan(ctx, sol, rid, actor)
-                except Exception as exc:  # noqa: BLE001 - any failure is recorded on the run for the dispatcher
+                except Exception as exc:
                     log.exception("plan run %s failed", rid)
                     _fail(rid, exc)
                 finished += 1
