@@ -5,6 +5,7 @@ import importlib
 import os
 
 import click
+from flask import Flask
 from flask.cli import FlaskGroup
 
 from fieldsvc.web import create_app
@@ -35,7 +36,7 @@ def serve(host: str, port: int) -> None:
     serve_app(create_app(), host, port)
 
 
-def serve_app(app, host: str, port: int) -> None:  # noqa: ANN001
+def serve_app(app: Flask, host: str, port: int) -> None:
     """Serve `app` until Ctrl+C (`app.run` refuses to run inside the flask CLI, so use Werkzeug)."""
     from werkzeug.serving import run_simple
 

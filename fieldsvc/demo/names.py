@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 #: (shop kind in Persian, opening-hours profile, weight). Profiles are defined in generate.py.
 SHOP_KINDS: tuple[tuple[str, str, float], ...] = (
@@ -77,7 +78,7 @@ ALLEY_WORDS: tuple[str, ...] = (
 MOBILE_PREFIXES: tuple[str, ...] = ("0912", "0919", "0935", "0936", "0937", "0901", "0902", "0921", "0990")
 
 
-def weighted_choice(rng: random.Random, items: tuple, weights: tuple[float, ...] | list[float]):  # noqa: ANN201
+def weighted_choice(rng: random.Random, items: tuple, weights: tuple[float, ...] | list[float]) -> Any:
     """One item drawn with the given weights."""
     return rng.choices(items, weights=weights, k=1)[0]
 

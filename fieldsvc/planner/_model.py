@@ -60,6 +60,8 @@ class RoutingModel:
     place: np.ndarray | None = None  # per node: location id (setup is skipped between equal ones)
     pairs: list[tuple[int, int]] = field(default_factory=list)  # (pickup node, delivery node)
     names: list[str] = field(default_factory=list)  # per node: "visit 'x'" for error messages
+    #: per node: the visits (VROOM's tasks) it serves, counted against ``max_visits`` (merged stops count each)
+    tasks: np.ndarray | None = None
 
     def setup_matrix(self) -> np.ndarray | None:
         """``[i, j]`` = setup of j when i is at another place, else 0 (None without setups)."""
@@ -91,3 +93,4 @@ class RawResult:
     wall: float
     warm_start: str | None = None  # "used" / "rejected" when initial routes were given
     search: str = ""  # the metaheuristic that ran
+    stagnated: bool = False  # the search stopped because it stopped improving

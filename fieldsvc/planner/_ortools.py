@@ -28,7 +28,8 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
                 metaheuristic: str = "GUIDED_LOCAL_SEARCH", solution_limit: int | None = None,
                 log_search: bool = False, finalizers: bool = False,
                 gls_lambda: float | None = None, extra: dict | None = None,
-                ruin: tuple[int, int] = (50, 25), temperatures: tuple[float, float] | None = None) -> RawResult:
+                ruin: tuple[int, int] = (50, 25), temperatures: tuple[float, float] | None = None,
+                stagnation: float | None = None) -> RawResult:
     """Solve ``m`` and return raw routes (node lists with service starts) and dropped nodes.
 
     ``metaheuristic`` is an OR-Tools ``LocalSearchMetaheuristic`` name or :data:`ILS`
@@ -36,7 +37,11 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     ``ruin[1]``, simulated-annealing acceptance cooling from ``temperatures[0]`` to ``[1]``
     cost units, or from temperatures OR-Tools derives from the first solution when None).
     ILS does not take a warm start: with ``m.initial_routes`` GLS is used, and also on small
-    models (see :func:`_ils_safe`).
+    models (see :func:`_ils_safe`). With ``stagnation``, a guided local search also stops after
+    that many seconds without a better solution (``time_limit`` stays the upper bound). The ILS
+    driver of the 9.15 wheel restarts the inner searches that a limit ends and its own time
+    limit cannot be changed from Python (``UpdateTimeLimit`` takes an ``absl::Duration`` that
+    the wrapper cannot build), so ILS always runs to ``time_limit``.
     """
     t0 = _time.perf_counter()
     n = len(m.service)
@@ -90,6 +95,7 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
             raise ValueError(f"search parameter {key!r}: {exc}") from exc
     _guard("search parameters", m, routing.CloseModelWithParameters, params)
     _add_prefixes(routing, manager, m)
+    watch = _add_stagnation(routing, stagnation) if stagnation and not use_ils else None
 
     sol = None
     warm = None
@@ -117,7 +123,32 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     res = _extract(routing, manager, m, sol, time_dim, breaks, status, t0)
     res.warm_start = warm
     res.search = ILS if use_ils else metaheuristic
+    res.stagnated = bool(watch and watch.stalled())
     return res
+
+
+class _Stagnation:
+    """Stops the search ``seconds`` after the last improving solution."""
+
+    def __init__(self, routing: pywrapcp.RoutingModel, seconds: float) -> None:
+        self.routing, self.seconds = routing, seconds
+        self.best: int | None = None
+        self.since = _time.perf_counter()
+
+    def solution(self) -> None:
+        cost = self.routing.CostVar().Value()
+        if self.best is None or cost < self.best:
+            self.best, self.since = cost, _time.perf_counter()
+
+    def stalled(self) -> bool:
+        return self.best is not None and _time.perf_counter() - self.since > self.seconds
+
+
+def _add_stagnation(routing: pywrapcp.RoutingModel, seconds: float) -> _Stagnation:
+    watch = _Stagnation(routing, seconds)
+    routing.AddAtSolutionCallback(watch.solution)
+    routing.AddSearchMonitor(routing.solver().CustomLimit(watch.stalled))
+    return watch
 
 
 def _size(m: RoutingModel) -> str:
@@ -221,9 +252,10 @@ def _add_windows(routing, manager, m: RoutingModel, time_dim) -> None:
 def _add_counts(routing, m: RoutingModel) -> None:
     if all(v.max_visits is None for v in m.vehicles):
         return
+    # every visit counts, as VROOM's max_tasks does: a stop merging two visits at one merchant is two
     ones = [0] * len(m.service)
     for node in m.stop_nodes:
-        ones[node] = 1
+        ones[node] = int(m.tasks[node]) if m.tasks is not None else 1
     cb = routing.RegisterUnaryTransitVector(ones)
     caps = [int(v.max_visits) if v.max_visits is not None else len(m.stop_nodes) for v in m.vehicles]
     routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, "count")

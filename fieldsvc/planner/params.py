@@ -75,6 +75,9 @@ class SolveParams:
     """
 
     time_limit: float = 10.0
+    #: a guided local search (warm starts, small models) stops this many seconds after its last
+    #: better solution; None: it searches until ``time_limit`` (ILS always does)
+    stagnation: float | None = None
     solution_limit: int | None = None
     first_solution: FirstSolution = FirstSolution.PARALLEL_CHEAPEST_INSERTION
     #: an OR-Tools LocalSearchMetaheuristic name, or "ITERATED_LOCAL_SEARCH": ruin (SISR: about

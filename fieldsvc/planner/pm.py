@@ -148,6 +148,7 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
             max_travel=t.max_travel_time, max_distance=t.max_distance, fixed_cost=int(t.fixed_cost),
             per_hour=int(t.per_hour), per_km=int(t.per_km), name=f"technician {t.id!r}"))
     service = np.zeros(n, dtype=np.int64)
+    tasks = np.zeros(n, dtype=np.int64)
     setup = np.zeros(n, dtype=np.int64)
     windows: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     demand = np.zeros(n, dtype=np.int64)
@@ -170,6 +171,7 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
     for si, s in enumerate(stops):
         node = n_depot + si
         service[node] = s.service
+        tasks[node] = len(s.visits)
         setup[node] = max(v.setup for v in s.visits)
         if si >= n_job_stops:
             demand[node] = ship_amount[s.lead.id]
@@ -199,7 +201,7 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
             if not ok2:
                 reason = "time_window"
             ok = ok2
-            if ok and all(techs[i].max_visits == 0 for i in ok):
+            if ok and all(techs[i].max_visits is not None and techs[i].max_visits < len(s.visits) for i in ok):
                 reason = "capacity"
         oks.append(ok)
         reasons.append(reason)
@@ -251,7 +253,7 @@ def compile_problem(problem: Problem, params: SolveParams) -> Compiled:
         delivered=delivered[kk] if mixed else None,
         fixed_cost=params.vehicle_fixed_cost, horizon=horizon,
         setup=setup[kk] if setup.any() else None, place=np.asarray(place, dtype=np.int64)[kk], pairs=pairs,
-        names=[names[x] for x in keep])
+        names=[names[x] for x in keep], tasks=tasks[kk])
     comp = Compiled(model, stops, node_of_stop, stop_of_node, [lat_lon[x] for x in keep],
                     [loc_index[x] for x in keep], pre, profiles, techs)
     _expand_alternatives(comp, params)
@@ -380,6 +382,7 @@ def _expand_alternatives(comp: Compiled, params: SolveParams) -> None:
     m.durations = [d[np.ix_(idx, idx)] for d in m.durations]
     m.distances = m.distances[np.ix_(idx, idx)] if m.distances is not None else None
     m.service = m.service[idx]
+    m.tasks = m.tasks[idx] if m.tasks is not None else None
     m.demand = m.demand[idx] if m.demand is not None else None
     m.delivered = m.delivered[idx] if m.delivered is not None else None
     m.setup = m.setup[idx] if m.setup is not None else None
@@ -427,7 +430,7 @@ def solve(problem: Problem, params: SolveParams | None = None,
         budget = max(0.5, params.time_limit - (_time.perf_counter() - t0))  # the limit is wall time
         raw = solve_model(comp.model, budget, params.first_solution, params.metaheuristic,
                           params.solution_limit, params.log_search, ruin=(params.ruin_visits, params.ruin_string),
-                          temperatures=params.temperatures)
+                          temperatures=params.temperatures, stagnation=params.stagnation)
     else:
         raw = _empty_result(comp)
     sol = to_solution(comp, raw, params)
@@ -436,6 +439,8 @@ def solve(problem: Problem, params: SolveParams | None = None,
                            "stops": len(comp.stops), "visits": len(problem.visits), "search": raw.search})
     if raw.warm_start:
         sol.statistics["warm_start"] = raw.warm_start
+    if raw.stagnated:
+        sol.statistics["stopped"] = "stagnation"
     if offset:
         sol.statistics["time_offset"] = offset
     return shift_solution(sol, offset)
@@ -558,12 +563,14 @@ def to_solution(comp: Compiled, raw: RawResult, params: SolveParams) -> Solution
             cost.fixed += m.fixed_cost + spec.fixed_cost
         routes.append(route)
     unassigned = list(comp.pre_unassigned)
-    loads = {rr.vehicle: len(rr.nodes) for rr in raw.routes}
+    loads = {rr.vehicle: int(sum(m.tasks[x] for x in rr.nodes)) if m.tasks is not None else len(rr.nodes)
+             for rr in raw.routes}
     dem = {rr.vehicle: int(sum(m.demand[x] for x in rr.nodes)) if m.demand is not None else 0 for rr in raw.routes}
     for node in raw.dropped:
         s = comp.stops[comp.stop_of_node[node]]
         cands = m.allowed.get(node, range(len(m.vehicles)))
-        full = all((m.vehicles[v].max_visits is not None and loads.get(v, 0) >= m.vehicles[v].max_visits)
+        need = int(m.tasks[node]) if m.tasks is not None else 1
+        full = all((m.vehicles[v].max_visits is not None and loads.get(v, 0) + need > m.vehicles[v].max_visits)
                    or (m.vehicles[v].capacity is not None and m.demand is not None
                        and dem.get(v, 0) + m.demand[node] > m.vehicles[v].capacity) for v in cands)
         unassigned.extend(Unassigned(vid, "capacity" if full else "cost") for vid in s.ids)

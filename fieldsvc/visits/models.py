@@ -566,17 +566,17 @@ class AppendOnlyError(RuntimeError):
 
 
 @event.listens_for(AuditEvent, "before_update")
-def _no_audit_update(mapper, connection, target) -> None:  # noqa: ANN001
+def _no_audit_update(mapper: Any, connection: Any, target: Any) -> None:
     raise AppendOnlyError("audit events are append-only: they cannot be changed")
 
 
 @event.listens_for(AuditEvent, "before_delete")
-def _no_audit_delete(mapper, connection, target) -> None:  # noqa: ANN001
+def _no_audit_delete(mapper: Any, connection: Any, target: Any) -> None:
     raise AppendOnlyError("audit events are append-only: they cannot be deleted")
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _no_audit_bulk_change(state) -> None:  # noqa: ANN001
+def _no_audit_bulk_change(state: Any) -> None:
     """Bulk `update(AuditEvent)` / `delete(AuditEvent)` statements are refused too."""
     if state.is_update or state.is_delete:
         entity = (getattr(state.statement, "entity_description", None) or {}).get("entity")
@@ -584,6 +584,6 @@ def _no_audit_bulk_change(state) -> None:  # noqa: ANN001
             raise AppendOnlyError("audit events are append-only: they cannot be changed or deleted")
 
 
-def region_id_col():  # noqa: ANN201
+def region_id_col() -> Column:
     """The region column of the contract↔region link table (for scope queries)."""
     return contract_region.c.region_id

@@ -105,7 +105,7 @@ class DbIntConverter(IntegerConverter):
     """`<int:…>` URL parts through the one converter (fieldsvc.web.ids.to_db_int): a number an
     INTEGER column cannot hold is simply not found (404) instead of a database overflow error."""
 
-    def __init__(self, url_map, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, url_map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_DB_INT)
         super().__init__(url_map, *args, **kwargs)
 

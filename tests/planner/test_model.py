@@ -262,3 +262,25 @@ def test_choices_accept_their_plain_strings_and_params_hash_every_field():
     assert hash(params) == hash(SolveParams(metaheuristic="GUIDED_LOCAL_SEARCH", sla_model="soft"))
     with pytest.raises(ValueError, match="^time_limit:"):
         SolveParams(time_limit=0)
+
+
+def test_max_visits_counts_visits_not_merged_stops():
+    # two visits at one merchant are one stop but two of VROOM's tasks: a technician allowed one
+    # visit serves one merchant's pair only if allowed two
+    vs = [visit("a", 1, merchant="m"), visit("b", 1, merchant="m"), visit("c", 2)]
+    one = solve(problem([tech(max_visits=1)], vs, [0, 1, 2]), FAST)
+    assert one.served == ["c"]
+    assert {(u.visit_id, u.reason) for u in one.unassigned} == {("a", "capacity"), ("b", "capacity")}
+    two = solve(problem([tech(max_visits=2)], vs, [0, 1, 2]), FAST)
+    assert sorted(two.served) == ["a", "b"]  # two visits beat one
+    three = solve(problem([tech(max_visits=3)], vs, [0, 1, 2]), FAST)
+    assert sorted(three.served) == ["a", "b", "c"]
+
+
+def test_a_warm_started_search_stops_when_it_stops_improving():
+    # a re-plan starts from the previous routes with guided local search: on a day this small it
+    # finds nothing better within a second, so it ends there instead of at the 60 s limit
+    p = problem([tech("t1", 0), tech("t2", 0)], [visit("a", 1), visit("b", 2)], [0, 1, 2])
+    sol = solve(p, SolveParams(time_limit=60, stagnation=0.5), initial={"t1": ["a"], "t2": ["b"]})
+    assert sol.statistics["warm_start"] == "used" and sol.statistics["stopped"] == "stagnation"
+    assert sorted(sol.served) == ["a", "b"] and sol.cost.travel == 4

@@ -534,8 +534,12 @@ def cancel_run(run_id: int, actor: m.User | None = None) -> m.PlanRun:
     return run
 
 
+#: a re-plan warm-started from the day's routes ends this many seconds after its last improvement
+REPLAN_STAGNATION = 2.0
+
+
 def _params(time_limit: float) -> SolveParams:
-    return SolveParams(time_limit=max(1.0, float(time_limit)))
+    return SolveParams(time_limit=max(1.0, float(time_limit)), stagnation=REPLAN_STAGNATION)
 
 
 def _workers(n: int) -> int:

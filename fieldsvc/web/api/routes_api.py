@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask.views import MethodView
 from flask_login import current_user, login_required
@@ -25,7 +26,7 @@ MIN_DAY, MAX_DAY = dt.date(1950, 1, 1), dt.date(2150, 12, 31)
 class DateField(fields.Field):
     """A date as ISO (2026-11-22) or Jalali (1405/09/01)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):  # noqa: ANN003
+    def _deserialize(self, value, attr, data, **kwargs: Any):
         try:
             day = parse_date_input(str(value), "fa")
         except ValueError as e:
