@@ -13,7 +13,7 @@ from fieldsvc.planner.vroom_json import problem_from_dict, problem_to_dict, solu
 
 PROBLEM = {
     "vehicles": [{"id": 1, "start": [51.40, 35.70], "end": [51.40, 35.70], "time_window": [28800, 61200],
-                  "skills": [1], "max_tasks": 3,
+                  "skills": [1], "max_tasks": 4,
                   "breaks": [{"id": 7, "time_windows": [[43200, 50400]], "service": 1800}]}],
     "jobs": [
         {"id": 10, "location": [51.41, 35.71], "service": 600, "skills": [1], "priority": 5,
