@@ -121,7 +121,10 @@ def _labels() -> dict[str, str]:
     return {"eta": _("ETA"), "status": _("Status"), "terminals": _("Terminals"), "unassigned": _("Unassigned"),
             "home": _("Home"), "kind": _("Kind"), "reason": _("Reason"), "window": _("Open"),
             "queued": _("Queued…"), "running": _("Planning…"), "succeeded": _("Plan stored. Reloading…"),
-            "failed": _("Planning failed:"), "cancelled": _("Planning was cancelled."),
+            "failed": _("Planning failed:"),
+            "failed_advice": _("The previous plan is unchanged. Plan the day again; if it fails again, "
+                               "unpin this day's visits and send the error to your administrator."),
+            "cancelled": _("Planning was cancelled."),
             "error": _("Could not start planning:"), "attribution": _("© OpenStreetMap contributors")}
 
 

@@ -107,7 +107,7 @@
           next.searchParams.set("contractor", data.contractor.code);
           window.location.assign(next.toString());
         } else if (run.status === "failed" || run.status === "cancelled") {
-          show(1, run.status === "failed" ? L10N.failed + " " + (run.error || run.message) : L10N.cancelled);
+          show(1, run.status === "failed" ? L10N.failed + " " + (run.error || run.message) + " " + L10N.failed_advice : L10N.cancelled);
           bar.firstElementChild.classList.add("bg-danger");
           button.disabled = false;
         } else {
