@@ -362,18 +362,30 @@ def _set_status(call: ServiceCall, new: CallStatus, actor: User | None, **data: 
 
 
 def assign_technician(call: ServiceCall, technician_id: int, actor: User,
-                      expected_version: int | None = None) -> None:
-    """Give the call to a technician without a place in a route (open → assigned); commits.
-    Slotting into today's route is :func:`fieldsvc.visits.slotting.assign_call`."""
+                      expected_version: int | None = None) -> Visit | None:
+    """Give the call to a technician without choosing a position: it goes on the technician's day
+    at once, with an ETA (→ scheduled; see :mod:`fieldsvc.visits.assign_day`), or, when no day of
+    the coming week fits, stays with the technician unrouted (→ assigned). Returns the EM visit
+    (None when unrouted); commits. Choosing a position today is
+    :func:`fieldsvc.visits.slotting.assign_call`."""
     require_role(actor, Role.DISPATCHER, Role.ADMIN)
     _check_version(call, expected_version)
     tech = db.session.get(Technician, technician_id)
     if tech is None or tech.contractor_id != call.contractor_id or not tech.active:
         raise CallError(422, "technician", _("Choose an active technician of the call's contractor."),
                         "technician_id")
-    call.technician_id = tech.id
-    _set_status(call, CallStatus.ASSIGNED, actor, technician_id=tech.id)
-    db.session.commit()
+    from fieldsvc.visits.assign_day import place_on_technicians_day
+
+    try:
+        visit = place_on_technicians_day(call, tech, actor, utcnow())
+        if visit is None:
+            call.technician_id = tech.id
+            _set_status(call, CallStatus.ASSIGNED, actor, technician_id=tech.id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return visit
 
 
 def start_call(call: ServiceCall, actor: User | None, at: datetime | None = None) -> None:

@@ -141,7 +141,14 @@ def action(call_id: int):  # noqa: ANN201
     except IllegalTransition as e:
         flash(_("Not possible now: %(why)s", why=str(e)), "error")
     else:
-        flash(_("Saved."), "success")
+        if request.form.get("action") == "assign" and call.status == CallStatus.SCHEDULED:
+            flash(_("Assigned: the call is on the technician's route with an ETA (see the history below)."),
+                  "success")
+        elif request.form.get("action") == "assign":
+            flash(_("Assigned, but no day of the coming week has room for it: the next plan of a day "
+                    "places it with this technician."), "warning")
+        else:
+            flash(_("Saved."), "success")
     return redirect(url_for("psp_calls.show", call_id=call.id), 303)
 
 
