@@ -62,6 +62,7 @@ def route():  # noqa: ANN201
     digits = to_persian_digits if lang() == "fa" else str
     stops = [{"visit": v, "hours_today": [digits(f"{a}–{b}") for a, b in hours_on(v.merchant.opening_hours, day)],
               "outcomes": [(str(o), str(OUTCOME_LABELS[o])) for o in outcomes_for(v.kind)],
+              "hours_raw": hours_on(v.merchant.opening_hours, day) if v.merchant.opening_hours else None,
               "geofence_m": geofence_m(v), "code_required": requires_confirmation_code(v)} for v in visits]
     messages = dict(js_messages(), statuses={k: str(v) for k, v in STATUS_LABELS.items()})
     resp = make_response(render_template(
