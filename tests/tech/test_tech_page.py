@@ -189,3 +189,33 @@ def test_offline_check_in_and_out_are_sent_once_when_back_online(phone, day, tmp
     assert len(db.session.scalars(select(m.ClientEvent)).all()) == 2
     assert len(fresh(m.Visit, day.pm.id).photos) == 1
     assert not [e for e in page.console_errors if not re.search(r"Failed to (load|fetch)|ERR_INTERNET", e)]
+
+
+def test_tomorrow_tab_and_date_control_show_that_days_route(client, day, world):  # noqa: ANN001
+    """Issue 17.4: the technician sees tomorrow (and any day asked for by ?date=) to prepare."""
+    from datetime import timedelta
+
+    from fieldsvc.db import db
+    from fieldsvc.visits import models as m
+    from tests.tech.conftest import today_local
+
+    tomorrow = today_local() + timedelta(days=1)
+    tech = world.technicians[0]
+    route = m.Route(technician_id=tech.id, date=tomorrow)
+    db.session.add(route)
+    db.session.flush()
+    shop = world.merchants[3]  # a shop not on today's route
+    db.session.add(m.Visit(kind="pm", status="planned", merchant_id=shop.id, contractor_id=tech.contractor_id,
+                           technician_id=tech.id, route_id=route.id, route_position=1, planned_date=tomorrow,
+                           service_minutes=20, terminals=list(shop.terminals)))
+    db.session.commit()
+    login(client, "tech-c1-1")
+    today_html = client.get("/tech/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'href="/tech/?date=tomorrow"' in today_html and f">{shop.name}</h2>" not in today_html
+    for asked in ("tomorrow", tomorrow.isoformat()):
+        html = client.get(f"/tech/?date={asked}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert f">{shop.name}</h2>" in html and f">{day.pm.merchant.name}</h2>" not in html
+        assert 'aria-current="page">Tomorrow<' in html
+        assert "To prepare" in html and shop.address in html  # first address and terminals to bring
+    html = client.get("/tech/?date=not-a-day", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Could not read the date" in html and f">{day.pm.merchant.name}</h2>" in html
