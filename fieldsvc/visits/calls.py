@@ -236,7 +236,7 @@ def open_duplicate(terminal_id: int, symptom_code: str) -> Optional[ServiceCall]
 def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "phone",
               terminal_serial: str | None = None, terminal_id: int | None = None,
               merchant_id: int | None = None, symptom_text: str = "", photo_path: str | None = None,
-              reported_at: datetime | None = None) -> ServiceCall:
+              reported_at: datetime | None = None, caller_name: str = "", caller_phone: str = "") -> ServiceCall:
     """Register a call (PSP staff or admin): tracking number, contractor, deadlines; commits."""
     require_role(user, Role.PSP, Role.ADMIN)
     if priority not in PRIORITIES:
@@ -258,7 +258,8 @@ def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "p
                        contractor_id=contract.contractor_id, contract=contract, channel=channel,
                        priority=priority, symptom_code=symptom_code, symptom_text=(symptom_text or "").strip(),
                        photo_path=photo_path, status=CallStatus.OPEN, reported_at=reported_at,
-                       created_by_id=user.id)
+                       created_by_id=user.id, caller_name=(caller_name or "").strip()[:120],
+                       caller_phone=normalize_digits((caller_phone or "").strip())[:32])
     call.pauses = []
     recompute_deadlines(call, reported_at)
     if contract.require_confirmation_code:
