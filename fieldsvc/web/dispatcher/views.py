@@ -125,7 +125,11 @@ def _labels() -> dict[str, str]:
             "failed_advice": _("The previous plan is unchanged. Plan the day again; if it fails again, "
                                "unpin this day's visits and send the error to your administrator."),
             "cancelled": _("Planning was cancelled."),
-            "error": _("Could not start planning:"), "attribution": _("© OpenStreetMap contributors")}
+            "error": _("Could not start planning:"),
+            "tiles_failed": _("The map background cannot be loaded from the tile server (no connection to it?). "
+                              "Routes and stops are still drawn."),
+            "no_tiles": _("No tile server is set (FIELDSVC_TILE_URL): routes and stops are drawn without a "
+                          "map background.")}
 
 
 @bp.get("/")

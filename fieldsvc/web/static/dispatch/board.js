@@ -43,9 +43,21 @@
     var el = document.getElementById("map");
     if (!el || typeof L === "undefined") { return; }
     var map = L.map(el);
-    L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", {
-      maxZoom: 19, attribution: esc(L10N.attribution)
-    }).addTo(map);
+    var status = document.getElementById("map-status");
+    function say(text) { status.textContent = text; status.classList.remove("d-none"); }
+    var url = el.getAttribute("data-tile-url");
+    if (!url) {
+      say(L10N.no_tiles);
+    } else {
+      var failed = 0, loaded = 0;
+      var layer = L.tileLayer(url, {maxZoom: 19, attribution: esc(el.getAttribute("data-tile-attribution"))});
+      layer.on("tileerror", function () {
+        failed += 1;
+        if (!loaded && failed === 1) { say(L10N.tiles_failed); }
+      });
+      layer.on("tileload", function () { loaded += 1; });
+      layer.addTo(map);
+    }
     var bounds = [];
     data.technicians.forEach(function (t) {
       var home = [t.home.lat, t.home.lon];
@@ -143,5 +155,6 @@
       poll(root.getAttribute("data-plans-url") + "/" + running);
     }
   }
-  drawMap();
+  // the page never waits for map tiles: the map is drawn once the page has loaded
+  if (document.readyState === "complete") { drawMap(); } else { window.addEventListener("load", drawMap); }
 }());
