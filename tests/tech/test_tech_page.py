@@ -22,7 +22,7 @@ def test_route_page_shows_own_stops_in_order(client, day):  # noqa: ANN001
     assert r.status_code == 200 and r.request.path == "/tech/"
     html = r.get_data(as_text=True)
     names = [day.pm.merchant.name, day.em.merchant.name, day.pm2.merchant.name]
-    assert [html.index(f">{n}</h2>") for n in names] == sorted(html.index(f">{n}</h2>") for n in names)
+    assert [html.index(f">{n}</bdi></h2>") for n in names] == sorted(html.index(f">{n}</bdi></h2>") for n in names)
     assert f'href="tel:{day.pm.merchant.phone}"' in html
     assert f"geo:{day.pm.merchant.lat},{day.pm.merchant.lon}" in html
     for t in day.pm.terminals:
@@ -211,11 +211,11 @@ def test_tomorrow_tab_and_date_control_show_that_days_route(client, day, world):
     db.session.commit()
     login(client, "tech-c1-1")
     today_html = client.get("/tech/", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert 'href="/tech/?date=tomorrow"' in today_html and f">{shop.name}</h2>" not in today_html
+    assert 'href="/tech/?date=tomorrow"' in today_html and f">{shop.name}</bdi></h2>" not in today_html
     for asked in ("tomorrow", tomorrow.isoformat()):
         html = client.get(f"/tech/?date={asked}", headers={"Accept-Language": "en"}).get_data(as_text=True)
-        assert f">{shop.name}</h2>" in html and f">{day.pm.merchant.name}</h2>" not in html
+        assert f">{shop.name}</bdi></h2>" in html and f">{day.pm.merchant.name}</bdi></h2>" not in html
         assert 'aria-current="page">Tomorrow<' in html
         assert "To prepare" in html and shop.address in html  # first address and terminals to bring
     html = client.get("/tech/?date=not-a-day", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    assert "Could not read the date" in html and f">{day.pm.merchant.name}</h2>" in html
+    assert "Could not read the date" in html and f">{day.pm.merchant.name}</bdi></h2>" in html

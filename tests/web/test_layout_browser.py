@@ -42,7 +42,7 @@ PAGES = [
 ]
 
 #: the Persian-digit check (issue 17.8) is switched on once the pages are localised
-DIGITS_CHECKED = False
+DIGITS_CHECKED = True
 
 #: evaluated on each page: the problems found (an empty list when the page is right)
 CHECKS = r"""(persian) => {

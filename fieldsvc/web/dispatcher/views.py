@@ -98,9 +98,10 @@ def timeline(data: dict[str, Any]) -> dict[str, Any]:
             arrive = st["t_eta"] if st["t_eta"] is not None else st["t_start"]
             add("travel", prev, arrive, _("Travel to %(name)s", name=st["merchant"]["name"]))
             add("idle", arrive, st["t_start"], _("Waiting for %(name)s to open", name=st["merchant"]["name"]))
-            title = f"#{st['position']} {st['merchant']['name']} · {st['kind'].upper()} · " \
-                    f"{_hm(st['t_start'])}–{_hm(st['t_end'])} · {_('ETA')} {_hm(st['t_eta'])} · {status_label(st['status'])}"
-            add("stop", st["t_start"], st["t_end"], title, str(st["position"] or ""),
+            title = f"#{st['position']} {st['merchant']['name']} | {st['kind'].upper()} | " \
+                    f"{_hm(st['t_start'])}–{_hm(st['t_end'])} | {_('ETA')} {_hm(st['t_eta'])} | {status_label(st['status'])}"
+            add("stop", st["t_start"], st["t_end"], title, to_persian_digits(str(st["position"] or "")) if lang() == "fa"
+                else str(st["position"] or ""),
                 f"stop-{st['kind']} status-{st['status']}")
             prev = st["t_end"] if st["t_end"] is not None else st["t_start"]
         add("travel", prev, t["t_end"], _("Travel home"))

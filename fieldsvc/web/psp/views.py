@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from fieldsvc.dates import date_input_value, parse_date_input
 from fieldsvc.db import db, utcnow
+from fieldsvc.visits import calls as call_svc
 from fieldsvc.visits import models as m
 from fieldsvc.visits.export import XLSX_MIMETYPE, export_scorecard
 from fieldsvc.visits.kpi_drill import (DRILLS, KPI_DRILL, LIST_LIMIT, done_by_kind, drill,
@@ -188,7 +189,7 @@ def unresolved():  # noqa: ANN201
             ids.update(r.call_ids[flag])
         calls = [c for c in calls if c.id in ids]
     return render_template("psp/unresolved.html", calls=calls, hours=hours, flag=flag,
-                           contractor_id=contractor_id, now=utcnow(), limit=LIST_LIMIT, label=label)
+                           contractor_id=contractor_id, now=utcnow(), limit=LIST_LIMIT, label=label, svc=call_svc)
 
 
 @bp.get("/overdue/<any(pm_overdue, installs_late):what>")

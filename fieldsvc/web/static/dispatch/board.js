@@ -26,7 +26,7 @@
   function popup(stop, extra) {
     var html = "<strong>" + esc(stop.merchant.name) + "</strong><br>" +
       esc(L10N.kind) + ": " + esc(String(stop.kind).toUpperCase()) +
-      (stop.tracking_number ? " · " + esc(stop.tracking_number) : "") + "<br>" +
+      (stop.tracking_number ? " | " + esc(stop.tracking_number) : "") + "<br>" +
       esc(L10N.terminals) + ": " + esc((stop.terminals || []).join(", "));
     if (stop.eta !== undefined) {
       html += "<br>" + esc(L10N.eta) + ": <span dir=\"ltr\">" + esc(hhmm(stop.eta)) + "</span>";
@@ -70,7 +70,7 @@
         line.push(p);
         bounds.push(p);
         L.circleMarker(p, {radius: 6, color: t.colour, fillColor: t.colour, fillOpacity: s.status === "completed" ? 0.3 : 0.85, weight: 2})
-          .bindPopup(popup(s, "<br>#" + esc(s.position) + " · " + esc(t.name))).addTo(map);
+          .bindPopup(popup(s, "<br>#" + esc(s.position) + " | " + esc(t.name))).addTo(map);
       });
       if (t.stops.length) {
         line.push(home);

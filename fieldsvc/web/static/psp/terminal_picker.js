@@ -43,7 +43,7 @@
       code.className = 'code small ms-2';
       code.dir = 'ltr';
       code.translate = false;
-      code.textContent = `${t.serial} · ${t.model}${t.merchant.phone ? ' · ' + t.merchant.phone : ''}`;
+      code.textContent = `${t.serial} | ${t.model}${t.merchant.phone ? ' | ' + t.merchant.phone : ''}`;
       item.append(name, code);
       item.addEventListener('click', () => choose(t));
       results.append(item);

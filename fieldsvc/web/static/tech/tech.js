@@ -143,7 +143,7 @@
     list.replaceChildren(...items.map((it) => {
       const li = document.createElement('li');
       const span = document.createElement('span');
-      span.textContent = `${it.label} · ${it.kind === 'check_in' ? T.kind_check_in : T.kind_check_out} · `
+      span.textContent = `${it.label} | ${it.kind === 'check_in' ? T.kind_check_in : T.kind_check_out} | `
         + `${new Date(it.body.at).toLocaleTimeString()}${it.status === 'failed' ? ` — ${fmt(T.failed, { msg: it.error })}` : ''}`;
       li.append(span);
       li.dataset.eventId = it.client_event_id;
