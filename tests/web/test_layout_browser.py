@@ -54,13 +54,16 @@ CHECKS = r"""(persian) => {
     && getComputedStyle(el).visibility !== 'hidden'; };
   for (const cell of document.querySelectorAll('main td, main th')) {
     if (!cell.querySelector('button, a.btn, input[type=submit]') || !visible(cell)) continue;
-    const r = cell.getBoundingClientRect();
     const box = cell.closest('.table-responsive');
     const b = box ? box.getBoundingClientRect() : { left: 0, right: vw };
     const left = Math.max(0, b.left), right = Math.min(vw, b.right);
-    if (r.left < left - 1 || r.right > right + 1)
-      problems.push(`action cell outside its box: ${cell.textContent.replace(/\s+/g, " ").trim().slice(0, 40)} `
-                    + `[${Math.round(r.left)}, ${Math.round(r.right)}] not in [${Math.round(left)}, ${Math.round(right)}]`);
+    // the cell and every control in it (a control may overflow a cell that is too narrow)
+    for (const el of [cell, ...cell.querySelectorAll('button, a.btn, select, input:not([type=hidden])')]) {
+      const r = el.getBoundingClientRect();
+      if (r.left < left - 1 || r.right > right + 1)
+        problems.push(`action outside its box: ${(el.textContent || el.name || '').replace(/\s+/g, " ").trim().slice(0, 40)} `
+                      + `[${Math.round(r.left)}, ${Math.round(r.right)}] not in [${Math.round(left)}, ${Math.round(right)}]`);
+    }
   }
   for (const label of document.querySelectorAll('.psp-bar-label')) {
     if (label.scrollWidth > label.clientWidth + 1 || label.textContent.trim().length < 2)
