@@ -74,6 +74,9 @@ class Config:
         self.DUE_REFRESH_AT = os.environ.get("FIELDSVC_DUE_REFRESH_AT", "02:00")
         self.PLAN_TIME_LIMIT = int(os.environ.get("FIELDSVC_PLAN_TIME_LIMIT", "30"))
         self.OSRM_URL = os.environ.get("FIELDSVC_OSRM_URL", "")
+        # map tiles (fieldsvc.web.tiles): a URL template, or "none"; and the attribution it needs
+        self.TILE_URL = os.environ.get("FIELDSVC_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+        self.TILE_ATTRIBUTION = os.environ.get("FIELDSVC_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
         self.API_TITLE = "fieldsvc API"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"

@@ -55,6 +55,7 @@ def _app(database_url, tmp_path_factory):
         "OUTBOX_DIR": str(files / "outbox"),
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": False,
+        "TILE_URL": "none",  # tests never fetch map tiles from the internet
     })
     with app.app_context():
         db.drop_all()

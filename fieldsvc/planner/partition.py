@@ -267,9 +267,14 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
             groups = [[t for i, t in enumerate(techs) if labels[i] == j] for j in range(k)]
             gskills = [frozenset().union(*(t.skills for t in g)) for g in groups]
             extra: list[list] = [[] for _ in range(k)]
+            group_of = {t.id: int(labels[i]) for i, t in enumerate(techs)}
             for u in sol.unassigned:
                 v = by_id[u.visit_id]
                 if not any(v.skills <= t.skills for t in techs):
+                    continue
+                if v.pinned_to is not None:  # a pinned visit may only join its technician's group
+                    if v.pinned_to in group_of:
+                        extra[group_of[v.pinned_to]].append(v)
                     continue
                 order = np.argsort(((gcent - at[v.id]) ** 2).sum(-1))
                 j = next((int(j) for j in order if v.skills <= gskills[j] and groups[j]), None)

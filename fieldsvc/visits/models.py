@@ -242,6 +242,9 @@ class ServiceCall(TimestampMixin, Model):
     priority: Mapped[str] = mapped_column(String(10), default="normal")
     symptom_code: Mapped[str] = mapped_column(String(32))
     symptom_text: Mapped[str] = mapped_column(Text, default="")
+    #: who reported the failure (the merchant's staff on the phone), as typed by the PSP desk
+    caller_name: Mapped[str] = mapped_column(String(120), default="")
+    caller_phone: Mapped[str] = mapped_column(String(32), default="")
     photo_path: Mapped[Optional[str]] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(_enum(CallStatus), default=CallStatus.OPEN, index=True)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
@@ -384,6 +387,9 @@ class Visit(TimestampMixin, Model):
     checkin_reason: Mapped[str] = mapped_column(Text, default="")
     #: Why a check-in is unverified: "distance", "stale_fix", "accuracy", "no_position".
     checkin_flags: Mapped[list] = mapped_column(JSON, default=list)
+    #: Why a check-out is unusual: "short_visit" (see fieldsvc.visits.field.checkin_rules); its reason.
+    checkout_flags: Mapped[list] = mapped_column(JSON, default=list)
+    checkout_reason: Mapped[str] = mapped_column(Text, default="")
     checkout_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     checkout_received_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     outcome: Mapped[Optional[str]] = mapped_column(String(32))

@@ -96,7 +96,19 @@ def audit():
                            pages=max(1, -(-total // PAGE_SIZE)), args=args, errors=errors, actions=actions,
                            object_types=object_types, psps=psps, contractors=contractors,
                            psp_names={p.id: p for p in psps},
-                           contractor_names={c.id: c for c in contractors}), (422 if errors else 200)
+                           contractor_names={c.id: c for c in contractors}, audit=_audit_words()), \
+        (422 if errors else 200)
+
+
+def _audit_words() -> dict:
+    """The helpers that put an event in words (fieldsvc.web.audit_text) for the template."""
+    from flask import current_app
+
+    from fieldsvc.web import audit_text
+
+    filters = current_app.jinja_env.filters
+    return {"action": audit_text.action_text, "object": audit_text.object_text, "state": audit_text.state_text,
+            "details": lambda data: audit_text.details(data, filters["date"], filters["datetime"])}
 
 
 add_nav(lambda: _("Audit trail"), "admin.audit", {"admin"}, "/admin")

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
+from markupsafe import Markup
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 
@@ -31,6 +32,21 @@ def lang() -> str:
     """Current language code ('fa' or 'en')."""
     loc = get_locale()
     return loc.language if loc else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+#: Between the parts of a heading or a line (issue 17.8): not "·", which reads as the Persian zero.
+SEPARATOR = Markup('<span class="sep" aria-hidden="true"> | </span>')
+
+
+def code_markup(value: object) -> Markup:
+    """A code meant to stay Latin (serial, tracking number, username, phone): isolated, left to
+    right, never translated, never wrapped (``{{ x|code }}``)."""
+    return Markup('<bdi class="code" dir="ltr" translate="no">{}</bdi>').format("" if value is None else value)
+
+
+def name_markup(value: object) -> Markup:
+    """A name or address as typed: isolated for bidi in its own direction, not translated."""
+    return Markup('<bdi dir="auto" translate="no">{}</bdi>').format("" if value is None else value)
 
 
 def text_dir() -> str:
@@ -106,5 +122,6 @@ def init_i18n(app: Flask, babel: Babel) -> None:
         return text.format_number(value, lang(), decimals) + ("٪" if lang() == "fa" else "%")
 
     app.jinja_env.filters.update(date=_date, datetime=_datetime, time=_time, number=_number, amount=_amount,
-                                 digits=_digits, percent=_percent)
-    app.jinja_env.globals.update(lang=lang, text_dir=text_dir)
+                                 digits=_digits, percent=_percent, code=code_markup, name=name_markup,
+                                 decimal=lambda n: "—" if n is None else text.format_number(n, lang(), 2))
+    app.jinja_env.globals.update(lang=lang, text_dir=text_dir, sep=SEPARATOR)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
+                   url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileSize
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk import slotting
+from fieldsvc.visits.master.terminal_search import search_terminals, terminal_choice
 from fieldsvc.visits.models import Role, ServiceCall
 from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.states import CALL_TRANSITIONS, IllegalTransition, CallStatus
@@ -36,8 +38,10 @@ def _user():
 class IntakeForm(FlaskForm):
     terminal_serial = StringField(_l("Terminal serial"), filters=[code_filter],
                                   validators=[Optional(), Length(max=64)])
-    terminal_id = SelectField(_l("…or choose the merchant and terminal"), choices=[], validate_choice=False,
-                              validators=[Optional()])
+    terminal_id = HiddenField(validators=[Optional(), Regexp(r"^\d{1,12}$")])
+    caller_name = StringField(_l("Caller's name"), filters=[text_filter], validators=[Optional(), Length(max=120)])
+    caller_phone = StringField(_l("Caller's phone"), filters=[text_filter], validators=[
+        Optional(), Length(max=32), Regexp(r"^[+0-9۰-۹٠-٩ ()-]{5,32}$", message=_l("Type a phone number, e.g. 09121234567."))])
     channel = SelectField(_l("Channel"), choices=[], validators=[DataRequired()])
     priority = SelectField(_l("Priority"), choices=[], default="normal", validators=[DataRequired()])
     symptom = SelectField(_l("Symptom"), choices=[], validators=[DataRequired()])
@@ -51,9 +55,6 @@ class IntakeForm(FlaskForm):
         self.channel.choices = [(k, str(v)) for k, v in svc.CHANNELS.items()]
         self.priority.choices = [(k, str(v)) for k, v in svc.PRIORITIES.items()]
         self.symptom.choices = [("", _("— choose —"))] + [(k, str(v)) for k, v in svc.SYMPTOMS.items()]
-        pairs = [(str(t.id), f"{mer.name} ({mer.code}) — {t.serial} {t.model}")
-                 for mer in svc.merchants_for_intake(user) for t in mer.terminals]
-        self.terminal_id.choices = [("", _("— none —"))] + pairs
 
 
 @bp.get("/")
@@ -85,7 +86,8 @@ def new():
             call = svc.open_call(user, priority=form.priority.data, symptom_code=form.symptom.data,
                                  channel=form.channel.data, terminal_serial=form.terminal_serial.data or None,
                                  terminal_id=request_int(request.form, "terminal_id"),
-                                 symptom_text=form.symptom_text.data or "", photo_path=photo_path)
+                                 symptom_text=form.symptom_text.data or "", photo_path=photo_path,
+                                 caller_name=form.caller_name.data or "", caller_phone=form.caller_phone.data or "")
         except svc.CallError as e:
             error = e.message
             if e.call_id is not None:
@@ -96,6 +98,17 @@ def new():
             return redirect(url_for("psp_calls.show", call_id=call.id))
     status = 200 if (error is None and not form.errors) else 422
     return render_template("calls/new.html", form=form, error=error, existing=existing), status
+
+
+@bp.get("/terminals")
+@login_required
+def terminals():
+    """The new-call form's terminal picker: terminals matching ``q`` (serial, merchant name or
+    code, phone, terminal id) that the user may open calls for, at most 20, as JSON."""
+    user = _user()
+    require_role(user, Role.PSP, Role.ADMIN)
+    found = search_terminals(user, request.args.get("q", ""))
+    return jsonify([terminal_choice(t) for t in found])
 
 
 def _visible_call(call_id: int) -> ServiceCall | None:
@@ -142,7 +155,14 @@ def action(call_id: int):
     except IllegalTransition as e:
         flash(_("Not possible now: %(why)s", why=str(e)), "error")
     else:
-        flash(_("Saved."), "success")
+        if request.form.get("action") == "assign" and call.status == CallStatus.SCHEDULED:
+            flash(_("Assigned: the call is on the technician's route with an ETA (see the history below)."),
+                  "success")
+        elif request.form.get("action") == "assign":
+            flash(_("Assigned, but no day of the coming week has room for it: the next plan of a day "
+                    "places it with this technician."), "warning")
+        else:
+            flash(_("Saved."), "success")
     return redirect(url_for("psp_calls.show", call_id=call.id), 303)
 
 

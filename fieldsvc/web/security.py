@@ -12,6 +12,7 @@ from flask_login import current_user, login_user
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from fieldsvc.db import db, utcnow
+from fieldsvc.web.tiles import tile_origin, tile_url
 from fieldsvc.visits.scope import MAX_DB_INT
 from fieldsvc.visits.models import ApiToken, User
 from fieldsvc.web.errors import ApiError
@@ -190,6 +191,8 @@ def init_security(app: Flask) -> None:
         if any(_has_nul(v) for v in values) or "\x00" in request.path:
             raise ApiError(400, "nul_character", _("Remove the invisible NUL character from the text."))
 
+    app.config["TILE_URL"] = tile_url(app.config.get("TILE_URL"))  # a typo fails at start-up
+
     @app.before_request
     def _csrf() -> None:
         if request.method in ("GET", "HEAD", "OPTIONS") or not app.config.get("WTF_CSRF_ENABLED", True):
@@ -204,13 +207,14 @@ def init_security(app: Flask) -> None:
         nonce = csp_nonce()
         # Scripts: our files and nonce-carrying inline blocks only (no inline handlers, no eval).
         # Styles allow inline `style=` attributes (timeline positions, Leaflet); CSS cannot run code.
-        # Images: map tiles from OpenStreetMap, the only outside resource.
+        # Images: map tiles from the configured tile server, the only outside resource.
         if "Content-Security-Policy" not in resp.headers:
+            tiles = tile_origin(app.config["TILE_URL"])
             resp.headers["Content-Security-Policy"] = (
                 "default-src 'self'; "
                 f"script-src 'self' 'nonce-{nonce}'; "
                 "style-src 'self' 'unsafe-inline'; "
-                "img-src 'self' data: blob: https://*.tile.openstreetmap.org; "
+                f"img-src 'self' data: blob:{' ' + tiles if tiles else ''}; "
                 "connect-src 'self'; font-src 'self' data:; object-src 'none'; "
                 "base-uri 'self'; frame-ancestors 'self'; form-action 'self'")
         resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")

@@ -70,7 +70,7 @@ def test_board_in_persian_shows_a_jalali_date(client, world):
     client.post("/lang/fa")
     html = client.get(f"/dispatch/?date={DAY.isoformat()}").get_data(as_text=True)
     assert 'dir="rtl"' in html
-    assert "1405/09/28" in html  # the date field pre-filled in Jalali
+    assert "۱۴۰۵/۰۹/۲۸" in html  # the date field pre-filled in Jalali, Persian digits (issue 17.8)
 
 
 def test_board_scope_and_roles(client, world):

@@ -163,6 +163,30 @@ def test_pinned_visit_goes_to_its_technician(pm_world):
         planning.pin_visit(visits[0], other_tech)
 
 
+def test_a_pin_to_a_technician_off_that_day_is_dropped_not_blocking_the_day(pm_world):
+    """Issue 17: the board offers every technician of the contractor, but only those working
+    (and unlocked) enter the problem; a pin naming another one is dropped with a message and
+    the day is planned."""
+    c1 = pm_world.contractors[0]
+    t1, t2 = pm_world.technicians[0], pm_world.technicians[1]
+    visits = c1_visits(pm_world)
+    planning.pin_visit(visits[0], t2)
+    t2.days_off = [planning.WEEKDAY_NAMES[DAY.weekday()]]
+    db.session.commit()
+    ctx = planning.build_day(c1.id, DAY)
+    db.session.rollback()
+    assert t2.id not in ctx.technician_ids and ctx.dropped_pins == {visits[0].id: t2.id}
+    assert all(v.pinned_to in (None, *ctx.technician_ids) for v in ctx.problem.visits)
+    run = planning.plan_contractor_day(c1.id, DAY, time_limit=1)
+    assert run.status == "succeeded", run.error
+    assert run.summary["dropped_pins"] == [{"visit_id": visits[0].id, "technician_id": t2.id,
+                                            "technician": t2.name, "merchant": visits[0].merchant.name}]
+    db.session.expire_all()
+    visit = db.session.get(m.Visit, visits[0].id)
+    assert visit.pinned_technician_id is None and visit.technician_id == t1.id
+    assert db.session.scalars(db.select(m.AuditEvent).where(m.AuditEvent.action == "pin_dropped")).first()
+
+
 def test_closed_merchant_and_holiday_are_not_planned(pm_world):
     c1 = pm_world.contractors[0]
     mer = pm_world.merchants[0]

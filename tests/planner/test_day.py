@@ -196,3 +196,28 @@ def test_a_prefix_that_still_fits_keeps_its_technician_and_the_way_home_counts()
     assert replan_day(p, fits, params=FAST).route_of("t1").visit_ids[0] == "a"
     far = [Progress("t1", time=12 * H + 55 * 60, position_index=4)]  # 40 minutes from home at 12:55
     assert [d.reason for d in locked_day(p, far).day_over] == ["no_time_left"]
+
+
+def test_improve_offers_an_unassigned_pinned_visit_only_to_its_technicians_group():
+    """The pin race of issue 17: a pinned visit the territories left unassigned was offered to the
+    group nearest to it; when that group lacked the pinned technician the sub-problem failed
+    validation ("pinned to unknown technician") and the whole run with it."""
+    from dataclasses import replace
+
+    from fieldsvc.planner import Point, Problem, Technician, TimeWindow, Visit
+    from fieldsvc.planner.partition import improve
+    from fieldsvc.planner.solution import Solution, Unassigned
+
+    west, east = Point(35.70, 51.30), Point(35.70, 51.50)
+    techs = (Technician("w", start=west, end=west, shift=TimeWindow(0, 36_000)),
+             Technician("e", start=east, end=east, shift=TimeWindow(0, 36_000)))
+    # next to the east technician's home, but pinned to the west one
+    pinned = Visit("p", location=Point(35.70, 51.499), service=600, pinned_to="w")
+    near_west = Visit("q", location=Point(35.70, 51.301), service=600)
+    p = Problem(techs, (pinned, near_west))
+    first = solve(replace(p, visits=(near_west,)), FAST)  # the territories' plan left "p" out
+    sol = Solution(first.routes, [Unassigned("p", "cost")])
+    with ThreadPoolExecutor(1) as ex:
+        out = improve(p, sol, replace(FAST, time_limit=2), rounds=1, group_size=1, executor=ex, workers=1)
+    assert out.statistics["improve_rounds"] == 1
+    assert out.route_of("w").visit_ids == ["q", "p"] or out.route_of("w").visit_ids == ["p", "q"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from io import BytesIO
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -31,7 +32,7 @@ def test_psp_home_is_the_landing_page(client, month):
     r = client.get("/", follow_redirects=True)
     assert r.status_code == 200 and r.request.path == "/psp/"
     html = r.get_data(as_text=True)
-    assert "Contractor 1" in html and "Contractor 2" not in html and "<svg" in html
+    assert "Contractor 1" in html and "Contractor 2" not in html and "psp-bars" in html
     for href in _links(html, "/psp/unresolved") + _links(html, "/psp/overdue"):
         assert client.get(href).status_code == 200, href
 
@@ -107,3 +108,17 @@ def test_ledger_page_confirm_and_waive(client, month, world):
     login(client, "psp-p2")
     assert client.post(f"/psp/penalties/{other.id}/confirm", data={}).status_code == 404
     assert "renovation" not in client.get(f"/psp/penalties?{Q}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/psp/", "/psp/services", "/psp/performance"])
+def test_persian_charts_have_persian_digits_and_whole_labels(client, month, path):
+    """Issue 17.5: bars are HTML (labels wrap, never cut to a letter), values in Persian digits,
+    labels marked as Latin codes."""
+    _login(client, "psp-p1")
+    client.post("/lang/fa")
+    html = client.get(path).get_data(as_text=True)
+    chart = html[html.index('<figure class="psp-bars"'):html.index("</figure>")]
+    values = re.findall(r'class="psp-bar-value"><bdi>([^<]*)</bdi>', chart)
+    assert values and not any(re.search(r"[0-9]", v) for v in values), values
+    labels = re.findall(r'<bdi class="code" dir="ltr" translate="no">([^<]*)</bdi>', chart)
+    assert labels and all(len(label) > 1 for label in labels)

@@ -112,6 +112,7 @@ RULES: dict[str, Rule | Mapping[str, Rule]] = {
     "calls_api.Transition": Rule(OPS, json=lambda c: {"action": "pause", "reason": "shop closed"}),
     # --- service call pages (fieldsvc/web/psp_calls.py)
     "psp_calls.index": Rule(OPS),
+    "psp_calls.terminals": Rule(PSP),
     "psp_calls.new": {
         "GET": Rule(PSP),
         "POST": Rule(PSP, form=lambda c: {"terminal_serial": c.objs.terminal.serial, "channel": "phone",

@@ -17,6 +17,11 @@ from fieldsvc.visits import models as m
 TEHRAN = ZoneInfo("Asia/Tehran")
 
 
+#: the test shops' two shifts, with the rest of the day filled in, on every weekday
+ALL_DAY = {d: [["00:00", "09:00"], ["09:00", "13:00"], ["13:00", "16:30"], ["16:30", "21:00"], ["21:00", "23:59"]]
+           for d in ("sat", "sun", "mon", "tue", "wed", "thu", "fri")}
+
+
 def today_local() -> date:
     return datetime.now(TEHRAN).date()
 
@@ -56,6 +61,8 @@ def day(world) -> Day:
     contract = world.contracts[0]
     m0, m1, m2 = world.merchants[0], world.merchants[1], world.merchants[2]
     start = datetime(today.year, today.month, today.day, 9, 0, tzinfo=TEHRAN).astimezone(timezone.utc)
+    for mer in (m0, m1, m2):  # open around the clock: the tests check in at the real time of day
+        mer.opening_hours = ALL_DAY
     route = m.Route(technician_id=tech.id, date=today)
     route2 = m.Route(technician_id=tech2.id, date=today)
     db.session.add_all([route, route2])
@@ -77,9 +84,16 @@ def day(world) -> Day:
     return Day(route, pm, em, pm2, call, other)
 
 
+def checkin_at() -> datetime:
+    """Ten minutes ago, but today (so that a check-out now is not an implausibly short visit)."""
+    today = today_local()
+    midnight = datetime(today.year, today.month, today.day, tzinfo=TEHRAN).astimezone(timezone.utc)
+    return max(now() - timedelta(minutes=10), midnight + timedelta(seconds=1))
+
+
 def checkin_body(visit: m.Visit, *, dlat: float = 0.0, at: datetime | None = None, **over) -> dict:
     """A check-in at the merchant (moved `dlat` degrees north), accurate and fresh."""
-    at = at or now()
+    at = at or checkin_at()
     body = {"lat": visit.merchant.lat + dlat, "lon": visit.merchant.lon, "accuracy_m": 12.0,
             "at": iso(at), "fix_at": iso(at - timedelta(seconds=5)), "client_event_id": str(uuid.uuid4())}
     body.update(over)

@@ -50,7 +50,7 @@ def test_check_in_at_the_shop_is_verified(tech, day):
 @pytest.mark.parametrize("over, flag", [
     ({"dlat": 0.01}, "distance"),                                   # about 1.1 km away
     ({"accuracy_m": 450.0}, "accuracy"),                            # worse than the 200 m radius
-    ({"fix_at": iso(now() - timedelta(minutes=5))}, "stale_fix"),   # fix 5 min older than `at`
+    ({"fix_at": iso(now() - timedelta(minutes=15))}, "stale_fix"),  # fix 5 min older than `at`
 ])
 def test_unverified_check_in_needs_a_reason_and_is_flagged(tech, day, over, flag):
     body = checkin_body(day.pm, **over)

@@ -226,7 +226,7 @@ def open_duplicate(terminal_id: int, symptom_code: str) -> Optional[ServiceCall]
 def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "phone",
               terminal_serial: str | None = None, terminal_id: int | None = None,
               merchant_id: int | None = None, symptom_text: str = "", photo_path: str | None = None,
-              reported_at: datetime | None = None) -> ServiceCall:
+              reported_at: datetime | None = None, caller_name: str = "", caller_phone: str = "") -> ServiceCall:
     """Register a call (PSP staff or admin): tracking number, contractor, deadlines; commits."""
     require_role(user, Role.PSP, Role.ADMIN)
     if priority not in PRIORITIES:
@@ -248,7 +248,8 @@ def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "p
                        contractor_id=contract.contractor_id, contract=contract, channel=channel,
                        priority=priority, symptom_code=symptom_code, symptom_text=(symptom_text or "").strip(),
                        photo_path=photo_path, status=CallStatus.OPEN, reported_at=reported_at,
-                       created_by_id=user.id)
+                       created_by_id=user.id, caller_name=(caller_name or "").strip()[:120],
+                       caller_phone=normalize_digits((caller_phone or "").strip())[:32])
     call.pauses = []
     recompute_deadlines(call, reported_at)
     if contract.require_confirmation_code:
@@ -352,18 +353,30 @@ def _set_status(call: ServiceCall, new: CallStatus, actor: User | None, **data: 
 
 
 def assign_technician(call: ServiceCall, technician_id: int, actor: User,
-                      expected_version: int | None = None) -> None:
-    """Give the call to a technician without a place in a route (open → assigned); commits.
-    Slotting into today's route is :func:`fieldsvc.visits.desk.slotting.assign_call`."""
+                      expected_version: int | None = None) -> Visit | None:
+    """Give the call to a technician without choosing a position: it goes on the technician's day
+    at once, with an ETA (→ scheduled; see :mod:`fieldsvc.visits.desk.assign_day`), or, when no day of
+    the coming week fits, stays with the technician unrouted (→ assigned). Returns the EM visit
+    (None when unrouted); commits. Choosing a position today is
+    :func:`fieldsvc.visits.desk.slotting.assign_call`."""
     require_role(actor, Role.DISPATCHER, Role.ADMIN)
     _check_version(call, expected_version)
     tech = db.session.get(Technician, technician_id)
     if tech is None or tech.contractor_id != call.contractor_id or not tech.active:
         raise CallError(422, "technician", _("Choose an active technician of the call's contractor."),
                         "technician_id")
-    call.technician_id = tech.id
-    _set_status(call, CallStatus.ASSIGNED, actor, technician_id=tech.id)
-    db.session.commit()
+    from fieldsvc.visits.desk.assign_day import place_on_technicians_day
+
+    try:
+        visit = place_on_technicians_day(call, tech, actor, utcnow())
+        if visit is None:
+            call.technician_id = tech.id
+            _set_status(call, CallStatus.ASSIGNED, actor, technician_id=tech.id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return visit
 
 
 def start_call(call: ServiceCall, actor: User | None, at: datetime | None = None) -> None:

@@ -467,7 +467,7 @@ def assign_call(call_id: int, technician_id: int, position: Optional[int], actor
 
 
 def _assign(call_id: int, technician_id: int, position: Optional[int], actor: User,
-            expected_version: Optional[int], now: dt.datetime) -> Route:
+            expected_version: Optional[int], now: dt.datetime, day: Optional[dt.date] = None) -> Route:
     call = _lock_call(call_id, actor)
     if call.status not in (CallStatus.OPEN, CallStatus.ASSIGNED):
         who = call.technician.name if call.technician else "—"
@@ -485,7 +485,7 @@ def _assign(call_id: int, technician_id: int, position: Optional[int], actor: Us
     if family and family not in (tech.skills or []):
         raise CallError(422, "skills", _("%(name)s is not trained for %(family)s terminals.", name=tech.name,
                                          family=family), "technician_id")
-    day = local_today(now)
+    day = day or local_today(now)
     origin = day_origin(day)
     route = db.session.scalars(select(Route).where(Route.technician_id == tech.id, Route.date == day)
                                .with_for_update() if db.session.get_bind().dialect.name == "postgresql"

@@ -45,8 +45,9 @@ from fieldsvc.planner.matrix import distance_m
 from fieldsvc.planner.problem import Point
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code
-from fieldsvc.visits.field import outcomes as vo
 from fieldsvc.visits.desk.calls import calendar_of, pause_intervals, recompute_deadlines
+from fieldsvc.visits.field import checkin_rules as rules
+from fieldsvc.visits.field import outcomes as vo
 from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.audit import record, transition_call, transition_visit
 from fieldsvc.visits.models import (CallPause, ClientEvent, Contract, Role, ServiceCall, Terminal,
@@ -270,9 +271,13 @@ def _check_in(visit_id: int, user: User, lat: Optional[float], lon: Optional[flo
     at_b, clamp = _bound(at, received, visit)
     fix_b = min(fix_at, received) if fix_at is not None else None
     proof = assess_position(visit, lat, lon, accuracy_m, at_b, fix_b)
+    timing = rules.check_in_flags(visit, at_b, ZoneInfo(_tz(visit)))
     reason = (reason or "").strip()
     if not proof.verified and not reason:
         raise VisitEventError(422, "reason_required", _reason_message(proof, geofence_m(visit)), "reason")
+    if timing and not reason:
+        raise VisitEventError(422, "reason_required", rules.reason_message(timing), "reason")
+    proof = Proof(proof.distance_m, proof.flags + timing)
     if visit.status not in (VisitStatus.PLANNED, VisitStatus.DISPATCHED, VisitStatus.CHECKED_IN,
                             VisitStatus.COMPLETED, VisitStatus.FAILED):
         raise VisitEventError(409, "visit_closed", _("This visit is %(status)s; it cannot be checked in.",
@@ -371,20 +376,22 @@ def check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime,
               parts_used: Sequence[str] = (), old_serial: Optional[str] = None,
               new_serial: Optional[str] = None, confirmation_code: Optional[str] = None,
               photos: Iterable[tuple[str, bytes]] = (), *, received_at: Optional[datetime] = None,
-              upload_dir: str) -> EventResult:
+              upload_dir: str, reason: Optional[str] = None) -> EventResult:
     """Record the end of a visit with its outcome (see the module rules) and commit.
 
     `photos` are (file name, bytes) pairs, stored under `upload_dir`. A check-out that arrives before its check-in is kept
     pending and applied when the check-in arrives (EventResult.status == "pending").
     Raises VisitEventError (422/409), NotFound (another technician's visit), Forbidden."""
     return _retrying(_check_out, visit_id, user, outcome, notes, at, client_event_id, parts_used, old_serial,
-                     new_serial, confirmation_code, list(photos), received_at=received_at, upload_dir=upload_dir)
+                     new_serial, confirmation_code, list(photos), received_at=received_at, upload_dir=upload_dir,
+                     reason=reason)
 
 
 def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime, client_event_id: str,
                parts_used: Sequence[str], old_serial: Optional[str], new_serial: Optional[str],
                confirmation_code: Optional[str], photos: list[tuple[str, bytes]], *,
-               received_at: Optional[datetime], upload_dir: str) -> EventResult:
+               received_at: Optional[datetime], upload_dir: str,
+               reason: Optional[str] = None) -> EventResult:
     visit = _visit_for(visit_id, user)
     existing = _existing(client_event_id, user, visit.id, CHECK_OUT)
     if existing is not None:
@@ -399,6 +406,11 @@ def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime
     if visit.status not in (VisitStatus.PLANNED, VisitStatus.DISPATCHED, VisitStatus.CHECKED_IN):
         raise VisitEventError(409, "visit_closed", _("This visit is %(status)s; it cannot be checked out.",
                                                     status=str(visit.status)), "status")
+    reason = (reason or "").strip()
+    short = rules.check_out_flags(visit.checkin_at, at_b) if visit.status == VisitStatus.CHECKED_IN else ()
+    if short and not reason:
+        raise VisitEventError(422, "reason_required", rules.reason_message(short), "reason")
+    payload["reason"] = reason
     try:
         checked = check_photos(photos)
     except PhotoError as e:
@@ -503,13 +515,15 @@ def _apply_check_out(visit: Visit, ev: ClientEvent, user: Optional[User]) -> Non
     visit.parts_used = list(p.get("parts_used", []))
     visit.old_serial, visit.new_serial = p.get("old_serial"), p.get("new_serial")
     visit.merchant_confirmed = bool(p.get("confirmed"))
+    visit.checkout_flags = list(rules.check_out_flags(visit.checkin_at, at))
+    visit.checkout_reason = p.get("reason") or ""
     if outcome in vo.FAILED_OUTCOMES:
         visit.failure_reason = vo.outcome_label(outcome) + (f": {visit.notes}" if visit.notes else "")
     for ph in p.get("photos", []):
         db.session.add(VisitPhoto(visit_id=visit.id, path=ph["path"], content_type=ph["content_type"],
                                   size_bytes=ph["size_bytes"]))
     transition_visit(visit, vo.visit_status_after(outcome), actor=user, at=at, outcome=str(outcome),
-                     clamped=clamped, client_event_id=ev.client_event_id)
+                     clamped=clamped, client_event_id=ev.client_event_id, flags=list(visit.checkout_flags))
     day = local_date(visit, at)
     if visit.kind == VisitKind.PM and outcome in vo.PM_DONE_OUTCOMES:
         for t in visit.terminals:

@@ -146,6 +146,8 @@ class DayContext:
     kinds: dict[int | str, str] = field(default_factory=dict)
     #: planner id "call:<id>" → service call id, for open calls that have no visit yet.
     calls: dict[str, int] = field(default_factory=dict)
+    #: visit id → technician id of pins this run ignored (the technician is off or locked that day).
+    dropped_pins: dict[int, int] = field(default_factory=dict)
     replanning: bool = False
     #: technician id → summary entry, for technicians whose working day is over (left out of the
     #: re-plan; their finished and checked-in visits stay as they are), see fieldsvc.visits.plans.day_over
@@ -289,8 +291,10 @@ def build_day(contractor_id: int, day: dt.date, *, now: dt.datetime | None = Non
             continue
         pinned = v.pinned_technician_id
         if pinned is not None and pinned not in work_ids:
-            ctx.pre_unassigned[v.id] = "pinned_unavailable"
-            continue
+            # a pin may name any technician of the contractor, but only those working and unlocked
+            # enter the problem: the pin is dropped (and reported) rather than blocking the day
+            ctx.dropped_pins[v.id] = pinned
+            pinned = None
         if not working:
             ctx.pre_unassigned[v.id] = "no_technician"
             continue
@@ -466,6 +470,7 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
                     v.planned_start = start + dt.timedelta(seconds=s.start)
                     v.planned_end = start + dt.timedelta(seconds=s.end)
                     v.unassigned_reason = ""
+        dropped = drop_pins(ctx, visits, actor)
         for u in sol.unassigned:
             unassigned.append({"visit_id": u.visit_id, "reason": u.reason})
         for vid, reason in ctx.pre_unassigned.items():
@@ -483,7 +488,7 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
                 v.unassigned_reason = u["reason"]
                 u["merchant"] = v.merchant.name
                 u["kind"] = str(v.kind)
-        run.summary = _summary(ctx, sol, unassigned)
+        run.summary = {**_summary(ctx, sol, unassigned), "dropped_pins": dropped}
         run.unassigned = unassigned
         run.objective = int(sol.cost.total)
         run.status = m.PlanStatus.SUCCEEDED
@@ -497,6 +502,21 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
     except BaseException:
         session.rollback()
         raise
+
+
+def drop_pins(ctx: DayContext, visits: dict[int, m.Visit], actor: m.User | None) -> list[dict[str, Any]]:
+    """Clear the pins ``ctx`` ignored (audited); returns them for the run summary."""
+    out = []
+    for vid, tid in sorted(ctx.dropped_pins.items()):
+        v = visits.get(vid)
+        if v is None or v.pinned_technician_id != tid:
+            continue
+        tech = db.session.get(m.Technician, tid)
+        v.pinned_technician_id = None
+        record("pin_dropped", v, actor=actor, technician_id=tid, date=ctx.day)
+        out.append({"visit_id": vid, "technician_id": tid, "technician": tech.name if tech else str(tid),
+                    "merchant": v.merchant.name})
+    return out
 
 
 def _fail(run_id: int, exc: BaseException) -> None:

@@ -36,6 +36,10 @@ class CallCreateSchema(Schema):
                             metadata={"description": "a symptom code: " + ", ".join(svc.SYMPTOMS)})
     symptom_text = fields.String(load_default="", validate=validate.Length(max=2000))
     channel = fields.String(load_default="phone", validate=validate.OneOf([c.value for c in Channel]))
+    caller_name = fields.String(load_default="", validate=validate.Length(max=120),
+                                metadata={"description": "who reported the failure"})
+    caller_phone = fields.String(load_default="", validate=validate.Length(max=32),
+                                 metadata={"description": "the caller's phone number"})
 
 
 class CallPartySchema(Schema):
@@ -209,7 +213,8 @@ class Calls(MethodView):
             call = svc.open_call(_user(), priority=body["priority"], symptom_code=body["symptom"],
                                  channel=body.get("channel", "phone"), terminal_serial=body.get("terminal_serial"),
                                  terminal_id=body.get("terminal_id"), merchant_id=body.get("merchant_id"),
-                                 symptom_text=body.get("symptom_text", ""))
+                                 symptom_text=body.get("symptom_text", ""),
+                                 caller_name=body.get("caller_name", ""), caller_phone=body.get("caller_phone", ""))
         except svc.CallError as e:
             raise _error(e) from e
         return call_dict(call)

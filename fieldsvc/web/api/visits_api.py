@@ -50,7 +50,8 @@ class TechCheckInSchema(Schema):
                                   metadata={"description": "time of the position fix; default `at`"})
     client_event_id = fields.String(required=True, validate=validate.Length(8, 64))
     reason = fields.String(allow_none=True, validate=validate.Length(max=1000),
-                           metadata={"description": "required when the check-in is not verified"})
+                           metadata={"description": "required when the check-in is not verified, not on the "
+                                                    "planned day or outside the shop's opening hours"})
     position_error = fields.String(allow_none=True, validate=validate.OneOf(["denied", "unavailable", "timeout"]),
                                    metadata={"description": "why there is no position"})
 
@@ -79,6 +80,8 @@ class TechCheckOutSchema(Schema):
     confirmation_code = fields.String(allow_none=True, validate=validate.Length(max=20))
     photos = fields.List(fields.Nested(TechPhotoB64Schema), load_default=list,
                          metadata={"description": "JSON form only; multipart sends file parts"})
+    reason = fields.String(allow_none=True, validate=validate.Length(max=1000),
+                           metadata={"description": "required when the visit lasted less than two minutes"})
 
 
 class TechMerchantOut(Schema):
@@ -127,6 +130,8 @@ class TechCheckOutOut(Schema):
     new_serial = fields.String(allow_none=True)
     merchant_confirmed = fields.Boolean()
     photos = fields.List(fields.Dict())
+    flags = fields.List(fields.String(), metadata={"description": "short_visit"})
+    reason = fields.String()
 
 
 class TechEventOut(Schema):
@@ -243,7 +248,7 @@ class CheckOut(MethodView):
             result = svc.check_out(visit_id, _user(), body["outcome"], body["notes"], body["at"],
                                    body["client_event_id"], body["parts_used"], body.get("old_serial"),
                                    body.get("new_serial"), body.get("confirmation_code"), photos,
-                                   upload_dir=current_app.config["UPLOAD_DIR"])
+                                   upload_dir=current_app.config["UPLOAD_DIR"], reason=body.get("reason"))
         except svc.VisitEventError as e:
             g.wrong_confirmation_code = e.code == "confirmation_mismatch"
             raise _service_error(e) from e

@@ -102,9 +102,10 @@ def timeline(data: dict[str, Any]) -> dict[str, Any]:
             arrive = st["t_eta"] if st["t_eta"] is not None else st["t_start"]
             add("travel", prev, arrive, _("Travel to %(name)s", name=st["merchant"]["name"]))
             add("idle", arrive, st["t_start"], _("Waiting for %(name)s to open", name=st["merchant"]["name"]))
-            title = f"#{st['position']} {st['merchant']['name']} · {st['kind'].upper()} · " \
-                    f"{_hm(st['t_start'])}–{_hm(st['t_end'])} · {_('ETA')} {_hm(st['t_eta'])} · {status_label(st['status'])}"
-            add("stop", st["t_start"], st["t_end"], title, str(st["position"] or ""),
+            title = f"#{st['position']} {st['merchant']['name']} | {st['kind'].upper()} | " \
+                    f"{_hm(st['t_start'])}–{_hm(st['t_end'])} | {_('ETA')} {_hm(st['t_eta'])} | {status_label(st['status'])}"
+            add("stop", st["t_start"], st["t_end"], title, to_persian_digits(str(st["position"] or "")) if lang() == "fa"
+                else str(st["position"] or ""),
                 f"stop-{st['kind']} status-{st['status']}")
             prev = st["t_end"] if st["t_end"] is not None else st["t_start"]
         add("travel", prev, t["t_end"], _("Travel home"))
@@ -125,8 +126,15 @@ def _labels() -> dict[str, str]:
     return {"eta": _("ETA"), "status": _("Status"), "terminals": _("Terminals"), "unassigned": _("Unassigned"),
             "home": _("Home"), "kind": _("Kind"), "reason": _("Reason"), "window": _("Open"),
             "queued": _("Queued…"), "running": _("Planning…"), "succeeded": _("Plan stored. Reloading…"),
-            "failed": _("Planning failed:"), "cancelled": _("Planning was cancelled."),
-            "error": _("Could not start planning:"), "attribution": _("© OpenStreetMap contributors")}
+            "failed": _("Planning failed:"),
+            "failed_advice": _("The previous plan is unchanged. Plan the day again; if it fails again, "
+                               "unpin this day's visits and send the error to your administrator."),
+            "cancelled": _("Planning was cancelled."),
+            "error": _("Could not start planning:"),
+            "tiles_failed": _("The map background cannot be loaded from the tile server (no connection to it?). "
+                              "Routes and stops are still drawn."),
+            "no_tiles": _("No tile server is set (FIELDSVC_TILE_URL): routes and stops are drawn without a "
+                          "map background.")}
 
 
 @bp.get("/")

@@ -1,7 +1,7 @@
 """Small server-side SVG charts (no JavaScript, no CDN): horizontal bars and a weekly line."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -22,31 +22,36 @@ class Bar:
 
 
 def hbars(bars: Sequence[Bar], *, max_value: float | None = None, title: str = "",
-          width: int = 560, row: int = 26) -> Markup:
-    """Horizontal bars, one per item, each a link when ``href`` is given."""
+          number: Callable[[float], str] = lambda v: f"{v:g}", code_labels: bool = True) -> Markup:
+    """Horizontal bars, one per item, each a link when ``href`` is given.
+
+    Plain HTML and CSS (``.psp-bars`` in psp.css), not SVG text: a label wraps instead of being
+    cut, follows the page's direction and is isolated for bidi; ``code_labels`` marks labels as
+    Latin codes (``dir=ltr``, ``translate=no``). Values without ``text`` go through ``number``
+    (pass a localising formatter: Persian digits on Persian pages)."""
     top = max_value or max([b.value or 0 for b in bars] + [1])
-    label_w, pad = 150, 6
-    h = row * len(bars) + pad * 2
-    out = [f'<svg class="psp-chart" viewBox="0 0 {width} {h}" role="img" aria-label="{escape(title)}" '
-           f'preserveAspectRatio="xMinYMin meet" width="100%">', f"<title>{escape(title)}</title>"]
-    span = width - label_w - 70
-    for i, b in enumerate(bars):
-        y = pad + i * row
-        w = 0 if not b.value else max(1.0, span * b.value / top)
-        bar = (f'<text x="{label_w - 6}" y="{y + row * .65:.1f}" text-anchor="end" font-size="12">'
-               f'{escape(b.label)}</text>'
-               f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row - 8}" rx="2" '
-               f'fill="{COLOURS.get(b.status, COLOURS[None])}"/>'
-               f'<text x="{label_w + w + 4:.1f}" y="{y + row * .65:.1f}" font-size="12" direction="ltr">'
-               f'{escape(b.text or ("—" if b.value is None else f"{b.value:g}"))}</text>')
-        out.append(f'<a href="{escape(b.href)}">{bar}</a>' if b.href else bar)
-    out.append("</svg>")
+    marks = ' class="code" dir="ltr" translate="no"' if code_labels else ' dir="auto"'
+    out = [f'<figure class="psp-bars" role="group" aria-label="{escape(title)}">',
+           f'<figcaption class="visually-hidden">{escape(title)}</figcaption><ul class="list-unstyled m-0">']
+    for b in bars:
+        pct = 0 if not b.value else max(0.5, min(100.0, 100 * b.value / top))
+        value = b.text or ("—" if b.value is None else number(b.value))
+        cells = (f'<span class="psp-bar-label"><bdi{marks}>{escape(b.label)}</bdi></span>'
+                 f'<span class="psp-bar-track"><span class="psp-bar" style="width: {pct:.1f}%; '
+                 f'background: {COLOURS.get(b.status, COLOURS[None])}"></span></span>'
+                 f'<span class="psp-bar-value"><bdi>{escape(value)}</bdi></span>')
+        row = f'<a class="psp-bar-row" href="{escape(b.href)}">{cells}</a>' if b.href else \
+            f'<span class="psp-bar-row">{cells}</span>'
+        out.append(f"<li>{row}</li>")
+    out.append("</ul></figure>")
     return Markup("".join(out))
 
 
 def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *,
-          max_value: float = 100, title: str = "", width: int = 560, height: int = 200) -> Markup:
-    """A line chart of a few series over the same x labels (gaps where a value is None)."""
+          max_value: float = 100, title: str = "", width: int = 560, height: int = 200,
+          number: Callable[[float], str] = lambda v: f"{v:g}") -> Markup:
+    """A line chart of a few series over the same x labels (gaps where a value is None); axis
+    values go through ``number`` (pass a localising formatter)."""
     left, bottom, top, right = 36, 28, 10, 10
     n = max(len(labels), 1)
     step = (width - left - right) / max(n - 1, 1)
@@ -58,7 +63,7 @@ def lines(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | No
            f'aria-label="{escape(title)}" width="100%" direction="ltr">', f"<title>{escape(title)}</title>"]
     for t in (0, 50, 100):
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 4}" y="{y(t) + 4:.1f}" font-size="10" text-anchor="end">{t}</text>')
+                   f'<text x="{left - 4}" y="{y(t) + 4:.1f}" font-size="10" text-anchor="end">{escape(number(t))}</text>')
     for i, lab in enumerate(labels):
         out.append(f'<text x="{left + i * step:.1f}" y="{height - 8}" font-size="10" text-anchor="middle">'
                    f'{escape(lab)}</text>')

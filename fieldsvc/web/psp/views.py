@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from fieldsvc.dates import date_input_value, parse_date_input
 from fieldsvc.db import db, utcnow
+from fieldsvc.visits.desk import calls as call_svc
 from fieldsvc.visits import models as m
 from fieldsvc.visits.scorecards.workbook import XLSX_MIMETYPE, export_scorecard
 from fieldsvc.visits.scorecards.drill import (DRILLS, KPI_DRILL, LIST_LIMIT, done_by_kind, drill,
@@ -22,6 +23,7 @@ from fieldsvc.visits.scope import NotFound, require_role, scoped
 from fieldsvc.visits.scorecards.kpis import (GROUPINGS, KPI_KEYS, MAX_DATE, MIN_DATE, TARGETS, compute_scorecard,
                                        kpi_status)
 from fieldsvc.visits.states import IllegalTransition
+from fieldsvc.text import format_number, to_persian_digits
 from fieldsvc.web.i18n import lang
 from fieldsvc.web.ids import request_int, to_db_int
 from fieldsvc.web.nav import add_nav
@@ -86,8 +88,9 @@ def home():
     user = _user()
     rows = open_work(user)
     bars = [Bar(r.code, r.breached, url_for("psp.unresolved", hours=0, contractor=r.contractor_id, flag="breached"),
-                "breached" if r.breached else "met", str(r.breached)) for r in rows]
-    return render_template("psp/home.html", rows=rows, chart=hbars(bars, title=_("Breached open calls")),
+                "breached" if r.breached else "met") for r in rows]
+    return render_template("psp/home.html", rows=rows, chart=hbars(bars, title=_("Breached open calls"),
+                                                                     number=_chart_number),
                            now=utcnow())
 
 
@@ -104,7 +107,17 @@ def services():
             for c, d in rows]
     totals = {k: sum(d.get(k, 0) for _c, d in rows) for k in KINDS}
     return render_template("psp/services.html", rows=rows, kinds=KINDS, totals=totals,
-                           chart=hbars(bars, title=_("Services done")), **_ctx(start, end))
+                           chart=hbars(bars, title=_("Services done"), number=_chart_number),
+                           **_ctx(start, end))
+
+
+def _chart_number(value: float) -> str:
+    """A chart value in the page's digits (Persian on Persian pages)."""
+    return format_number(value, lang(), 0 if float(value).is_integer() else 1)
+
+
+def _chart_digits(value: str) -> str:
+    return to_persian_digits(value) if lang() == "fa" else value
 
 
 def _q(start: dt.date, end: dt.date) -> dict[str, str]:
@@ -123,10 +136,11 @@ def performance():
     card = compute_scorecard(start, end, user=user, group_by=group_by, with_breaches=False)
     bars = [Bar(r.code, r.score, url_for("psp.contractor", code=r.code, **_q(start, end))
                 if group_by == "contractor" else None, kpi_status("score", r.score),
-                "—" if r.score is None else f"{r.score:.1f}") for r in card.rows]
+                "—" if r.score is None else format_number(r.score, lang(), 1)) for r in card.rows]
     return render_template("psp/performance.html", card=card, kpis=SUMMARY_KPIS, group_by=group_by,
                            groupings=_groupings(user), drills=KPI_DRILL, status=kpi_status,
-                           chart=hbars(bars, max_value=100, title=_("Score")), **_ctx(start, end))
+                           chart=hbars(bars, max_value=100, title=_("Score"), code_labels=group_by != "technician"),
+                           **_ctx(start, end))
 
 
 def _groupings(user: m.User) -> list[tuple[str, str]]:
@@ -147,11 +161,11 @@ def contractor(code: str):
     if row is None:
         raise NotFound("Contractor", code)
     weeks = card.trends.get(code, [])
-    chart = lines([w.week_start.strftime("%m-%d") for w in weeks],
+    chart = lines([_chart_digits(w.week_start.strftime("%m-%d")) for w in weeks],
                   [(str(KPI_LABELS["response_met_pct"]), [w.response_met_pct for w in weeks]),
                    (str(KPI_LABELS["resolution_met_pct"]), [w.resolution_met_pct for w in weeks]),
                    (str(KPI_LABELS["pm_compliance_pct"]), [w.pm_compliance_pct for w in weeks])],
-                  title=_("Weekly trend"))
+                  title=_("Weekly trend"), number=_chart_number)
     return render_template("psp/contractor.html", row=row, card=card, kpis=KPI_KEYS, targets=TARGETS,
                            drills=KPI_DRILL, chart=chart, weeks=weeks, breaches=card.breaches.get(code, []),
                            can_per_tech=user.role in (R.DISPATCHER, R.ADMIN), **_ctx(start, end))
@@ -176,7 +190,7 @@ def unresolved():
             ids.update(r.call_ids[flag])
         calls = [c for c in calls if c.id in ids]
     return render_template("psp/unresolved.html", calls=calls, hours=hours, flag=flag,
-                           contractor_id=contractor_id, now=utcnow(), limit=LIST_LIMIT, label=label)
+                           contractor_id=contractor_id, now=utcnow(), limit=LIST_LIMIT, label=label, svc=call_svc)
 
 
 @bp.get("/overdue/<any(pm_overdue, installs_late):what>")

@@ -25,6 +25,12 @@ def js_messages() -> dict[str, str]:
         "need_reason": _("Location not verified: %(why)s. Type the reason and check in again; "
                          "the check-in will be flagged."),
         "reason_empty": _("Type a reason first."),
+        "off_day": _("this visit is planned for another day"),
+        "closed_hours": _("the shop is closed at this time"),
+        "need_reason_time": _("Unusual check-in: %(why)s. Type the reason and check in again; "
+                              "the check-in will be flagged."),
+        "short_visit": _("This visit lasted less than two minutes. Type the reason, then check out "
+                         "again; the check-out will be flagged."),
         "denied": _("Location is blocked for this site."),
         "unavailable": _("Your location is not available right now (no GPS signal?). Move near a "
                          "window or outside and try again, or check in with a reason."),

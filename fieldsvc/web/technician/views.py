@@ -1,16 +1,17 @@
 """Pages of the technician's phone app: the day's route (`tech.route`) and its service worker."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, make_response, render_template, request, send_from_directory
+from flask import (Blueprint, Response, current_app, flash, make_response, render_template, request,
+                   send_from_directory)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from fieldsvc.dates import parse_date_input
+from fieldsvc.dates import date_input_value, parse_date_input
 from fieldsvc.text import to_persian_digits
 from fieldsvc.visits.models import Role
 from fieldsvc.visits.scope import require_role
@@ -42,12 +43,17 @@ def today() -> date:
 
 
 def _day() -> date:
-    raw = request.args.get("date")
-    if not raw:
+    """The day asked for by ``?date=``: ``today``, ``tomorrow``, ISO or (Persian) Jalali."""
+    raw = (request.args.get("date") or "").strip()
+    if not raw or raw == "today":
         return today()
+    if raw == "tomorrow":
+        return today() + timedelta(days=1)
     try:
         return parse_date_input(raw, lang())
     except ValueError:
+        flash(_("Could not read the date %(value)s; showing today. Use 2026-11-22 or 1405/09/01.", value=raw),
+              "warning")
         return today()
 
 
@@ -62,15 +68,27 @@ def route():
     digits = to_persian_digits if lang() == "fa" else str
     stops = [{"visit": v, "hours_today": [digits(f"{a}–{b}") for a, b in hours_on(v.merchant.opening_hours, day)],
               "outcomes": [(str(o), str(OUTCOME_LABELS[o])) for o in outcomes_for(v.kind)],
+              "hours_raw": hours_on(v.merchant.opening_hours, day) if v.merchant.opening_hours else None,
               "geofence_m": geofence_m(v), "code_required": requires_confirmation_code(v)} for v in visits]
     messages = dict(js_messages(), statuses={k: str(v) for k, v in STATUS_LABELS.items()})
     resp = make_response(render_template(
         "tech/route.html", day=day, is_today=(day == today()), tech=tech, route=rt, stops=stops,
+        tomorrow=today() + timedelta(days=1), date_value=date_input_value(day, lang()),
+        prepare=prepare(visits),
         kind_labels=KIND_LABELS, kind_titles=KIND_TITLES, status_labels=STATUS_LABELS,
         outcome_labels={str(k): str(v) for k, v in OUTCOME_LABELS.items()},
         messages=messages, max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES, symptoms=SYMPTOMS))
     resp.headers["Cache-Control"] = "no-cache, private"
     return resp
+
+
+def prepare(visits: list) -> dict:
+    """What to get ready for a day: the first address and the terminal models to expect."""
+    models: dict[str, int] = {}
+    for v in visits:
+        for t in v.terminals:
+            models[t.model or "—"] = models.get(t.model or "—", 0) + 1
+    return {"first": visits[0] if visits else None, "models": sorted(models.items())}
 
 
 @bp.get("/sw.js")

@@ -26,7 +26,7 @@
   function popup(stop, extra) {
     var html = "<strong>" + esc(stop.merchant.name) + "</strong><br>" +
       esc(L10N.kind) + ": " + esc(String(stop.kind).toUpperCase()) +
-      (stop.tracking_number ? " · " + esc(stop.tracking_number) : "") + "<br>" +
+      (stop.tracking_number ? " | " + esc(stop.tracking_number) : "") + "<br>" +
       esc(L10N.terminals) + ": " + esc((stop.terminals || []).join(", "));
     if (stop.eta !== undefined) {
       html += "<br>" + esc(L10N.eta) + ": <span dir=\"ltr\">" + esc(hhmm(stop.eta)) + "</span>";
@@ -43,9 +43,21 @@
     var el = document.getElementById("map");
     if (!el || typeof L === "undefined") { return; }
     var map = L.map(el);
-    L.tileLayer("https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png", {
-      maxZoom: 19, attribution: esc(L10N.attribution)
-    }).addTo(map);
+    var status = document.getElementById("map-status");
+    function say(text) { status.textContent = text; status.classList.remove("d-none"); }
+    var url = el.getAttribute("data-tile-url");
+    if (!url) {
+      say(L10N.no_tiles);
+    } else {
+      var failed = 0, loaded = 0;
+      var layer = L.tileLayer(url, {maxZoom: 19, attribution: esc(el.getAttribute("data-tile-attribution"))});
+      layer.on("tileerror", function () {
+        failed += 1;
+        if (!loaded && failed === 1) { say(L10N.tiles_failed); }
+      });
+      layer.on("tileload", function () { loaded += 1; });
+      layer.addTo(map);
+    }
     var bounds = [];
     data.technicians.forEach(function (t) {
       var home = [t.home.lat, t.home.lon];
@@ -58,7 +70,7 @@
         line.push(p);
         bounds.push(p);
         L.circleMarker(p, {radius: 6, color: t.colour, fillColor: t.colour, fillOpacity: s.status === "completed" ? 0.3 : 0.85, weight: 2})
-          .bindPopup(popup(s, "<br>#" + esc(s.position) + " · " + esc(t.name))).addTo(map);
+          .bindPopup(popup(s, "<br>#" + esc(s.position) + " | " + esc(t.name))).addTo(map);
       });
       if (t.stops.length) {
         line.push(home);
@@ -107,7 +119,7 @@
           next.searchParams.set("contractor", data.contractor.code);
           window.location.assign(next.toString());
         } else if (run.status === "failed" || run.status === "cancelled") {
-          show(1, run.status === "failed" ? L10N.failed + " " + (run.error || run.message) : L10N.cancelled);
+          show(1, run.status === "failed" ? L10N.failed + " " + (run.error || run.message) + " " + L10N.failed_advice : L10N.cancelled);
           bar.firstElementChild.classList.add("bg-danger");
           button.disabled = false;
         } else {
@@ -143,5 +155,6 @@
       poll(root.getAttribute("data-plans-url") + "/" + running);
     }
   }
-  drawMap();
+  // the page never waits for map tiles: the map is drawn once the page has loaded
+  if (document.readyState === "complete") { drawMap(); } else { window.addEventListener("load", drawMap); }
 }());

@@ -13,6 +13,7 @@
   const MAX_PHOTO_BYTES = Number(app.dataset.maxPhotoBytes);
   const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp'];
   const FIX_MAX_AGE_MS = 120000;
+  const MIN_VISIT_MS = 120000;
   const RESIZE_ABOVE = 1500000;
   const RETRY_MS = 20000;
 
@@ -81,6 +82,8 @@
       stale_fix: T.stale,
       accuracy: fmt(T.inaccurate, { a: accuracy == null ? '?' : Math.round(accuracy), r }),
       no_position: T.no_position,
+      off_day: T.off_day,
+      closed_hours: T.closed_hours,
     }[f] || f)).join('; ');
   }
 
@@ -117,6 +120,7 @@
       card.dataset.verified = visit.checkin.verified ? '1' : '0';
       card.dataset.distance = visit.checkin.distance_m == null ? '' : Math.round(visit.checkin.distance_m);
       card.dataset.flags = (visit.checkin.flags || []).join(',');
+      card.dataset.checkinAt = visit.checkin.at || card.dataset.checkinAt || '';
     }
     card.dataset.outcome = (visit.checkout && visit.checkout.outcome) || '';
     $(card, '.stop-status').textContent = (T.statuses || {})[visit.status] || visit.status;
@@ -139,7 +143,7 @@
     list.replaceChildren(...items.map((it) => {
       const li = document.createElement('li');
       const span = document.createElement('span');
-      span.textContent = `${it.label} · ${it.kind === 'check_in' ? T.kind_check_in : T.kind_check_out} · `
+      span.textContent = `${it.label} | ${it.kind === 'check_in' ? T.kind_check_in : T.kind_check_out} | `
         + `${new Date(it.body.at).toLocaleTimeString()}${it.status === 'failed' ? ` — ${fmt(T.failed, { msg: it.error })}` : ''}`;
       li.append(span);
       li.dataset.eventId = it.client_event_id;
@@ -261,6 +265,23 @@
     return { flags, distance };
   }
 
+  /* Issue 17.3: the same timing rules as the server (fieldsvc/visits/checkin_rules.py). */
+  function localParts(at) {
+    const tz = app.dataset.tz || 'Asia/Tehran';
+    const date = new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+    const hm = new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+    return { date, hm };
+  }
+
+  function timeFlags(card, at) {
+    const { date, hm } = localParts(at);
+    const flags = [];
+    if (card.dataset.plannedDate && card.dataset.plannedDate !== date) flags.push('off_day');
+    const hours = JSON.parse(card.dataset.hours || 'null');
+    if (hours && date === app.dataset.date && !hours.some(([a, b]) => a <= hm && hm <= b)) flags.push('closed_hours');
+    return flags;
+  }
+
   function askReason(card, message) {
     setMessage(card, message, 'warning');
     show($(card, '.reason-box'), true);
@@ -289,12 +310,16 @@
       const c = pos.coords;
       const reading = { lat: c.latitude, lon: c.longitude, accuracy_m: c.accuracy, fix_at: new Date(pos.timestamp).toISOString() };
       const { flags, distance } = assess(card, reading, at);
+      const timing = timeFlags(card, at);
       card.pendingCheckIn = { at, reading };
       if (flags.length) {
         askReason(card, fmt(T.need_reason, { why: flagText(card, flags, distance, c.accuracy) }));
+      } else if (timing.length) {
+        askReason(card, fmt(T.need_reason_time, { why: timing.map((f) => T[f]).join('; ') }));
       } else {
         card.dataset.verified = '1';
         card.dataset.distance = distance;
+        card.dataset.checkinAt = at.toISOString();
         enqueue(card, 'check_in', checkInBody(at, reading, null));
       }
     }, (err) => {
@@ -313,6 +338,7 @@
     card.pendingCheckIn = null;
     show($(card, '.reason-box'), false);
     show($(card, '.location-help'), false);
+    card.dataset.checkinAt = pending.at.toISOString();
     enqueue(card, 'check_in', checkInBody(pending.at, pending.reading, reason));
   }
 
@@ -352,7 +378,16 @@
       // a copy of the bytes, so the outbox keeps them even if the picked file goes away
       photos.push({ name: f.name, blob: new Blob([await small.arrayBuffer()], { type: small.type || f.type }) });
     }
+    const reason = $(form, '.checkout-reason').value.trim();
+    const arrived = card.dataset.checkinAt ? new Date(card.dataset.checkinAt) : null;
+    if (arrived && at - arrived < MIN_VISIT_MS && !reason) {
+      show($(form, '.short-reason-box'), true);
+      setMessage(card, T.short_visit, 'warning');
+      $(form, '.checkout-reason').focus();
+      return;
+    }
     const body = {
+      reason: reason || null,
       outcome, notes: $(form, '.notes').value.trim(), at: at.toISOString(), client_event_id: uuid(),
       parts_used: $(form, '.parts').value.split('\n').map((s) => s.trim()).filter(Boolean),
       old_serial: outcome === 'swapped' ? oldSerial : null, new_serial: outcome === 'swapped' ? newSerial : null,
