@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits.desk import slotting
-from fieldsvc.visits.desk.calls import CallError
+from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.models import ServiceCall, Technician, User, Visit
 from fieldsvc.visits.states import VisitStatus
 
