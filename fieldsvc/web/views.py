@@ -24,6 +24,9 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.psp",
     "fieldsvc.web.api.scorecards_api",
     "fieldsvc.web.admin",
+    "fieldsvc.web.api.orders_api",
+    "fieldsvc.web.api.stock_api",
+    "fieldsvc.web.lifecycle",
 ]
 
 

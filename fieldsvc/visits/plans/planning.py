@@ -35,6 +35,7 @@ from fieldsvc.planner.problem import Break, Point, Problem, Technician, TimeWind
 from fieldsvc.planner.solution import Solution
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record, transition_call
+from fieldsvc.visits.orders.service import family_of_visit, mark_scheduled
 from fieldsvc.visits.plans.day_over import ALL_OVER_MESSAGE, summary_entries
 from fieldsvc.visits.plans.due import (contract_calendar, is_plannable_day, merchant_closed_on, opening_windows,
                                        plannable_days, service_minutes)
@@ -173,6 +174,8 @@ def to_planner_visit(v: m.Visit, day: dt.date, start: dt.datetime, pinned: int |
     mer = v.merchant
     n_terms = len(v.terminals)
     skills = frozenset(t.family for t in v.terminals if t.family)
+    if v.kind in (m.VisitKind.INSTALL, m.VisitKind.REMOVAL) and v.service_call_id is None:
+        skills |= frozenset(family_of_visit([v.id]).values())  # a work order's terminal family
     overdue = 0
     priority = 10
     if v.kind == m.VisitKind.PM:
@@ -184,10 +187,13 @@ def to_planner_visit(v: m.Visit, day: dt.date, start: dt.datetime, pinned: int |
         priority = EM_PRIORITY.get(v.service_call.priority, 60)
     else:
         priority = 50
+        if v.deadline is not None and v.deadline < start + dt.timedelta(days=1):
+            priority = 70  # a work order due by the end of this day
     return Visit(
         id=v.id, location=Point(mer.lat, mer.lon), service=service_minutes(v.kind, n_terms) * 60,
         time_windows=visit_windows(mer, day), skills=skills, priority=priority, kind=str(v.kind),
-        overdue_days=overdue, sla_deadline=_sla_deadline(v, start) if v.kind == m.VisitKind.EM else None,
+        overdue_days=overdue, sla_deadline=_sla_deadline(v, start) if v.kind == m.VisitKind.EM or (
+            v.deadline is not None and v.deadline < start + dt.timedelta(days=1)) else None,
         pinned_to=pinned, merchant=merchant_key(mer, pinned))
 
 
@@ -483,6 +489,7 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
                 v.unassigned_reason = u["reason"]
                 u["merchant"] = v.merchant.name
                 u["kind"] = str(v.kind)
+        mark_scheduled(list(visits.values()), actor)  # work orders follow their visits
         run.summary = _summary(ctx, sol, unassigned)
         run.unassigned = unassigned
         run.objective = int(sol.cost.total)
