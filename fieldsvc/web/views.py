@@ -26,6 +26,7 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.admin",
     "fieldsvc.web.api.orders_api",
     "fieldsvc.web.api.stock_api",
+    "fieldsvc.web.api.history_api",
     "fieldsvc.web.lifecycle",
 ]
 
