@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from fieldsvc.db import db
 from fieldsvc.text import parse_int
 from fieldsvc.visits import models as m
 from fieldsvc.visits.history import timeline
@@ -15,10 +16,11 @@ from fieldsvc.visits.orders import bulk
 from fieldsvc.visits.orders import service as orders
 from fieldsvc.visits.plans.order_risks import orders_at_risk
 from fieldsvc.visits.scope import get_scoped, require_role
-from fieldsvc.visits.states import OrderStatus
+from fieldsvc.visits.states import IllegalTransition, OrderStatus
 from fieldsvc.visits.stock import service as stock
 from fieldsvc.visits.stock.moves import CONSUMABLES, StockError, levels, terminals_at
 from fieldsvc.visits.stock.places import place_label
+from fieldsvc.web.errors import transition_message
 from fieldsvc.web.nav import add_nav
 
 bp = Blueprint("lifecycle", __name__)
@@ -66,10 +68,14 @@ def orders_page():
 @login_required
 def cancel_order(order_id: int):
     user = _user()
+    order = orders.get_order(user, order_id)
     try:
-        orders.cancel_order(orders.get_order(user, order_id), user, request.form.get("reason", ""))
+        orders.cancel_order(order, user, request.form.get("reason", ""))
     except orders.OrderError as e:
         flash(e.message, "error")
+    except IllegalTransition as e:
+        db.session.rollback()
+        flash(transition_message(e), "error")
     return redirect(url_for("lifecycle.orders_page"))
 
 
@@ -158,6 +164,7 @@ def van_page():
 @bp.post("/tech/van/spare")
 @login_required
 def van_spare():
+    require_role(_user(), R.TECHNICIAN)
     try:
         t = stock.take_spare(_user(), request.form.get("family", ""))
         flash(_("%(serial)s is in your van.", serial=t.serial), "success")

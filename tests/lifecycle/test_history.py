@@ -59,7 +59,7 @@ def test_terminal_history_lists_everything_oldest_first(client, world):
     assert v["sla"]["response"] == "met" and v["tracking_number"] == "EM-H-1"
     assert all("/" in e["jalali"] and e["jalali"].startswith("14") for e in entries if e["kind"] != "installed")
     last_move = [e for e in entries if e["kind"] == "move"][-1]
-    assert last_move["faulty"] is True and "van" in last_move["to_place"].lower()
+    assert last_move["faulty"] is True and last_move["to_kind"] == "van" and "Tech 1-1" in last_move["to_place"]
     new = client.get("/api/v1/terminals/SP-9/history").json["entries"]
     assert sorted(e["kind"] for e in new if e["kind"] in ("move", "swap")) == ["move", "move", "swap"]
     page = client.get("/terminals/SN110").get_data(as_text=True)
@@ -85,6 +85,7 @@ def test_search_by_serial_name_and_phone_with_arabic_letters(client, world):
 
 def test_bulk_orders_preview_then_all_or_nothing(client, world):
     login(client, "psp-p1")
+    client.post("/lang/en")
     bad = "kind,merchant,terminal_serial,model\ninstall,m10,,PAX S90\nremoval,m11,SN100,\n"
     r = client.post("/orders/import", data={"file": (io.BytesIO(bad.encode()), "o.csv")},
                     content_type="multipart/form-data")

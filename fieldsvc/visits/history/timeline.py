@@ -94,7 +94,9 @@ def terminal_history(terminal: m.Terminal) -> list[dict[str, Any]]:
                                .order_by(StockMove.at, StockMove.id)).all()
     for mv in moves:
         out.append(_entry(mv.at, "move", from_place=place_label(mv.from_place) if mv.from_place else None,
-                          to_place=place_label(mv.to_place) if mv.to_place else None, reason=mv.reason,
+                          to_place=place_label(mv.to_place) if mv.to_place else None,
+                          from_kind=mv.from_place.kind if mv.from_place else None,
+                          to_kind=mv.to_place.kind if mv.to_place else None, reason=mv.reason,
                           actor=mv.actor, faulty=mv.faulty, visit_id=mv.visit_id))
     if terminal.installed_on and not any(mv.to_place and mv.to_place.kind == "merchant" and mv.from_place_id
                                          for mv in moves):

@@ -53,6 +53,12 @@ def _may_act(user: m.User, place: StockPlace) -> bool:
     return False
 
 
+def _staff_only(user: m.User) -> None:
+    if user is None or user.role not in (R.ADMIN, R.PSP, R.DISPATCHER):
+        raise StockError(_("Only warehouse staff (PSP or contractor) receive and transfer stock."), "role",
+                         status=403, code="forbidden")
+
+
 def _place_arg(user: m.User, place_id: object, field: str) -> StockPlace:
     if isinstance(place_id, bool) or not isinstance(place_id, int):
         raise StockError(_("%(field)s: give the place's id", field=field), field)
@@ -84,6 +90,7 @@ def _done(action: str, user: m.User, **data: object) -> None:
 def receive_terminals(user: m.User, place_id: int, serials: Iterable[str], model: str, family: str = "",
                       psp_id: Optional[int] = None) -> int:
     """New terminals of one model arrive at a warehouse; each serial must be new to the stock."""
+    _staff_only(user)
     try:
         place = _place_arg(user, place_id, "place_id")
         if place.kind not in (PlaceKind.PSP_WAREHOUSE, PlaceKind.CONTRACTOR_WAREHOUSE):
@@ -122,6 +129,7 @@ def receive_terminals(user: m.User, place_id: int, serials: Iterable[str], model
 def transfer_terminals(user: m.User, from_place_id: int, to_place_id: int, serials: Iterable[str],
                        reason: str = "transfer") -> int:
     """Move terminals from one place to another; each must be in the first place now."""
+    _staff_only(user)
     try:
         src = _place_arg(user, from_place_id, "from_place_id")
         dst = _place_arg(user, to_place_id, "to_place_id")
@@ -182,6 +190,7 @@ def take_spare(user: m.User, family: str, from_place_id: Optional[int] = None) -
 def move_parts(user: m.User, item: str, quantity: object, from_place_id: Optional[int],
                to_place_id: Optional[int], reason: str = "") -> None:
     """Receive (no source), use (no destination) or transfer a count of a consumable."""
+    _staff_only(user)
     try:
         src = _place_arg(user, from_place_id, "from_place_id") if from_place_id is not None else None
         dst = _place_arg(user, to_place_id, "to_place_id") if to_place_id is not None else None
