@@ -155,3 +155,27 @@ def test_two_technicians_taking_the_last_spare_at_once_one_wins(live_server, wor
     assert _place_of("LAST-1").id in vans
     moves = db.session.scalars(select(m.StockMove).where(m.StockMove.reason == "spare taken")).all()
     assert len(moves) == 1
+
+
+def test_faulty_terminal_goes_to_repair_then_back_to_stock_or_to_scrap(client, world):
+    psp = world.psps[0]
+    van = van_of(world.technicians[0])
+    wh, repair, scrap = places.psp_warehouse(psp), places.repair_place(psp), places.scrap_place(psp)
+    db.session.commit()
+    a, b = spare("FX-1", psp, wh), spare("FX-2", psp, wh)
+    for t in (a, b):
+        db.session.get(m.TerminalPlace, t.id).faulty = True
+    db.session.commit()
+    login(client, "psp-p1")
+    assert client.post("/api/v1/stock/transfers", json={"from_place_id": wh.id, "to_place_id": repair.id,
+                                                        "serials": ["FX-1", "FX-2"]}).status_code == 200
+    assert client.post("/api/v1/stock/transfers", json={"from_place_id": repair.id, "to_place_id": wh.id,
+                                                        "serials": ["FX-1"], "reason": "repaired"}).status_code == 200
+    assert client.post("/api/v1/stock/transfers", json={"from_place_id": repair.id, "to_place_id": scrap.id,
+                                                        "serials": ["FX-2"], "reason": "beyond repair"}).status_code == 200
+    db.session.expire_all()
+    fixed, dead = _place_of("FX-1"), _place_of("FX-2")
+    assert fixed.id == wh.id and db.session.get(m.Terminal, a.id).status == "in_stock"
+    assert db.session.get(m.TerminalPlace, a.id).faulty is False
+    assert dead.id == scrap.id and db.session.get(m.Terminal, b.id).status == "scrapped"
+    assert van.id not in (fixed.id, dead.id)
