@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from fieldsvc.db import db
 from fieldsvc.text import parse_int
 from fieldsvc.visits import models as m
+from fieldsvc.visits.desk.parts_wait import held_for_parts
 from fieldsvc.visits.history import timeline
 from fieldsvc.visits.lifecycle_models import OrderKind
 from fieldsvc.visits.orders import bulk
@@ -108,7 +109,7 @@ def stock_page():
     require_role(user, *STAFF)
     rows = [(p, place_label(p), len(terminals_at(p)), [lv for lv in levels(p) if lv.low])
             for p in stock.visible_places(user)]
-    return render_template("lifecycle/stock.html", rows=rows)
+    return render_template("lifecycle/stock.html", rows=rows, held=held_for_parts(user))
 
 
 def _int(name: str) -> int | None:

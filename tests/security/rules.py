@@ -233,6 +233,7 @@ RULES: dict[str, Rule | Mapping[str, Rule]] = {
     "stock_api.Places": Rule(ANY_USER),
     "stock_api.OnePlace": Rule(ANY_USER, params=_PLACE, foreign=(404,)),
     "stock_api.Van": Rule(frozenset({"technician"})),
+    "stock_api.HeldCalls": Rule(ANY_USER),
     "stock_api.Receive": Rule(OPS, json=_receive, foreign=(422,)),
     "stock_api.Transfers": Rule(OPS, json=_transfer, foreign=(422,)),
     "stock_api.Spares": Rule(frozenset({"technician"}), json=lambda c: {"family": "pax"}),

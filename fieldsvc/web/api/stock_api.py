@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from fieldsvc.visits.desk.parts_wait import held_for_parts
 from fieldsvc.visits.lifecycle_models import StockPlace
 from fieldsvc.visits.stock import service as svc
 from fieldsvc.visits.stock.moves import StockError, levels, terminals_at
@@ -196,3 +197,25 @@ class Parts(MethodView):
         except StockError as e:
             raise _err(e) from e
         return {"moved": body["quantity"]}
+
+
+class HeldCallSchema(Schema):
+    call_id = fields.Integer()
+    tracking_number = fields.String()
+    merchant = fields.String()
+    terminal_serial = fields.String()
+    since = fields.AwareDateTime(**_aware)
+    waiting_hours = fields.Float()
+    parts = fields.List(fields.String())
+
+
+@blp.route("/held-calls")
+class HeldCalls(MethodView):
+    decorators = [login_required]
+
+    @blp.response(200, HeldCallSchema(many=True))
+    def get(self):
+        """EM calls held for parts (last visit: needs parts), longest wait first."""
+        return [{"call_id": h.call.id, "tracking_number": h.call.tracking_number, "merchant": h.call.merchant.name,
+                 "terminal_serial": h.call.terminal.serial, "since": h.since, "waiting_hours": h.waiting_hours,
+                 "parts": h.parts} for h in held_for_parts(_user())]
