@@ -143,3 +143,17 @@ class ConsumableStock(Model):
     min_quantity: Mapped[int] = mapped_column(Integer, default=0)
 
     place = relationship(StockPlace)
+
+
+class TerminalConfigChange(Model):
+    """One change of a terminal's configuration (firmware, connection, SIM, switch MID/TID)."""
+
+    __tablename__ = "terminal_config_change"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminal.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[Optional[str]] = mapped_column(String(64))
+    new_value: Mapped[str] = mapped_column(String(64))
+    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    actor: Mapped[str] = mapped_column(String(80), default="system")

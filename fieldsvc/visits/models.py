@@ -578,6 +578,7 @@ def region_id_col():  # noqa: ANN201
 # The terminal lifecycle tables (work orders, stock) live in their own module; importing it here
 # puts them in the one metadata every caller of this module sees.
 from fieldsvc.visits.lifecycle_models import (ConsumableStock, OrderKind, PlaceKind, StockMove,  # noqa: E402
-                                              StockPlace, TerminalPlace, WorkOrder)
+                                              StockPlace, TerminalConfigChange, TerminalPlace, WorkOrder)
 
-__all_lifecycle__ = (ConsumableStock, OrderKind, PlaceKind, StockMove, StockPlace, TerminalPlace, WorkOrder)
+__all_lifecycle__ = (ConsumableStock, OrderKind, PlaceKind, StockMove, StockPlace, TerminalConfigChange,
+                     TerminalPlace, WorkOrder)

@@ -12,6 +12,7 @@ from fieldsvc.text import parse_int
 from fieldsvc.visits import models as m
 from fieldsvc.visits.desk.parts_wait import held_for_parts
 from fieldsvc.visits.history import timeline
+from fieldsvc.visits.history.config import current_config
 from fieldsvc.visits.lifecycle_models import OrderKind
 from fieldsvc.visits.orders import bulk
 from fieldsvc.visits.orders import service as orders
@@ -190,7 +191,7 @@ def terminal_page(serial: str):
     require_role(user, *STAFF)
     t = timeline.find_terminal(user, serial)
     return render_template("lifecycle/timeline.html", title=t.serial, terminal=t, merchant=t.merchant,
-                           entries=timeline.terminal_history(t))
+                           entries=timeline.terminal_history(t), config=current_config(t))
 
 
 @bp.get("/merchants/<int:merchant_id>/history")

@@ -120,3 +120,25 @@ def test_order_stock_and_van_pages(client, world):
     r = client.post("/tech/van/spare", data={"family": "pax"})
     assert r.status_code == 302
     assert "VAN-1" in client.get("/tech/van").get_data(as_text=True)
+
+
+def test_configuration_changes_are_history(client, world):
+    login(client, "psp-p1")
+    r = client.post("/api/v1/terminals/SN100/config", json={"firmware_version": "2.1.7", "sim_number": "12345"})
+    assert r.status_code == 422 and r.json["error"]["field"] == "sim_number"
+    assert db.session.scalar(select(func.count()).select_from(m.TerminalConfigChange)) == 0  # nothing written
+    r = client.post("/api/v1/terminals/SN100/config", json={
+        "firmware_version": "2.1.7", "connection_type": "GPRS", "sim_number": "۰۹۱۲ ۳۴۵ ۶۷۸۹",
+        "switch_merchant_id": "۱۲۳۴۵۶۷۸", "switch_terminal_id": "87654321"})
+    assert r.status_code == 200, r.json
+    assert r.json["sim_number"] == "09123456789" and r.json["switch_merchant_id"] == "12345678"
+    r = client.post("/api/v1/terminals/SN100/config", json={"firmware_version": "2.2.0", "connection_type": "gprs"})
+    assert r.json["firmware_version"] == "2.2.0"
+    entries = client.get("/api/v1/terminals/SN100/history").json["entries"]
+    changes = [(e["field"], e["old_value"], e["new_value"]) for e in entries if e["kind"] == "config"]
+    assert ("firmware_version", "2.1.7", "2.2.0") in changes and len(changes) == 6  # gprs unchanged: no row
+    assert "2.2.0" in client.get("/terminals/SN100").get_data(as_text=True)
+    client.get("/logout")
+    login(client, "dispatcher-c1")
+    assert client.get("/api/v1/terminals/SN100/config").json["connection_type"] == "gprs"
+    assert client.post("/api/v1/terminals/SN100/config", json={"firmware_version": "9"}).status_code == 403

@@ -240,6 +240,10 @@ RULES: dict[str, Rule | Mapping[str, Rule]] = {
     "stock_api.Parts": Rule(OPS, json=_parts, foreign=(422,)),
     "history_api.TerminalHistory": Rule(OPS),
     "history_api.MerchantHistory": Rule(OPS),
+    "history_api.TerminalConfig": {
+        "GET": Rule(OPS),
+        "POST": Rule(PSP, json=lambda c: {"firmware_version": "2.1.7", "connection_type": "4g"}),
+    },
     "lifecycle.orders_page": {
         "GET": Rule(OPS),
         "POST": Rule(PSP, form=lambda c: {"kind": "install", "merchant": c.objs.merchant.code, "model": "PAX S90"},

@@ -8,7 +8,8 @@ Entries are plain dicts ``{"at", "kind", "jalali", ...details}``, oldest first:
 * ``visit`` — a visit (kind pm/em/install/removal) with its check-in proof (distance, verified,
   flags), outcome, technician, photos and, for EM visits, the call's SLA result;
 * ``swap`` — a swap in which the terminal went in or came out;
-* ``installed`` — the installation date known from the master data when no move records it.
+* ``installed`` — the installation date known from the master data when no move records it;
+* ``config`` — a configuration change (firmware, connection, SIM, switch MID/TID: old → new, who).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from fieldsvc.db import db
 from fieldsvc.text import normalize_code, normalize_phone, normalize_text
 from fieldsvc.visits import models as m
 from fieldsvc.visits.desk.calls import sla_flags
-from fieldsvc.visits.lifecycle_models import StockMove, WorkOrder
+from fieldsvc.visits.lifecycle_models import StockMove, TerminalConfigChange, WorkOrder
 from fieldsvc.visits.scope import NotFound, scoped
 from fieldsvc.visits.stock.places import place_label
 
@@ -114,6 +115,9 @@ def terminal_history(terminal: m.Terminal) -> list[dict[str, Any]]:
         out.append(_call_entry(c))
     out += _order_entries(list(db.session.scalars(select(WorkOrder).where(or_(
         WorkOrder.terminal_id == terminal.id, WorkOrder.installed_serial == terminal.serial)))))
+    for ch in db.session.scalars(select(TerminalConfigChange).where(TerminalConfigChange.terminal_id == terminal.id)):
+        out.append(_entry(ch.at, "config", field=ch.field, old_value=ch.old_value, new_value=ch.new_value,
+                          actor=ch.actor))
     out.sort(key=lambda e: e["at"])
     return out
 
