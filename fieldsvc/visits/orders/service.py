@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -157,7 +158,7 @@ def _new_visit(order: WorkOrder, kind: str, merchant_id: int, actor: Optional[m.
     v = m.Visit(kind=kind, status=VisitStatus.PLANNED, merchant_id=merchant_id,
                 contractor_id=order.contractor_id, contract_id=order.contract_id, deadline=order.deadline,
                 due_date=order.deadline.date(), service_minutes=SERVICE_MINUTES[OrderKind(order.kind)])
-    if order.terminal is not None and kind == m.VisitKind.REMOVAL or order.kind == OrderKind.REPLACEMENT:
+    if order.terminal is not None and (kind == m.VisitKind.REMOVAL or order.kind == OrderKind.REPLACEMENT):
         v.terminals = [order.terminal]
     db.session.add(v)
     db.session.flush()
@@ -172,7 +173,7 @@ def create(values: dict[str, Any], user: m.User, *, requested_at: dt.datetime | 
     merchant: m.Merchant = values["merchant"]
     contract = contract_for(merchant, now.date())
     term: Optional[m.Terminal] = values["terminal"]
-    order = WorkOrder(number=f"tmp-{utcnow().timestamp()}-{id(values)}", kind=values["kind"],
+    order = WorkOrder(number=f"tmp-{uuid.uuid4().hex[:16]}", kind=values["kind"],
                       status=OrderStatus.OPEN, psp_id=merchant.psp_id, contract_id=contract.id,
                       contractor_id=contract.contractor_id, merchant_id=merchant.id,
                       target_merchant_id=values["target"].id if values["target"] else None,
