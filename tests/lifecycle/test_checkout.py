@@ -149,3 +149,21 @@ def test_em_swap_takes_the_new_terminal_from_the_van_and_returns_the_old_one_fau
     old, new = _place_of("SN110"), _place_of("SP-1")
     assert old.place_id == van.id and old.faulty is True
     assert new.place.merchant_id == mer.id and new.terminal.status == "active"
+
+
+def test_the_horizon_spreads_open_orders_before_their_deadline(world):
+    from zoneinfo import ZoneInfo
+
+    from fieldsvc.visits.plans.planning import plan_horizon
+    zone = ZoneInfo("Asia/Tehran")
+    pax = svc.create_order(svc.OrderInput("install", "m10", model="PAX S90"), world.users["psp-p1"])
+    ing = svc.create_order(svc.OrderInput("install", "m11", model="Ingenico Move5000"), world.users["psp-p1"])
+    start = datetime.now(TEHRAN).date()
+    run = plan_horizon(start, 7, contractor_id=world.contractors[0].id)[0]
+    assert run.status == "succeeded", run.error
+    db.session.expire_all()
+    pax, ing = db.session.get(svc.WorkOrder, pax.id), db.session.get(svc.WorkOrder, ing.id)
+    assert pax.visit.planned_date is not None
+    assert start <= pax.visit.planned_date <= pax.deadline.astimezone(zone).date()
+    assert ing.visit.planned_date is None and ing.visit.unassigned_reason  # nobody knows ingenico
+    assert {u["visit_id"]: u["kind"] for u in run.unassigned} == {ing.visit_id: "install"}

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from sqlalchemy import func, select
 
+from fieldsvc import config
 from fieldsvc.calendar import CalendarSpec
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code, normalize_text
@@ -155,9 +157,14 @@ def validate(data: OrderInput, user: m.User) -> dict[str, Any]:
 
 
 def _new_visit(order: WorkOrder, kind: str, merchant_id: int, actor: Optional[m.User]) -> m.Visit:
+    zone = ZoneInfo(config.TIMEZONE)
+    last_day = order.deadline.astimezone(zone).date()
+    # the window the horizon spreads it in: from the request (or today) to the deadline's day
+    first_day = min(last_day, max(order.requested_at.astimezone(zone).date(), utcnow().astimezone(zone).date()))
     v = m.Visit(kind=kind, status=VisitStatus.PLANNED, merchant_id=merchant_id,
                 contractor_id=order.contractor_id, contract_id=order.contract_id, deadline=order.deadline,
-                due_date=order.deadline.date(), service_minutes=SERVICE_MINUTES[OrderKind(order.kind)])
+                due_date=last_day, window_start=first_day, window_end=last_day,
+                service_minutes=SERVICE_MINUTES[OrderKind(order.kind)])
     if order.terminal is not None and (kind == m.VisitKind.REMOVAL or order.kind == OrderKind.REPLACEMENT):
         v.terminals = [order.terminal]
     db.session.add(v)
