@@ -167,3 +167,27 @@ def test_the_horizon_spreads_open_orders_before_their_deadline(world):
     assert start <= pax.visit.planned_date <= pax.deadline.astimezone(zone).date()
     assert ing.visit.planned_date is None and ing.visit.unassigned_reason  # nobody knows ingenico
     assert {u["visit_id"]: u["kind"] for u in run.unassigned} == {ing.visit_id: "install"}
+
+
+def test_a_failed_visit_fails_the_order_with_its_reason_and_reopening_makes_a_new_visit(client, world):
+    tech = world.technicians[0]
+    van_of(tech)
+    order = svc.create_order(svc.OrderInput("install", "m11", model="PAX S90"), world.users["psp-p1"])
+    _on_todays_route(order.visit, tech)
+    login(client, "tech-c1-1")
+    first = order.visit_id
+    client.post(f"/api/v1/visits/{first}/check-in", json=checkin_body(order.visit))
+    r = client.post(f"/api/v1/visits/{first}/check-out", json=checkout_body("merchant_closed", notes="Shutter down"))
+    assert r.status_code == 200, r.json
+    db.session.expire_all()
+    order = db.session.get(svc.WorkOrder, order.id)
+    assert order.status == "failed" and "Shutter down" in order.reason
+    client.get("/logout")
+    login(client, "psp-p1")
+    r = client.post(f"/api/v1/work-orders/{order.id}/reopen")
+    assert r.status_code == 200 and r.json["status"] == "open" and r.json["visit_id"] != first
+    db.session.expire_all()
+    assert db.session.get(m.Visit, r.json["visit_id"]).status == "planned"
+    states = db.session.scalars(select(m.AuditEvent.to_state).where(
+        m.AuditEvent.object_type == "work_order", m.AuditEvent.action == "status").order_by(m.AuditEvent.id)).all()
+    assert states == ["scheduled", "failed", "open"]

@@ -142,3 +142,21 @@ def test_configuration_changes_are_history(client, world):
     login(client, "dispatcher-c1")
     assert client.get("/api/v1/terminals/SN100/config").json["connection_type"] == "gprs"
     assert client.post("/api/v1/terminals/SN100/config", json={"firmware_version": "9"}).status_code == 403
+
+
+def test_bulk_orders_from_xlsx_name_the_row_and_column(world):
+    from openpyxl import Workbook
+
+    from fieldsvc.visits.orders.bulk import commit_rows, preview_file
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["kind", "merchant", "terminal_serial", "model"])
+    ws.append(["install", "m10", None, "PAX S90"])
+    ws.append(["relocation", "m11", "SN110", None])  # no target merchant
+    buf = io.BytesIO()
+    wb.save(buf)
+    buf.seek(0)
+    preview = preview_file(buf, "orders.xlsx", world.users["psp-p1"])
+    assert [(e.row, e.column) for e in preview.errors] == [(3, "target_merchant")]
+    assert commit_rows(preview.rows_json(), world.users["psp-p1"]).created == 0
+    assert db.session.scalar(select(func.count()).select_from(svc.WorkOrder)) == 0
