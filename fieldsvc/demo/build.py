@@ -18,6 +18,7 @@ from werkzeug.security import generate_password_hash
 from fieldsvc.db import db
 from fieldsvc.demo.generate import DemoRows, generate_master_data
 from fieldsvc.demo.history import generate_history
+from fieldsvc.demo.lifecycle import add_lifecycle
 from fieldsvc.visits import models as m
 
 DEFAULT_SEED = 1405
@@ -150,10 +151,16 @@ def build_demo(seed: int = DEFAULT_SEED, merchants: int = DEFAULT_MERCHANTS, pas
     t0 = _time.perf_counter()
     insert_rows(rows, progress)
     timings["insert"] = _time.perf_counter() - t0
+    t0 = _time.perf_counter()
+    if progress:
+        progress("stock and work orders")
+    lifecycle = add_lifecycle(seed, today)
+    timings["lifecycle"] = _time.perf_counter() - t0
     logins = [(u["username"], u["role"], _scope_label(rows, u)) for u in rows.user]
     digest = demo_digest()
     db.session.commit()  # end the read transaction: it would hold locks on PostgreSQL
-    return DemoResult(seed=seed, merchants=merchants, today=today, counts=rows.counts(), logins=logins,
+    return DemoResult(seed=seed, merchants=merchants, today=today, counts={**rows.counts(), **lifecycle},
+                      logins=logins,
                       timings=timings, schema=schema, digest=digest)
 
 

@@ -5,7 +5,7 @@ from typing import Any, Optional
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits.models import AuditEvent, ServiceCall, User, Visit
-from fieldsvc.visits.states import check_call_transition, check_visit_transition
+from fieldsvc.visits.states import check_call_transition, check_order_transition, check_visit_transition
 
 
 def record(action: str, obj: Any = None, *, actor: Optional[User] = None, from_state: str | None = None,
@@ -53,3 +53,13 @@ def transition_visit(visit: Visit, new: str, *, actor: Optional[User] = None, **
     if visit.id is None:
         db.session.flush()
     record("status", visit, actor=actor, from_state=str(old), to_state=str(new), **data)
+
+
+def transition_order(order: Any, new: str, *, actor: Optional[User] = None, **data: Any) -> None:
+    """Move a work order to `new` (IllegalTransition if not allowed) and audit it."""
+    old = order.status
+    check_order_transition(old, new)
+    order.status = new
+    if order.id is None:
+        db.session.flush()
+    record("status", order, actor=actor, from_state=str(old), to_state=str(new), **data)

@@ -47,6 +47,7 @@ class TerminalStatus(StrEnum):
     FAULTY = "faulty"
     REMOVED = "removed"
     IN_STOCK = "in_stock"
+    SCRAPPED = "scrapped"
 
 
 class PenaltyStatus(StrEnum):
@@ -593,3 +594,12 @@ def _no_audit_bulk_change(state: Any) -> None:
 def region_id_col() -> Column:
     """The region column of the contract↔region link table (for scope queries)."""
     return contract_region.c.region_id
+
+
+# The terminal lifecycle tables (work orders, stock) live in their own module; importing it here
+# puts them in the one metadata every caller of this module sees.
+from fieldsvc.visits.lifecycle_models import (ConsumableStock, OrderKind, PlaceKind, StockMove,  # noqa: E402
+                                              StockPlace, TerminalConfigChange, TerminalPlace, WorkOrder)
+
+__all_lifecycle__ = (ConsumableStock, OrderKind, PlaceKind, StockMove, StockPlace, TerminalConfigChange,
+                     TerminalPlace, WorkOrder)

@@ -52,6 +52,9 @@ def scope_clause(model: type, user: m.User | None) -> ColumnElement[bool]:
 def _psp_clause(model: type, psp_id: int | None) -> ColumnElement[bool]:
     if psp_id is None:
         return false()
+    if model is m.StockPlace:  # its own places and those of the contractors it contracts
+        return (m.StockPlace.psp_id == psp_id) | m.StockPlace.contractor_id.in_(
+            select(m.Contract.contractor_id).where(m.Contract.psp_id == psp_id))
     if hasattr(model, "psp_id"):
         return model.psp_id == psp_id
     if model is m.Psp:
@@ -76,6 +79,10 @@ def _contractor_clause(model: type, contractor_id: int | None) -> ColumnElement[
         return false()
     if model is m.Contractor:
         return m.Contractor.id == contractor_id
+    if model is m.StockPlace:  # its warehouse and vans, and the warehouses of the PSPs it works for
+        return (m.StockPlace.contractor_id == contractor_id) | (
+            (m.StockPlace.kind == m.PlaceKind.PSP_WAREHOUSE) & m.StockPlace.psp_id.in_(
+                select(m.Contract.psp_id).where(m.Contract.contractor_id == contractor_id)))
     if hasattr(model, "contractor_id") and model is not m.User:
         return model.contractor_id == contractor_id
     if model is m.Route:
@@ -102,6 +109,10 @@ def _technician_clause(model: type, user: m.User) -> ColumnElement[bool]:
         return false()
     if model is m.Technician:
         return m.Technician.id == tid
+    if model is m.StockPlace:  # the own van, and the contractor's warehouse spares come from
+        return (m.StockPlace.technician_id == tid) | (
+            (m.StockPlace.kind == m.PlaceKind.CONTRACTOR_WAREHOUSE)
+            & (m.StockPlace.contractor_id == user.contractor_id))
     if model in (m.Visit, m.Route, m.ServiceCall):
         return model.technician_id == tid
     if model is m.Merchant:

@@ -71,3 +71,30 @@ def check_visit_transition(current: str, new: str) -> None:
     """Raise IllegalTransition unless a visit may go from `current` to `new`."""
     if VisitStatus(new) not in VISIT_TRANSITIONS[VisitStatus(current)]:
         raise IllegalTransition("visit", current, new)
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"
+    SCHEDULED = "scheduled"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+OS = OrderStatus
+
+#: Work orders (issue 20): a failed order may be opened again (a new visit is made).
+ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OS.OPEN: frozenset({OS.SCHEDULED, OS.CANCELLED}),
+    OS.SCHEDULED: frozenset({OS.OPEN, OS.DONE, OS.FAILED, OS.CANCELLED}),
+    OS.DONE: frozenset(),
+    OS.FAILED: frozenset({OS.OPEN, OS.CANCELLED}),
+    OS.CANCELLED: frozenset(),
+}
+OPEN_ORDER_STATES = frozenset({OS.OPEN, OS.SCHEDULED})
+
+
+def check_order_transition(current: str, new: str) -> None:
+    """Raise IllegalTransition unless a work order may go from `current` to `new`."""
+    if OrderStatus(new) not in ORDER_TRANSITIONS[OrderStatus(current)]:
+        raise IllegalTransition("work order", current, new)

@@ -47,7 +47,7 @@ TRANSITION_WORDS = {
     "in_progress": _l("Technician on site"), "resolved": _l("Resolved"), "closed": _l("Closed"),
     "cancelled": _l("Cancelled"), "planned": _l("Planned"), "dispatched": _l("Dispatched"),
     "checked_in": _l("Checked in"), "completed": _l("Completed"), "failed": _l("Not done"),
-    "missed": _l("Missed"),
+    "missed": _l("Missed"), "work order": _l("work order"), "done": _l("Done"),
 }
 
 

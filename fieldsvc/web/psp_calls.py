@@ -133,7 +133,14 @@ def show(call_id: int):
     return render_template("calls/show.html", call=call, flags=svc.sla_flags(call), history=svc.history(call),
                            options=options, technicians=technicians, allowed=allowed, svc=svc,
                            tracking_url=svc.tracking_url(call, current_app.config["PUBLIC_BASE_URL"]),
-                           paused=svc.is_paused(call))
+                           paused=svc.is_paused(call), recent=_recent_history(call))
+
+
+def _recent_history(call: ServiceCall) -> dict[str, list]:
+    """The last entries of the call's terminal and merchant (issue 20)."""
+    from fieldsvc.visits.history.timeline import merchant_history, recent, terminal_history
+    return {"terminal": recent(terminal_history(call.terminal), 8) if call.terminal else [],
+            "merchant": recent(merchant_history(call.merchant), 8)}
 
 
 @bp.post("/<int:call_id>/action")

@@ -25,6 +25,10 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.scorecards_api",
     "fieldsvc.web.admin",
     "fieldsvc.web.unlock",
+    "fieldsvc.web.api.orders_api",
+    "fieldsvc.web.api.stock_api",
+    "fieldsvc.web.api.history_api",
+    "fieldsvc.web.lifecycle",
 ]
 
 

@@ -73,6 +73,51 @@ def _credentials(ctx: Ctx) -> dict[str, Any]:
     return {"username": ctx.username or "tech-c1-1", "password": "demo"}
 
 
+def _order_id(ctx: Ctx) -> int:
+    """An open install order at the side's merchant (made on first use)."""
+    from fieldsvc.visits.lifecycle_models import WorkOrder
+    from fieldsvc.visits.orders import service as orders
+    mer = ctx.objs.merchant
+    found = db.session.query(WorkOrder).filter_by(merchant_id=mer.id).first()
+    if found is None:
+        values = orders.validate(orders.OrderInput("install", mer.code, model="PAX S90"),
+                                 db.session.query(User).filter_by(username="admin").one())
+        found = orders.create(values, db.session.query(User).filter_by(username="admin").one())
+    return found.id
+
+
+def _warehouse_id(ctx: Ctx) -> int:
+    """The place a role stocks: the PSP's warehouse for PSP staff, the contractor's otherwise."""
+    from fieldsvc.visits.stock import places
+    place = places.psp_warehouse(ctx.objs.psp) if ctx.role == "psp" else places.contractor_warehouse(ctx.objs.contractor)
+    db.session.commit()
+    return place.id
+
+
+def _repair_or_van_id(ctx: Ctx) -> int:
+    from fieldsvc.visits.stock import places
+    place = places.repair_place(ctx.objs.psp) if ctx.role == "psp" else places.van(ctx.objs.technician)
+    db.session.commit()
+    return place.id
+
+
+def _receive(ctx: Ctx) -> dict[str, Any]:
+    return {"place_id": _warehouse_id(ctx), "serials": [f"MX-{uuid.uuid4().hex[:10]}"], "model": "PAX S90",
+            "psp_id": ctx.objs.psp.id}
+
+
+def _transfer(ctx: Ctx) -> dict[str, Any]:
+    return {"from_place_id": _warehouse_id(ctx), "to_place_id": _repair_or_van_id(ctx), "serials": ["NOPE-1"]}
+
+
+def _parts(ctx: Ctx) -> dict[str, Any]:
+    return {"item": "paper_roll", "quantity": 5, "to_place_id": _warehouse_id(ctx)}
+
+
+_ORDER = {"order_id": _order_id}
+_PLACE = {"place_id": _warehouse_id}
+
+
 RULES: dict[str, Rule | Mapping[str, Rule]] = {
     # --- login, account (fieldsvc/web/auth.py, fieldsvc/web/api/auth_api.py)
     "auth.login": {
@@ -179,4 +224,48 @@ RULES: dict[str, Rule | Mapping[str, Rule]] = {
     "admin.locks": Rule(ADMIN),
     "unlock.unlock": Rule(ANY_USER, public=True, params={"token": lambda c: "not-a-valid-token"}, ok=(404,)),
     "admin.unlock": Rule(ADMIN, params={"user_id": lambda c: c.tenants.world.users["tech-c1-1"].id}, ok=(303,)),
+    # --- terminal lifecycle (issue 20): work orders, stock, timelines, failures
+    "orders_api.Orders": {
+        "GET": Rule(OPS),
+        "POST": Rule(PSP, json=lambda c: {"kind": "install", "merchant": c.objs.merchant.code, "model": "PAX S90"},
+                     ok=(201,), foreign=(422,)),
+    },
+    "orders_api.AtRisk": Rule(OPS),
+    "orders_api.OneOrder": Rule(OPS, params=_ORDER, foreign=(404,)),
+    "orders_api.Cancel": Rule(PSP, params=_ORDER, json=lambda c: {"reason": "merchant withdrew"}, foreign=(404,)),
+    "orders_api.Reopen": Rule(PSP, params=_ORDER, foreign=(404,)),
+    "stock_api.Places": Rule(ANY_USER),
+    "stock_api.OnePlace": Rule(ANY_USER, params=_PLACE, foreign=(404,)),
+    "stock_api.Van": Rule(frozenset({"technician"})),
+    "stock_api.HeldCalls": Rule(ANY_USER),
+    "stock_api.Receive": Rule(OPS, json=_receive, foreign=(422,)),
+    "stock_api.Transfers": Rule(OPS, json=_transfer, foreign=(422,)),
+    "stock_api.Spares": Rule(frozenset({"technician"}), json=lambda c: {"family": "pax"}),
+    "stock_api.Parts": Rule(OPS, json=_parts, foreign=(422,)),
+    "history_api.TerminalHistory": Rule(OPS),
+    "history_api.MerchantHistory": Rule(OPS),
+    "history_api.TerminalConfig": {
+        "GET": Rule(OPS),
+        "POST": Rule(PSP, json=lambda c: {"firmware_version": "2.1.7", "connection_type": "4g"}),
+    },
+    "lifecycle.orders_page": {
+        "GET": Rule(OPS),
+        "POST": Rule(PSP, form=lambda c: {"kind": "install", "merchant": c.objs.merchant.code, "model": "PAX S90"},
+                     ok=(302,), foreign=(422,)),
+    },
+    "lifecycle.cancel_order": Rule(PSP, params=_ORDER, form=lambda c: {"reason": "withdrawn"}, ok=(302,),
+                                   foreign=(404,)),
+    "lifecycle.orders_import": {"GET": Rule(PSP), "POST": Rule(PSP, form=lambda c: {}, ok=(200,))},
+    "lifecycle.stock_page": Rule(OPS),
+    "lifecycle.place_page": {
+        "GET": Rule(ANY_USER, params=_PLACE, foreign=(404,)),
+        "POST": Rule(ANY_USER, params=_PLACE, form=lambda c: {"action": "transfer", "serials": "NOPE-1"},
+                     foreign=(404,)),
+    },
+    "lifecycle.van_page": Rule(frozenset({"technician"})),
+    "lifecycle.van_spare": Rule(frozenset({"technician"}), form=lambda c: {"family": "pax"}, ok=(302,)),
+    "lifecycle.search_page": Rule(OPS, query=lambda c: {"q": c.objs.terminal.serial}),
+    "lifecycle.terminal_page": Rule(OPS),
+    "lifecycle.merchant_page": Rule(OPS),
+    "psp.failures": Rule(OPS),
 }

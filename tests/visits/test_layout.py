@@ -7,7 +7,7 @@ from pathlib import Path
 
 VISITS = Path(__file__).resolve().parents[2] / "fieldsvc" / "visits"
 #: Bottom to top: a room may import the shared root and the rooms before it, never one after it.
-ORDER = ("master", "contracts", "plans", "desk", "field", "scorecards")
+ORDER = ("master", "contracts", "stock", "orders", "plans", "desk", "field", "history", "scorecards")
 FLASK_STATE = {"current_app", "g", "request", "session", "has_app_context", "has_request_context"}
 
 

@@ -45,6 +45,7 @@ from fieldsvc.planner.matrix import distance_m
 from fieldsvc.planner.problem import Point
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code
+from fieldsvc.visits.field import order_checkout
 from fieldsvc.visits.desk.calls import calendar_of, pause_intervals, recompute_deadlines
 from fieldsvc.visits.field import checkin_rules as rules
 from fieldsvc.visits.field import outcomes as vo
@@ -454,8 +455,13 @@ def _check_out_payload(visit: Visit, outcome: str, notes: str, parts_used: Seque
         raise VisitEventError(422, "invalid", f"parts_used: at most {MAX_PARTS} parts", "parts_used")
     old = normalize_code(old_serial) if old_serial else None
     new = normalize_code(new_serial) if new_serial else None
-    if outcome == vo.Outcome.SWAPPED:
+    if outcome == vo.Outcome.SWAPPED and visit.kind != VisitKind.INSTALL:
         _check_swap(visit, old, new)
+    try:  # work orders and stock: the serials installed / removed (issue 20)
+        serials = order_checkout.validate(visit, outcome, old, new, None)
+    except order_checkout.CheckoutRefused as e:
+        raise VisitEventError(422, "invalid", e.message, e.field) from e
+    old, new = serials["old_serial"], serials["new_serial"]
     confirmed = False
     if requires_confirmation_code(visit):
         given = normalize_code(confirmation_code or "")
@@ -529,7 +535,7 @@ def _apply_check_out(visit: Visit, ev: ClientEvent, user: Optional[User]) -> Non
         for t in visit.terminals:
             if t.last_pm_on is None or t.last_pm_on < day:
                 t.last_pm_on = day
-    if outcome == vo.Outcome.SWAPPED:
+    if outcome == vo.Outcome.SWAPPED and visit.kind != VisitKind.INSTALL:
         _swap(visit, p["old_serial"], p["new_serial"], day, user)
     elif outcome == vo.Outcome.INSTALLED:
         for t in visit.terminals:
@@ -537,6 +543,10 @@ def _apply_check_out(visit: Visit, ev: ClientEvent, user: Optional[User]) -> Non
     elif outcome == vo.Outcome.REMOVED:
         for t in visit.terminals:
             t.status, t.merchant_id = TerminalStatus.REMOVED, None
+    try:
+        order_checkout.apply(visit, outcome, p, user, at, day)
+    except order_checkout.StockError as e:
+        raise VisitEventError(409, e.code, e.message, e.field) from e
     _update_call_on_completion(visit, outcome, at, user)
     ev.applied, ev.result = True, APPLIED
 

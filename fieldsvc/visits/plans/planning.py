@@ -35,6 +35,8 @@ from fieldsvc.planner.problem import Break, Point, Problem, Technician, TimeWind
 from fieldsvc.planner.solution import Solution
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record, transition_call
+from fieldsvc.visits.lifecycle_models import WorkOrder
+from fieldsvc.visits.orders.service import family_of_visit, mark_scheduled
 from fieldsvc.visits.plans.day_over import ALL_OVER_MESSAGE, summary_entries
 from fieldsvc.visits.plans.due import (contract_calendar, is_plannable_day, merchant_closed_on, opening_windows,
                                        plannable_days, service_minutes)
@@ -175,6 +177,8 @@ def to_planner_visit(v: m.Visit, day: dt.date, start: dt.datetime, pinned: int |
     mer = v.merchant
     n_terms = len(v.terminals)
     skills = frozenset(t.family for t in v.terminals if t.family)
+    if v.kind in (m.VisitKind.INSTALL, m.VisitKind.REMOVAL) and v.service_call_id is None:
+        skills |= frozenset(family_of_visit([v.id]).values())  # a work order's terminal family
     overdue = 0
     priority = 10
     if v.kind == m.VisitKind.PM:
@@ -186,10 +190,13 @@ def to_planner_visit(v: m.Visit, day: dt.date, start: dt.datetime, pinned: int |
         priority = EM_PRIORITY.get(v.service_call.priority, 60)
     else:
         priority = 50
+        if v.deadline is not None and v.deadline < start + dt.timedelta(days=1):
+            priority = 70  # a work order due by the end of this day
     return Visit(
         id=v.id, location=Point(mer.lat, mer.lon), service=service_minutes(v.kind, n_terms) * 60,
         time_windows=visit_windows(mer, day), skills=skills, priority=priority, kind=str(v.kind),
-        overdue_days=overdue, sla_deadline=_sla_deadline(v, start) if v.kind == m.VisitKind.EM else None,
+        overdue_days=overdue, sla_deadline=_sla_deadline(v, start) if v.kind == m.VisitKind.EM or (
+            v.deadline is not None and v.deadline < start + dt.timedelta(days=1)) else None,
         pinned_to=pinned, merchant=merchant_key(mer, pinned))
 
 
@@ -488,6 +495,7 @@ def store_plan(ctx: DayContext, sol: Solution, run_id: int, actor: m.User | None
                 v.unassigned_reason = u["reason"]
                 u["merchant"] = v.merchant.name
                 u["kind"] = str(v.kind)
+        mark_scheduled(list(visits.values()), actor)  # work orders follow their visits
         run.summary = {**_summary(ctx, sol, unassigned), "dropped_pins": dropped}
         run.unassigned = unassigned
         run.objective = int(sol.cost.total)
@@ -734,7 +742,8 @@ def _plan_horizon_one(con: m.Contractor, run: m.PlanRun, horizon: list[dt.date],
                       actor: m.User | None, params: HorizonParams | None) -> m.PlanRun:
     start = horizon[0]
     pool = list(db.session.scalars(
-        select(m.Visit).where(m.Visit.contractor_id == con.id, m.Visit.kind == m.VisitKind.PM,
+        select(m.Visit).where(m.Visit.contractor_id == con.id, or_(  # PM visits and work orders' visits
+                              m.Visit.kind == m.VisitKind.PM, m.Visit.id.in_(select(WorkOrder.visit_id))),
                               m.Visit.status.in_(OPEN_STATES), m.Visit.route_id.is_(None),
                               m.Visit.window_start <= last)
         .options(selectinload(m.Visit.terminals), selectinload(m.Visit.merchant),
@@ -760,7 +769,8 @@ def _plan_horizon_one(con: m.Contractor, run: m.PlanRun, horizon: list[dt.date],
             id=v.id, location=Point(v.merchant.lat, v.merchant.lon), days=days,
             best_day=days[0] if days else lo, window_end=w_end, overdue_days=overdue,
             service=service_minutes(v.kind, len(v.terminals)) * 60,
-            skills=frozenset(t.family for t in v.terminals if t.family)))
+            skills=frozenset(t.family for t in v.terminals if t.family) | frozenset(
+                family_of_visit([v.id]).values() if v.kind != m.VisitKind.PM else ())))
     hp = params or HorizonParams()
     booked: dict[tuple[int, dt.date], tuple[int, int]] = {}
     routed = db.session.execute(
@@ -781,7 +791,7 @@ def _plan_horizon_one(con: m.Contractor, run: m.PlanRun, horizon: list[dt.date],
         v = by_id[vid]
         v.planned_date = None
         v.unassigned_reason = reason
-        unfitted.append({"visit_id": vid, "reason": reason, "merchant": v.merchant.name, "kind": "pm",
+        unfitted.append({"visit_id": vid, "reason": reason, "merchant": v.merchant.name, "kind": str(v.kind),
                          "window_end": v.window_end.isoformat() if v.window_end else None})
     run = db.session.get(m.PlanRun, run.id)
     run.summary = {"visits": len(pool), "assigned": len(plan.assigned), "unfitted": len(unfitted),

@@ -368,8 +368,31 @@ def _definitions(wb: Workbook, lang: str) -> None:
     sh.write(freeze="A2", filter_ref=f"A1:E{last}", max_width=90)
 
 
+def _failures(wb: Workbook, rep: Any, lang: str) -> None:
+    """Failures per model (MTBF), per age, and repeat failures after a visit per contractor."""
+    sh = _Sheet(wb, _("Failures")[:31], lang)
+    sh.add([_("Model"), _("Terminals"), _("Failures"), _("Terminal-days in service"), _("MTBF (days)"),
+            _("Failures per 100 terminal-years")], "head")
+    for r in rep.by_model:
+        sh.add([r.model, r.terminals, r.failures, r.terminal_days, r.mtbf_days, r.per_100_years],
+               {1: "int", 2: "int", 3: "int", 4: "dec", 5: "dec"})
+    sh.add([_("All models"), sum(r.terminals for r in rep.by_model), rep.failures,
+            sum(r.terminal_days for r in rep.by_model), rep.mtbf_days], "bold")
+    sh.add([])
+    sh.add([_("Age at failure"), _("Failures")], "head")
+    for band, n in rep.by_age.items():
+        sh.add([band, n], {1: "int"})
+    sh.add([])
+    sh.add([_("Repeat failures within %(n)s days after a visit", n=rep.repeat_days)], "bold")
+    sh.add([_("Contractor"), _("Name"), _("Visits done"), _("Followed by a failure"), "%"], "head")
+    for r in rep.by_contractor:
+        sh.add([r.contractor, r.name, r.visits, r.repeats, r.pct], {2: "int", 3: "int", 4: "dec"})
+    sh.write(freeze="A2")
+
+
 def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str = "en",
-                   contractor_codes: dict[int, str] | None = None, tz: str = "Asia/Tehran") -> Workbook:
+                   contractor_codes: dict[int, str] | None = None, tz: str = "Asia/Tehran",
+                   failures: Any = None) -> Workbook:
     """The scorecard workbook in ``lang`` ("fa" or "en"), in openpyxl's write-only mode (fast and
     lean for big ledgers; save it once). ``lines``: the ledger lines of the period (every status);
     ``contractor_codes``: contractor id → code for the Penalties sheet."""
@@ -381,6 +404,8 @@ def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str
         for r in card.rows:
             _contractor_sheet(wb, card, r, lang, tz)
         _penalties(wb, lines, codes, card, lang)
+        if failures is not None:
+            _failures(wb, failures, lang)
         _definitions(wb, lang)
     return wb
 
@@ -409,4 +434,5 @@ def export_scorecard(start: dt.date, end: dt.date, *, user: m.User | None, psp_c
                              now=now)
     psp_id, contractor_ids = resolve_filters(user, psp_code, contractor_code)
     lines = ledger_lines(start, end, user=user, psp_id=psp_id, contractor_ids=contractor_ids)
-    return card, workbook_bytes(card, lines, lang=lang)
+    from fieldsvc.visits.scorecards.failures import failure_report
+    return card, workbook_bytes(card, lines, lang=lang, failures=failure_report(start, end, user=user))

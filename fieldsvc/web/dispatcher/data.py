@@ -17,6 +17,7 @@ from fieldsvc.visits import models as m
 from fieldsvc.visits.plans.day_over import notices
 from fieldsvc.visits.plans.due import opening_windows
 from fieldsvc.visits.plans.planning import OPEN_STATES, WAITING_CALL_STATES, day_start_utc
+from fieldsvc.visits.plans.van_check import missing_terminals
 from fieldsvc.visits.scope import get_scoped, scope_clause, scoped
 from fieldsvc.web.i18n import lang
 
@@ -224,6 +225,7 @@ def board(user: m.User, contractor: m.Contractor, day: dt.date) -> dict[str, Any
         "date": day.isoformat(), "contractor": {"id": contractor.id, "code": contractor.code, "name": contractor.name},
         "day_start": start.isoformat(), "span": [lo, hi], "technicians": rows,
         "unassigned": unassigned_visits(user, contractor.id, day), "totals": totals,
+        "stock_warnings": missing_terminals(contractor.id, day),
         "depot": ({"lat": contractor.depot_lat, "lon": contractor.depot_lon}
                   if contractor.depot_lat is not None else None),
         "last_run": ({"id": run.id, "status": run.status, "finished_at": _iso(run.finished_at),

@@ -390,7 +390,7 @@
       reason: reason || null,
       outcome, notes: $(form, '.notes').value.trim(), at: at.toISOString(), client_event_id: uuid(),
       parts_used: $(form, '.parts').value.split('\n').map((s) => s.trim()).filter(Boolean),
-      old_serial: outcome === 'swapped' ? oldSerial : null, new_serial: outcome === 'swapped' ? newSerial : null,
+      old_serial: ['swapped', 'removed'].includes(outcome) ? oldSerial : null, new_serial: ['swapped', 'installed'].includes(outcome) ? newSerial : null,
       confirmation_code: codeInput ? codeInput.value.trim() : null,
     };
     await enqueue(card, 'check_out', body, photos);
@@ -436,7 +436,7 @@
     $(card, '.checkin-reason-btn').addEventListener('click', () => checkInWithReason(card));
     const form = $(card, '.checkout-form');
     const outcome = $(form, '.outcome');
-    outcome.addEventListener('change', () => show($(form, '.swap-fields'), outcome.value === 'swapped'));
+    outcome.addEventListener('change', () => show($(form, '.swap-fields'), ['swapped', 'installed', 'removed'].includes(outcome.value)));
     form.addEventListener('submit', (e) => { e.preventDefault(); submitCheckOut(card, form); });
   });
   $(document, '#outbox-send').addEventListener('click', () => flushNow());

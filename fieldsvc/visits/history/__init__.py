@@ -1,0 +1,1 @@
+"""One terminal, one timeline; one merchant likewise; failure analytics (issue 20)."""

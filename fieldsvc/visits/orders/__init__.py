@@ -1,0 +1,1 @@
+"""Work orders from the PSP: install, removal, relocation, replacement (issue 20)."""
