@@ -12,6 +12,7 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from fieldsvc.db import db
+from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.models import ServiceCall, Visit
 from fieldsvc.web.extensions import limiter
@@ -83,7 +84,7 @@ def _details(call: ServiceCall) -> dict:
         "history": svc.status_history(call),
         "technician": (call.technician.name or "").split(" ")[0] if call.technician else None,
         "eta": visit.eta if show_eta else None,
-        "code": call.confirmation_code if call.contract.require_confirmation_code and call.status in (
+        "code": call.confirmation_code if version_in_force(call.contract, call.reported_at).require_confirmation_code and call.status in (
             "assigned", "scheduled", "in_progress") else None,
         "survey_open": call.status == "closed" and call.survey_score is None and bool(call.survey_token),
     }

@@ -57,6 +57,7 @@ from fieldsvc.visits import models as m
 from fieldsvc.visits.contracts.penalties import BreachKind
 from fieldsvc.visits.scope import Forbidden, scope_clause
 from fieldsvc.visits.contracts.sla import days_late, minutes_late
+from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.scorecards.sql_time import epoch
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
@@ -764,13 +765,15 @@ def find_breaches(start: dt.date, end: dt.date, *, user: m.User | None, psp_id: 
     zone = ZoneInfo(tz)
     q = KpiQuery(period, user, "contractor", now, psp_id, contractor_ids)
     c, v = m.ServiceCall, m.Visit
-    calendars: dict[int, CalendarSpec] = {}
+    calendars: dict[tuple[int, int], CalendarSpec] = {}
 
-    def cal(contract_id: int) -> CalendarSpec:
-        if contract_id not in calendars:
-            raw = db.session.scalar(select(m.Contract.calendar).where(m.Contract.id == contract_id))
-            calendars[contract_id] = CalendarSpec.from_dict(raw)
-        return calendars[contract_id]
+    def cal(contract_id: int, reported: dt.datetime) -> CalendarSpec:
+        """The calendar of the contract version in force when the call was reported."""
+        version = version_in_force(db.session.get(m.Contract, contract_id), reported)
+        key = (contract_id, version.number)
+        if key not in calendars:
+            calendars[key] = CalendarSpec.from_dict(version.calendar)
+        return calendars[key]
 
     def local(x: dt.datetime) -> dt.date:
         return x.astimezone(zone).date()
@@ -792,7 +795,7 @@ def find_breaches(start: dt.date, end: dt.date, *, user: m.User | None, psp_id: 
             pauses[cid].append((_aware(s), _aware(e)))
     for clock, kind, cid, con, ctr, psp, tracking, reported, deadline, done in em_rows:
         deadline, done = _aware(deadline), _aware(done)
-        late_min = minutes_late(deadline, done or now, cal(ctr), pauses.get(cid, ()))
+        late_min = minutes_late(deadline, done or now, cal(ctr, _aware(reported)), pauses.get(cid, ()))
         out.append(BreachRow(con, ctr, psp, kind.value, f"call:{cid}:{clock}", local(_aware(reported)),
                              deadline, done, late_min, 0, service_call_id=cid, label=tracking))
 
