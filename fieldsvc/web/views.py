@@ -25,6 +25,7 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.scorecards_api",
     "fieldsvc.web.admin",
     "fieldsvc.web.api.master_api",
+    "fieldsvc.web.api.imports_api",
 ]
 
 

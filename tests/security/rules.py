@@ -245,3 +245,7 @@ RULES["master_api.ContractVersions"] = {
     "POST": Rule(PSP, json=lambda c: {"effective_from": (c.tenants.today + dt.timedelta(days=30)).isoformat(),
                                       "auto_close_days": 5}),
 }
+
+# --- bulk imports API (fieldsvc/web/api/imports_api.py): admins only; a dry run writes nothing
+RULES["imports_api.Import"] = Rule(ADMIN, params={"kind": lambda c: "merchants"}, query=lambda c: {"dry_run": 1},
+                                   ok=(422,))
