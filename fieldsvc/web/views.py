@@ -26,6 +26,7 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.admin",
     "fieldsvc.web.api.master_api",
     "fieldsvc.web.api.imports_api",
+    "fieldsvc.web.setup",
 ]
 
 

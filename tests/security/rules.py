@@ -249,3 +249,21 @@ RULES["master_api.ContractVersions"] = {
 # --- bulk imports API (fieldsvc/web/api/imports_api.py): admins only; a dry run writes nothing
 RULES["imports_api.Import"] = Rule(ADMIN, params={"kind": lambda c: "merchants"}, query=lambda c: {"dry_run": 1},
                                    ok=(422,))
+
+# --- set-up pages (fieldsvc/web/setup): the same writers as the API; an empty form answers 422
+RULES["setup.index"] = Rule(OPS)
+for _kind, (_obj, _writers) in _MASTER.items():
+    RULES[f"setup.{_kind}_list"] = Rule(OPS)
+    RULES[f"setup.{_kind}_new"] = {"GET": Rule(_writers), "POST": Rule(_writers, form=lambda c: {})}
+    RULES[f"setup.{_kind}_edit"] = {"GET": Rule(_writers, params={"record_id": _obj}),
+                                    "POST": Rule(_writers, params={"record_id": _obj}, form=lambda c: {})}
+    RULES[f"setup.{_kind}_deactivate"] = Rule(_writers, params={"record_id": _obj}, ok=(302,))
+RULES["setup.contracts_list"] = Rule(OPS)
+RULES["setup.contracts_new"] = {"GET": Rule(PSP), "POST": Rule(PSP, form=lambda c: {})}
+RULES["setup.contracts_show"] = {"GET": Rule(OPS), "POST": Rule(PSP, form=lambda c: {})}
+RULES["setup.contracts_deactivate"] = Rule(PSP, ok=(302,))
+RULES["setup.users_list"] = Rule(OPS)
+RULES["setup.users_new"] = {"GET": Rule(OPS), "POST": Rule(OPS, form=lambda c: {})}
+RULES["setup.users_deactivate"] = Rule(OPS, params={"user_id": _user_id}, ok=(302,), foreign=(404,))
+RULES["setup.imports"] = {"GET": Rule(ADMIN), "POST": Rule(ADMIN, form=lambda c: {"kind": "merchants"})}
+RULES["setup.imports_confirm"] = Rule(ADMIN, form=lambda c: {"kind": "merchants", "token": "nothing"}, ok=(302,))

@@ -81,7 +81,10 @@ def test_terminal_serial_under_another_psp_and_unknown_skill_are_refused(client,
 
 def test_contract_from_preset_versions_and_bad_terms(client, world):
     login(client, "psp-p1")
-    r = client.post("/api/v1/contracts", json={"code": "p1-24x7", "contractor_id": world.contractors[1].id,
+    r = client.post("/api/v1/contracts", json={"code": "p1-other", "contractor_id": world.contractors[1].id,
+                                               "valid_from": "2026-01-01"})
+    assert r.status_code == 422 and r.json["error"]["field"] == "contractor_id"  # not linked to p1 by the admin
+    r = client.post("/api/v1/contracts", json={"code": "p1-24x7", "contractor_id": world.contractors[0].id,
                                                "valid_from": "2026-01-01", "region_ids": [world.regions[0].id],
                                                "preset": "24x7", "kind": "ola"})
     assert r.status_code == 201, r.json

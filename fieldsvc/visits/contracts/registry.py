@@ -45,7 +45,10 @@ def create_contract(user: m.User, data: Mapping[str, Any], commit: bool = True) 
         psp = None
     if psp is None:
         raise TermsError("psp_id", "choose the payment company")
-    contractor = db.session.get(m.Contractor, data.get("contractor_id")) if data.get("contractor_id") else None
+    try:  # PSP staff contract contractors the administrator has linked to them
+        contractor = get_scoped(m.Contractor, data.get("contractor_id"), user) if data.get("contractor_id") else None
+    except NotFound:
+        contractor = None
     if contractor is None or not contractor.active:
         raise TermsError("contractor_id", "choose an active contractor")
     code = str(data.get("code") or "").strip()

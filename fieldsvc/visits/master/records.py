@@ -301,3 +301,53 @@ def deactivate_record(kind: Kind, obj: Any, user: m.User, commit: bool = True) -
     if commit:
         db.session.commit()
     return obj
+
+
+def import_regions(data: bytes, actor: Optional[m.User], *, dry_run: bool = False) -> tuple[list[str], list[dict]]:
+    """Regions from a GeoJSON FeatureCollection whose features carry ``code`` and ``name`` (and
+    ``name_fa``) properties: created or, by code, updated. All or nothing; one audit event.
+    Returns (errors as "feature N, column X: …", rows as understood)."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError):
+        return ["feature 0, column -: the file is not GeoJSON (not valid JSON)"], []
+    features = doc.get("features") if isinstance(doc, Mapping) and doc.get("type") == "FeatureCollection" else None
+    if not isinstance(features, list) or not features:
+        return ["feature 0, column -: give a GeoJSON FeatureCollection with one feature per region"], []
+    errors: list[str] = []
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for n, feature in enumerate(features, start=1):
+        props = (feature or {}).get("properties") or {} if isinstance(feature, Mapping) else {}
+        code = str(props.get("code") or "").strip()
+        name = str(props.get("name") or "").strip()
+        if not code or len(code) > 32:
+            errors.append(f"feature {n}, column code: give a code of at most 32 characters")
+        elif code.lower() in seen:
+            errors.append(f"feature {n}, column code: {code!r} appears twice in the file")
+        seen.add(code.lower())
+        if not name:
+            errors.append(f"feature {n}, column name: give the region's name")
+        try:
+            geometry = check_polygon(feature)
+        except RecordError as e:
+            errors.append(f"feature {n}, column geometry: {e.message}")
+            continue
+        rows.append({"code": code, "name": name[:200], "name_fa": str(props.get("name_fa") or "")[:200],
+                     "geometry": geometry})
+    if errors or dry_run:
+        return errors, rows
+    from shapely.geometry import shape
+    existing = {r.code.lower(): r for r in db.session.scalars(select(m.Region))}
+    for row in rows:
+        c = shape(row["geometry"]).representative_point()
+        row.update(center_lat=round(c.y, 6), center_lon=round(c.x, 6))
+        region = existing.get(row["code"].lower())
+        if region is None:
+            db.session.add(m.Region(**row))
+        else:
+            for k, v in row.items():
+                setattr(region, k, v)
+    record("import", None, actor=actor, object_type="region", kind="regions", rows=len(rows))
+    db.session.commit()
+    return [], rows
