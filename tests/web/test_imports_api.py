@@ -56,3 +56,27 @@ def test_errors_name_row_and_column_and_nothing_is_written(client, world):
 def test_only_admins_import(client, world):
     login(client, "psp-p1")
     assert _post(client, GOOD, True).status_code == 403
+
+
+def test_regions_from_geojson(client, world):
+    import json
+    login(client, "admin")
+    square = [[[51.3, 35.6], [51.5, 35.6], [51.5, 35.8], [51.3, 35.8], [51.3, 35.6]]]
+    bowtie = [[[51.3, 35.6], [51.5, 35.8], [51.5, 35.6], [51.3, 35.8], [51.3, 35.6]]]
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "sq", "name": "Square"},
+         "geometry": {"type": "Polygon", "coordinates": square}},
+        {"type": "Feature", "properties": {"code": "bow", "name": "Bow"},
+         "geometry": {"type": "Polygon", "coordinates": bowtie}}]}
+
+    def post(d, dry):  # noqa: ANN001, ANN202
+        return client.post(f"/api/v1/imports/regions{'?dry_run=1' if dry else ''}",
+                           data={"file": (io.BytesIO(json.dumps(d).encode()), "areas.geojson")},
+                           content_type="multipart/form-data")
+    regions = _count(m.Region)
+    r = post(doc, False)
+    assert r.status_code == 422 and r.json["errors"][0]["message"].startswith("feature 2, column geometry:")
+    assert _count(m.Region) == regions
+    doc["features"].pop()
+    assert post(doc, True).json["preview"][0]["code"] == "sq" and _count(m.Region) == regions
+    assert post(doc, False).status_code == 200 and _count(m.Region) == regions + 1

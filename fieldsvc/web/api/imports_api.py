@@ -53,10 +53,12 @@ class Import(MethodView):
     @blp.response(200, ImportOut)
     @blp.alt_response(422, schema=ImportOut, description="errors found: nothing was written")
     def post(self, args, kind):
-        """Import a file of `kind` (merchants, terminals, technicians); see data/IMPORT.md for the columns."""
+        """Import a file of `kind` (merchants, terminals, technicians: .xlsx/.csv, see data/IMPORT.md; regions: GeoJSON)."""
         require_role(current_user, "admin")
+        if kind == "regions":
+            return self._regions(args["dry_run"])
         if kind not in KINDS:
-            raise ApiError(404, "not_found", f"kind: use one of {', '.join(KINDS)}", "kind")
+            raise ApiError(404, "not_found", f"kind: use one of {', '.join((*KINDS, 'regions'))}", "kind")
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             raise ApiError(422, "invalid", "file: attach the .xlsx or .csv file as the form field 'file'", "file")
@@ -66,3 +68,18 @@ class Import(MethodView):
                 "errors": [{"row": e.row, "column": e.column, "message": str(e)} for e in result.errors],
                 "preview": [{k: _plain(v) for k, v in r.items()} for r in result.preview]}
         return body, (200 if result.ok else 422)
+
+    @staticmethod
+    def _regions(dry_run: bool) -> tuple[dict[str, Any], int]:
+        """Regions from a GeoJSON FeatureCollection (properties code, name, name_fa)."""
+        from fieldsvc.visits.master.records import import_regions
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise ApiError(422, "invalid", "file: attach the .geojson file as the form field 'file'", "file")
+        errors, rows = import_regions(upload.read(), current_user, dry_run=dry_run)
+        body = {"kind": "regions", "filename": upload.filename, "dry_run": dry_run, "ok": not errors,
+                "rows": len(rows), "created": 0, "updated": 0,
+                "errors": [{"row": int(e.split(",")[0].split()[-1]), "column": e.split("column ", 1)[1].split(":")[0],
+                            "message": e} for e in errors],
+                "preview": [{k: v for k, v in r.items() if k != "geometry"} for r in rows[:10]]}
+        return body, (200 if not errors else 422)
