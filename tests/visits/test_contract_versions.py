@@ -56,6 +56,8 @@ def test_version_in_force_follows_effective_dates(world):
     (dt.date(2026, 12, 1), {"penalty_terms": {"missed_pm": -1}}, "penalty_terms.missed_pm"),
     (dt.date(2026, 12, 1), {"pm_intervals": {"pax": {"interval_days": 60, "tolerance_days": 60}}},
      "pm_intervals.pax.tolerance_days"),
+    (dt.date(2026, 12, 1), {"auto_close_days": 10**12}, "auto_close_days"),  # would overflow an INTEGER column
+    (dt.date(2026, 12, 1), {"calendar": {"mode": "business", "hours": {"sat": 5}}}, "calendar"),
 ])
 def test_bad_amendments_name_the_field_and_write_nothing(world, effective, changes, field):
     k = world.contracts[0]

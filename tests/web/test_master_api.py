@@ -146,3 +146,16 @@ def test_dispatcher_manages_only_its_contractors_logins(client, world):
     r = client.post("/api/v1/users", json={"username": "tech-other", "password": "given-pass-1",
                                            "role": "technician", "technician_id": world.technicians[2].id})
     assert r.status_code == 422 and r.json["error"]["field"] == "technician_id"
+
+
+def test_codes_differing_only_in_non_ascii_case_are_refused_not_500(client, world):
+    """SQLite's lower() folds ASCII only: an exact duplicate must still be found (found by the fuzz)."""
+    login(client, "admin")
+    assert client.post("/api/v1/contractors", json={"code": "ÒÝ-1", "name": "A"}).status_code == 201
+    r = client.post("/api/v1/contractors", json={"code": "ÒÝ-1", "name": "B"})
+    assert r.status_code == 409 and r.json["error"]["field"] == "code"
+    assert client.post("/api/v1/terminals", json={"serial": "ÒSN", "model": "x", "family": "pax",
+                                                  "psp_id": world.psps[0].id}).status_code == 201
+    r = client.post("/api/v1/terminals", json={"serial": "ÒSN", "model": "x", "family": "pax",
+                                               "psp_id": world.psps[1].id})
+    assert r.status_code == 409 and r.json["error"]["field"] == "serial"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
@@ -55,7 +55,7 @@ def create_contract(user: m.User, data: Mapping[str, Any], commit: bool = True) 
     if not code:
         raise TermsError("code", "give the contract a code")
     if db.session.scalar(select(func.count()).select_from(m.Contract)
-                         .where(func.lower(m.Contract.code) == code.lower())):
+                         .where(or_(m.Contract.code == code, func.lower(m.Contract.code) == code.lower()))):
         raise TermsError("code", f"{code!r} is already used; choose another")
     valid_from, valid_to = data.get("valid_from"), data.get("valid_to")
     if not isinstance(valid_from, dt.date):

@@ -122,6 +122,10 @@ def preset_terms(name: str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- validation
 
 
+#: Upper bounds of whole-number terms (a year of minutes, ten years of days, …).
+_MAX = {"minutes": 525_600, "days": 3_650, "hours": 8_760, "geofence_m": 100_000}
+
+
 def _positive(data: Mapping[str, Any], key: str, path: str | None = None, *, zero: bool = False) -> int:
     value = data.get(key)
     path = path or key
@@ -129,6 +133,9 @@ def _positive(data: Mapping[str, Any], key: str, path: str | None = None, *, zer
         raise TermsError(path, f"must be a whole number, got {value!r}")
     if value < 0 or (value == 0 and not zero):
         raise TermsError(path, f"must be {'zero or more' if zero else 'more than zero'}, got {value}")
+    unit = next((u for u in ("minutes", "days", "hours") if key.endswith(u)), key)
+    if value > _MAX.get(unit, 10**9):
+        raise TermsError(path, f"must be at most {_MAX.get(unit, 10**9):,}, got {value:,}")
     return value
 
 
@@ -166,7 +173,7 @@ def _calendar(raw: Any) -> dict[str, Any]:
         raise TermsError("calendar", "give the calendar (mode, hours, holidays)")
     try:
         spec = CalendarSpec.from_dict(raw)
-    except (ValueError, TypeError) as e:
+    except Exception as e:  # noqa: BLE001 - any malformed calendar is the caller's input error
         text = str(e)
         field = text.split(":", 1)[0] if ":" in text else ""
         raise TermsError(f"calendar.{field}" if field and " " not in field else "calendar", text) from None
@@ -185,8 +192,8 @@ def _penalties(raw: Any) -> dict[str, Any]:
             raise TermsError(f"penalty_terms.{key}", f"unknown penalty term; use {sorted(names)}")
         if value is None and key.endswith("_cap"):
             continue
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise TermsError(f"penalty_terms.{key}", f"must be zero or more Rial, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**15:
+            raise TermsError(f"penalty_terms.{key}", f"must be zero or more Rial (at most 10^15), got {value!r}")
     return PenaltyTerms.from_dict(raw).to_dict()
 
 

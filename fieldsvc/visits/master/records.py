@@ -93,8 +93,13 @@ def get_record(kind: Kind, ident: int, user: m.User) -> Any:
 # --------------------------------------------------------------------------- checks
 
 
+def same_text(column: Any, value: str) -> Any:
+    """``column`` equals ``value``, ignoring case (exactly equal too: SQLite's lower() folds ASCII only)."""
+    return or_(column == value, func.lower(column) == value.lower())
+
+
 def _unique(model: type, field: str, value: Any, exclude_id: Optional[int], **same: Any) -> None:
-    stmt = select(model.id).where(func.lower(getattr(model, field)) == str(value).lower())
+    stmt = select(model.id).where(same_text(getattr(model, field), str(value)))
     for k, v in same.items():
         stmt = stmt.where(getattr(model, k) == v)
     found = db.session.scalar(stmt)
@@ -212,8 +217,7 @@ def _terminal(data: dict[str, Any], obj: Optional[m.Terminal], user: m.User) -> 
     psp_id = data.get("psp_id", obj.psp_id if obj else None)
     _ref(m.Psp, psp_id, "psp_id", user)
     if "serial" in data:
-        other = db.session.scalars(select(m.Terminal).where(
-            func.lower(m.Terminal.serial) == data["serial"].lower())).first()
+        other = db.session.scalars(select(m.Terminal).where(same_text(m.Terminal.serial, data["serial"]))).first()
         if other is not None and (obj is None or other.id != obj.id):
             where = "this PSP" if other.psp_id == psp_id else "another PSP"
             raise RecordError("serial", f"the serial {data['serial']!r} already exists under {where}", 409)
@@ -252,6 +256,16 @@ CHECKS: dict[str, Callable[[dict[str, Any], Any, m.User], dict[str, Any]]] = {
 }
 
 
+def _flush() -> None:
+    """Flush; a unique constraint the checks above missed becomes a 409 naming no field."""
+    from sqlalchemy.exc import IntegrityError
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise RecordError(None, "this clashes with an existing record (a code or serial already used)", 409) from None
+
+
 def _may_write(kind: Kind, user: m.User) -> None:
     from fieldsvc.visits.scope import Forbidden
     if user.role not in kind.writers:
@@ -271,7 +285,7 @@ def create_record(kind: Kind, user: m.User, data: Mapping[str, Any], commit: boo
     values = CHECKS[kind.name](_pin(kind, dict(data), user), None, user)
     obj = kind.model(**values)
     db.session.add(obj)
-    db.session.flush()
+    _flush()
     record("created", obj, actor=user)
     if commit:
         db.session.commit()
@@ -284,6 +298,7 @@ def update_record(kind: Kind, obj: Any, user: m.User, data: Mapping[str, Any], c
     values = CHECKS[kind.name](_pin(kind, dict(data), user), obj, user)
     for key, value in values.items():
         setattr(obj, key, value)
+    _flush()
     record("updated", obj, actor=user, fields=sorted(values))
     if commit:
         db.session.commit()

@@ -153,7 +153,7 @@ def pm_due_list(on: dt.date, *, contractor_id: int | None = None,
         rows = db.session.execute(
             select(m.Terminal, m.Merchant).join(m.Merchant, m.Terminal.merchant_id == m.Merchant.id)
             .where(m.Merchant.psp_id == contract.psp_id, m.Merchant.region_id.in_(region_ids),
-                   m.Terminal.status == m.TerminalStatus.ACTIVE)
+                   m.Merchant.active.is_(True), m.Terminal.status == m.TerminalStatus.ACTIVE)
             .order_by(m.Merchant.id, m.Terminal.serial)).all()
         groups: dict[int, MerchantDue] = {}
         for term, mer in rows:

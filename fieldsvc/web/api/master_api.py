@@ -193,7 +193,8 @@ SCHEMAS = {"psps": (PspIn, PspOut), "contractors": (ContractorIn, ContractorOut)
 
 def _record_error(e: rec.RecordError | TermsError | accounts.UserError) -> ApiError:
     status = getattr(e, "status", 422)
-    return ApiError(status, "conflict" if status == 409 else "invalid", f"{e.field}: {e.message}", e.field)
+    message = f"{e.field}: {e.message}" if e.field else e.message
+    return ApiError(status, "conflict" if status == 409 else "invalid", message, e.field)
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
