@@ -27,5 +27,5 @@ def test_admin_create_asks_twice_and_refuses_short_or_taken(app):
     again = runner.invoke(main, ["admin", "create", "--username", "OPS"], input="longenough\nlongenough\n")
     assert again.exit_code != 0 and "username" in again.output and "taken" in again.output
     short = runner.invoke(main, ["admin", "create", "--username", "x"], env={"FIELDSVC_ADMIN_PASSWORD": "short"})
-    assert short.exit_code != 0 and "password: use at least 8 characters" in short.output
+    assert short.exit_code != 0 and "password: Use at least 8 characters." in short.output
     assert db.session.scalars(select(m.User).where(m.User.username == "x")).first() is None

@@ -51,8 +51,12 @@ def test_paging_at_ten_thousand_merchants(client, world):
 def test_region_polygon_is_checked_and_merchants_fall_into_it(client, world):
     login(client, "admin")
     before = _count(m.Region)
-    r = client.post("/api/v1/regions", json={"code": "bow", "name": "Bow tie", "geometry": BOWTIE})
+    r = client.post("/api/v1/regions", json={"code": "bow", "name": "Bow tie", "geometry": BOWTIE},
+                    headers={"Accept-Language": "en"})
     assert r.status_code == 422 and r.json["error"]["field"] == "geometry" and "cross" in r.json["error"]["message"]
+    r = client.post("/api/v1/regions", json={"code": "bow", "name": "Bow tie", "geometry": BOWTIE},
+                    headers={"Accept-Language": "fa"})
+    assert "مرز نباید خودش را قطع کند" in r.json["error"]["message"]  # in the user's language
     r = client.post("/api/v1/regions", json={"code": "bad", "name": "Bad", "geometry": "not json"})
     assert r.status_code == 422 and r.json["error"]["field"] == "geometry"
     assert _count(m.Region) == before
@@ -67,7 +71,7 @@ def test_region_polygon_is_checked_and_merchants_fall_into_it(client, world):
 def test_terminal_serial_under_another_psp_and_unknown_skill_are_refused(client, world):
     login(client, "psp-p2")
     r = client.post("/api/v1/terminals", json={"serial": world.terminals[0].serial, "model": "PAX S90",
-                                               "family": "pax"})
+                                               "family": "pax"}, headers={"Accept-Language": "en"})
     assert r.status_code == 409 and r.json["error"]["field"] == "serial" and "another PSP" in r.json["error"]["message"]
     login(client, "dispatcher-c1")
     r = client.post("/api/v1/technicians", json={"code": "t9", "name": "New", "home_lat": 35.7, "home_lon": 51.4,

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record
+from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.contracts.versions import TermsError, preset_terms, validate_terms
 from fieldsvc.visits.scope import Forbidden, NotFound, get_scoped
 
@@ -30,7 +31,7 @@ def _regions(ids: Any, user: m.User) -> list[m.Region]:
         try:
             out.append(get_scoped(m.Region, rid, user))
         except NotFound:
-            raise TermsError("region_ids", f"no region {rid}") from None
+            raise TermsError("region_ids", _("Choose regions from the list.")) from None
     return out
 
 
@@ -44,24 +45,24 @@ def create_contract(user: m.User, data: Mapping[str, Any], commit: bool = True) 
     except NotFound:
         psp = None
     if psp is None:
-        raise TermsError("psp_id", "choose the payment company")
+        raise TermsError("psp_id", _("Choose the payment company."))
     try:  # PSP staff contract contractors the administrator has linked to them
         contractor = get_scoped(m.Contractor, data.get("contractor_id"), user) if data.get("contractor_id") else None
     except NotFound:
         contractor = None
     if contractor is None or not contractor.active:
-        raise TermsError("contractor_id", "choose an active contractor")
+        raise TermsError("contractor_id", _("Choose an active contractor linked to you by the administrator."))
     code = str(data.get("code") or "").strip()
     if not code:
-        raise TermsError("code", "give the contract a code")
+        raise TermsError("code", _("Give the contract a code."))
     if db.session.scalar(select(func.count()).select_from(m.Contract)
                          .where(or_(m.Contract.code == code, func.lower(m.Contract.code) == code.lower()))):
-        raise TermsError("code", f"{code!r} is already used; choose another")
+        raise TermsError("code", _("%(value)s is already used; choose another.", value=code))
     valid_from, valid_to = data.get("valid_from"), data.get("valid_to")
     if not isinstance(valid_from, dt.date):
-        raise TermsError("valid_from", "give the date the contract starts")
+        raise TermsError("valid_from", _("Give the date the contract starts."))
     if valid_to is not None and valid_to < valid_from:
-        raise TermsError("valid_to", "the contract cannot end before it starts")
+        raise TermsError("valid_to", _("The contract cannot end before it starts."))
     kind = data.get("kind", m.ContractKind.UC)
     if kind not in {k.value for k in m.ContractKind}:
         raise TermsError("kind", "choose uc (a contractor) or ola (an internal team)")
@@ -91,7 +92,7 @@ def update_contract(user: m.User, contract: m.Contract, data: Mapping[str, Any],
     if "valid_to" in data:
         valid_to: Optional[dt.date] = data["valid_to"]
         if valid_to is not None and valid_to < contract.valid_from:
-            raise TermsError("valid_to", "the contract cannot end before it starts")
+            raise TermsError("valid_to", _("The contract cannot end before it starts."))
         contract.valid_to = valid_to
         fields.append("valid_to")
     if "kind" in data:

@@ -20,6 +20,7 @@ from fieldsvc import config
 from fieldsvc.calendar import CalendarSpec
 from fieldsvc.db import db
 from fieldsvc.visits.audit import record
+from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.contracts.penalties import PenaltyTerms
 from fieldsvc.visits.contracts.sla import Priority, SlaTargets
 from fieldsvc.visits.models import Contract, ContractVersion, User
@@ -130,12 +131,13 @@ def _positive(data: Mapping[str, Any], key: str, path: str | None = None, *, zer
     value = data.get(key)
     path = path or key
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TermsError(path, f"must be a whole number, got {value!r}")
+        raise TermsError(path, _("Must be a whole number, not %(value)s.", value=repr(value)))
     if value < 0 or (value == 0 and not zero):
-        raise TermsError(path, f"must be {'zero or more' if zero else 'more than zero'}, got {value}")
+        raise TermsError(path, _("Must be zero or more, not %(value)s.", value=value) if zero
+                         else _("Must be more than zero, not %(value)s.", value=value))
     unit = next((u for u in ("minutes", "days", "hours") if key.endswith(u)), key)
     if value > _MAX.get(unit, 10**9):
-        raise TermsError(path, f"must be at most {_MAX.get(unit, 10**9):,}, got {value:,}")
+        raise TermsError(path, _("Must be at most %(most)s, not %(value)s.", most=_MAX.get(unit, 10**9), value=value))
     return value
 
 
@@ -157,11 +159,12 @@ def _targets(raw: Any) -> dict[str, Any]:
             first = _positive(t, "first_response_minutes", f"{base}.first_response_minutes")
             if first > on_site:
                 raise TermsError(f"{base}.first_response_minutes",
-                                 f"the first response ({first} min) cannot come after the on-site target "
-                                 f"({on_site} min)")
+                                 _("The first response (%(first)s min) cannot come after the on-site target "
+                                   "(%(on_site)s min).", first=first, on_site=on_site))
         if fix < on_site:
             raise TermsError(f"{base}.resolution_minutes",
-                             f"the fix target ({fix} min) is shorter than the on-site target ({on_site} min)")
+                             _("The fix target (%(fix)s min) is shorter than the on-site target (%(on_site)s min).",
+                               fix=fix, on_site=on_site))
     fraction = raw.get("at_risk_fraction", 0.8)
     if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
         raise TermsError("em_targets.at_risk_fraction", f"must be a fraction above 0 and at most 1, got {fraction!r}")
@@ -178,8 +181,8 @@ def _calendar(raw: Any) -> dict[str, Any]:
         field = text.split(":", 1)[0] if ":" in text else ""
         raise TermsError(f"calendar.{field}" if field and " " not in field else "calendar", text) from None
     if spec.mode == "business" and not any(spec.hours):
-        raise TermsError("calendar.hours", "the calendar has no working hours; give at least one day's hours "
-                                           "or choose 7×24")
+        raise TermsError("calendar.hours", _("The calendar has no working hours; give at least one day's hours "
+                                             "or choose 7×24."))
     return spec.to_dict()
 
 
@@ -193,7 +196,8 @@ def _penalties(raw: Any) -> dict[str, Any]:
         if value is None and key.endswith("_cap"):
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**15:
-            raise TermsError(f"penalty_terms.{key}", f"must be zero or more Rial (at most 10^15), got {value!r}")
+            raise TermsError(f"penalty_terms.{key}", _("Must be zero or more Rial (at most 10^15), not %(value)s.",
+                                                        value=repr(value)))
     return PenaltyTerms.from_dict(raw).to_dict()
 
 
@@ -210,7 +214,8 @@ def _pm_intervals(raw: Any, default_interval: int) -> dict[str, Any]:
         interval = _positive(spec, "interval_days", f"{base}.interval_days")
         tolerance = _positive(spec, "tolerance_days", f"{base}.tolerance_days", zero=True)
         if tolerance >= interval:
-            raise TermsError(f"{base}.tolerance_days", f"must be shorter than the interval ({interval} days)")
+            raise TermsError(f"{base}.tolerance_days", _("Must be shorter than the interval (%(days)s days).",
+                                                        days=interval))
         out[str(family).strip().lower()] = {"interval_days": interval, "tolerance_days": tolerance}
     return out
 
@@ -227,7 +232,8 @@ def validate_terms(terms: Mapping[str, Any]) -> dict[str, Any]:
     out["pm_interval_days"] = _positive(terms, "pm_interval_days")
     out["pm_tolerance_days"] = _positive(terms, "pm_tolerance_days", zero=True)
     if out["pm_tolerance_days"] >= out["pm_interval_days"]:
-        raise TermsError("pm_tolerance_days", f"must be shorter than the PM interval ({out['pm_interval_days']} days)")
+        raise TermsError("pm_tolerance_days", _("Must be shorter than the interval (%(days)s days).",
+                                                days=out["pm_interval_days"]))
     out["pm_intervals"] = _pm_intervals(terms.get("pm_intervals"), out["pm_interval_days"])
     out["em_targets"] = _targets(terms["em_targets"])
     out["install_deadline_hours"] = _positive(terms, "install_deadline_hours")
@@ -267,17 +273,20 @@ def amend(contract: Contract, effective_from: dt.date, changes: Mapping[str, Any
     within the contract's validity. Audited; nothing is written when TermsError is raised."""
     today = today or today_local()
     if not isinstance(effective_from, dt.date) or isinstance(effective_from, dt.datetime):
-        raise TermsError("effective_from", "give the date the new terms start")
+        raise TermsError("effective_from", _("Give the date the new terms start."))
     if effective_from <= today:
-        raise TermsError("effective_from", f"an amendment starts on a future day (after {today.isoformat()}); "
-                                           "results already measured keep the terms they were measured with")
+        raise TermsError("effective_from", _("New terms start on a future day (after %(today)s): results already "
+                                             "measured keep the terms they were measured with.",
+                                             today=today.isoformat()))
     versions = versions_of(contract)
     last = versions[-1]
     if effective_from <= last.effective_from:
-        raise TermsError("effective_from", f"overlaps version {last.number}, which starts on "
-                                           f"{last.effective_from.isoformat()}; a new version must start after it")
+        raise TermsError("effective_from", _("This overlaps version %(number)s, which starts on %(day)s; a new "
+                                             "version must start after it.", number=last.number,
+                                             day=last.effective_from.isoformat()))
     if contract.valid_to is not None and effective_from > contract.valid_to:
-        raise TermsError("effective_from", f"is after the contract ends ({contract.valid_to.isoformat()})")
+        raise TermsError("effective_from", _("This is after the contract ends (%(day)s).",
+                                             day=contract.valid_to.isoformat()))
     terms = validate_terms({**terms_of(last), **dict(changes)})
     _materialise_first(contract)
     version = ContractVersion(contract=contract, number=last.number + 1, effective_from=effective_from,

@@ -16,6 +16,7 @@ from sqlalchemy import String, cast, func, or_, select
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record
+from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.master.importer import KNOWN_FAMILIES
 from fieldsvc.visits.scope import NotFound, get_scoped, scope_clause
 
@@ -104,16 +105,16 @@ def _unique(model: type, field: str, value: Any, exclude_id: Optional[int], **sa
         stmt = stmt.where(getattr(model, k) == v)
     found = db.session.scalar(stmt)
     if found is not None and found != exclude_id:
-        raise RecordError(field, f"{value!r} is already used; choose another", 409)
+        raise RecordError(field, _("%(value)s is already used; choose another.", value=value), 409)
 
 
 def _ref(model: type, ident: Any, field: str, user: m.User) -> Any:
     if ident is None:
-        raise RecordError(field, "required")
+        raise RecordError(field, _("Required."))
     try:
         return get_scoped(model, ident, user)
     except NotFound:
-        raise RecordError(field, f"no {model.__tablename__} {ident} that you may use") from None
+        raise RecordError(field, _("Choose one from the list (number %(id)s is not one you may use).", id=ident)) from None
 
 
 def check_polygon(geometry: Any) -> dict[str, Any]:
@@ -126,28 +127,28 @@ def check_polygon(geometry: Any) -> dict[str, Any]:
         try:
             geometry = json.loads(geometry)
         except ValueError:
-            raise RecordError("geometry", "this is not GeoJSON (the file is not valid JSON)") from None
+            raise RecordError("geometry", _("This is not GeoJSON (not valid JSON).")) from None
     if isinstance(geometry, Mapping) and geometry.get("type") == "FeatureCollection":
         feats = geometry.get("features") or []
         if len(feats) != 1:
-            raise RecordError("geometry", f"give one area; the collection holds {len(feats)} features")
+            raise RecordError("geometry", _("Give one area; the collection holds %(count)s features.", count=len(feats)))
         geometry = feats[0]
     if isinstance(geometry, Mapping) and geometry.get("type") == "Feature":
         geometry = geometry.get("geometry")
     if not isinstance(geometry, Mapping) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        raise RecordError("geometry", "give a GeoJSON Polygon or MultiPolygon (longitude, latitude)")
+        raise RecordError("geometry", _("Give a GeoJSON Polygon or MultiPolygon (longitude, latitude)."))
     try:
         shp = shape(geometry)
     except Exception as e:  # noqa: BLE001 - shapely raises assorted errors for malformed coordinates
-        raise RecordError("geometry", f"the coordinates cannot be read: {e}") from None
+        raise RecordError("geometry", _("The coordinates cannot be read: %(error)s", error=e)) from None
     if shp.is_empty:
-        raise RecordError("geometry", "the polygon is empty")
+        raise RecordError("geometry", _("The polygon is empty."))
     if not shp.is_valid:
-        raise RecordError("geometry", f"the polygon is not valid ({explain_validity(shp)}); "
-                                      "a border may not cross itself")
+        raise RecordError("geometry", _("The polygon is not valid (%(reason)s): a border may not cross itself.",
+                                        reason=explain_validity(shp)))
     minx, miny, maxx, maxy = shp.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise RecordError("geometry", "coordinates must be longitude, latitude in degrees")
+        raise RecordError("geometry", _("Coordinates must be longitude, latitude in degrees."))
     return dict(json.loads(json.dumps(mapping(shp))))
 
 
@@ -219,14 +220,17 @@ def _terminal(data: dict[str, Any], obj: Optional[m.Terminal], user: m.User) -> 
     if "serial" in data:
         other = db.session.scalars(select(m.Terminal).where(same_text(m.Terminal.serial, data["serial"]))).first()
         if other is not None and (obj is None or other.id != obj.id):
-            where = "this PSP" if other.psp_id == psp_id else "another PSP"
-            raise RecordError("serial", f"the serial {data['serial']!r} already exists under {where}", 409)
+            if other.psp_id == psp_id:
+                raise RecordError("serial", _("The serial %(serial)s already exists at this PSP.",
+                                              serial=data["serial"]), 409)
+            raise RecordError("serial", _("The serial %(serial)s already exists under another PSP.",
+                                          serial=data["serial"]), 409)
     if "family" in data:
         data["family"] = data["family"].strip().lower()
     if data.get("merchant_id") is not None:
         merchant = _ref(m.Merchant, data["merchant_id"], "merchant_id", user)
         if merchant.psp_id != psp_id:
-            raise RecordError("merchant_id", "the merchant belongs to another PSP than the terminal")
+            raise RecordError("merchant_id", _("The merchant belongs to another PSP than the terminal."))
     return data
 
 
@@ -240,13 +244,13 @@ def _technician(data: dict[str, Any], obj: Optional[m.Technician], user: m.User)
         skills = sorted({str(s).strip().lower() for s in data["skills"] if str(s).strip()})
         unknown = sorted(set(skills) - known_families())
         if unknown:
-            raise RecordError("skills", f"no terminal family is called {', '.join(unknown)}; "
-                                        f"known: {', '.join(sorted(known_families()))}")
+            raise RecordError("skills", _("No terminal family is called %(names)s; known: %(known)s.",
+                                          names=", ".join(unknown), known=", ".join(sorted(known_families()))))
         data["skills"] = skills
     start = data.get("shift_start", obj.shift_start if obj else "08:00")
     end = data.get("shift_end", obj.shift_end if obj else "17:00")
     if start >= end:
-        raise RecordError("shift_end", "the shift must end after it starts")
+        raise RecordError("shift_end", _("The shift must end after it starts."))
     return data
 
 
@@ -263,7 +267,8 @@ def _flush() -> None:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        raise RecordError(None, "this clashes with an existing record (a code or serial already used)", 409) from None
+        raise RecordError(None, _("This clashes with an existing record (a code or serial already used)."),
+                          409) from None
 
 
 def _may_write(kind: Kind, user: m.User) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from fieldsvc.db import db
 from fieldsvc.text import normalize_digits
 from fieldsvc.visits.audit import record
+from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.models import Contractor, Psp, Role, Technician, User
 
 MIN_PASSWORD = 8
@@ -52,7 +53,7 @@ def users_clause(actor: User) -> Any:
 
 def check_password(password: Optional[str], field: str = "password") -> str:
     if not password or len(password) < MIN_PASSWORD:
-        raise UserError(field, f"use at least {MIN_PASSWORD} characters")
+        raise UserError(field, _("Use at least %(count)s characters.", count=MIN_PASSWORD))
     return password
 
 
@@ -60,7 +61,7 @@ def _scope(actor: User, role: str, psp_id: Optional[int], contractor_id: Optiona
            technician_id: Optional[int]) -> tuple[Optional[int], Optional[int], Optional[int]]:
     """The (psp, contractor, technician) of a login of ``role``, checked against the actor's scope."""
     if role not in manageable_roles(actor):
-        raise UserError("role", f"you may not manage logins with the role {role!r}", 403)
+        raise UserError("role", _("You may not manage logins with the role %(role)s.", role=role), 403)
     if actor.role == Role.PSP:
         psp_id = actor.psp_id
     if actor.role == Role.DISPATCHER:
@@ -69,15 +70,15 @@ def _scope(actor: User, role: str, psp_id: Optional[int], contractor_id: Optiona
         return None, None, None
     if role == Role.PSP:
         if psp_id is None or db.session.get(Psp, psp_id) is None:
-            raise UserError("psp_id", "choose the payment company this login works for")
+            raise UserError("psp_id", _("Choose the payment company this login works for."))
         return psp_id, None, None
     if role == Role.DISPATCHER:
         if contractor_id is None or db.session.get(Contractor, contractor_id) is None:
-            raise UserError("contractor_id", "choose the contractor this dispatcher works for")
+            raise UserError("contractor_id", _("Choose the contractor this dispatcher works for."))
         return None, contractor_id, None
     tech = db.session.get(Technician, technician_id) if technician_id is not None else None
     if tech is None or (contractor_id is not None and tech.contractor_id != contractor_id):
-        raise UserError("technician_id", "choose the technician this login belongs to")
+        raise UserError("technician_id", _("Choose the technician this login belongs to."))
     return None, tech.contractor_id, tech.id
 
 
@@ -89,9 +90,9 @@ def create_user(actor: Optional[User], *, username: str, password: str, role: st
     password the user must change at first login unless ``must_change_password`` is False."""
     username = normalize_digits(username or "").strip().lower()
     if not username or len(username) > 80 or any(c.isspace() for c in username):
-        raise UserError("username", "give a username without spaces (at most 80 characters)")
+        raise UserError("username", _("Give a username without spaces (at most 80 characters)."))
     if db.session.scalar(select(func.count()).select_from(User).where(func.lower(User.username) == username)):
-        raise UserError("username", f"the username {username!r} is taken; choose another", 409)
+        raise UserError("username", _("The username %(name)s is taken; choose another.", name=username), 409)
     if role not in {r.value for r in Role}:
         raise UserError("role", f"choose one of {[r.value for r in Role]}")
     if language is not None and language not in LANGUAGES:
@@ -120,7 +121,7 @@ def update_user(actor: User, user: User, changes: dict[str, Any], commit: bool =
     if unknown:
         raise UserError(sorted(unknown)[0], "cannot be changed here")
     if user.id == actor.id and changes.get("active") is False:
-        raise UserError("active", "you cannot deactivate your own login")
+        raise UserError("active", _("You cannot deactivate your own login."))
     if "language" in changes and changes["language"] not in (None, *LANGUAGES):
         raise UserError("language", "choose fa or en")
     role = changes.get("role", user.role)
