@@ -163,3 +163,18 @@ def test_codes_differing_only_in_non_ascii_case_are_refused_not_500(client, worl
     r = client.post("/api/v1/terminals", json={"serial": "ÒSN", "model": "x", "family": "pax",
                                                "psp_id": world.psps[1].id})
     assert r.status_code == 409 and r.json["error"]["field"] == "serial"
+
+
+def test_a_new_region_takes_the_merchants_without_region_inside_it(client, world):
+    login(client, "admin")
+    inside, outside = world.merchants[0], world.merchants[3]  # (35.70, 51.40) and (35.75, 51.45)
+    for mer in (inside, outside):
+        mer.region_id = None
+    db.session.commit()
+    small = {"type": "Polygon", "coordinates": [[[51.39, 35.69], [51.41, 35.69], [51.41, 35.71], [51.39, 35.71],
+                                                 [51.39, 35.69]]]}
+    r = client.post("/api/v1/regions", json={"code": "tiny", "name": "Tiny", "geometry": small})
+    assert r.status_code == 201
+    db.session.expire_all()
+    assert db.session.get(m.Merchant, inside.id).region_id == r.json["id"]
+    assert db.session.get(m.Merchant, outside.id).region_id is None

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, cast, func, or_, select, update
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
@@ -168,6 +168,24 @@ def region_for_point(lat: float, lon: float) -> Optional[int]:
     return best[1] if best else None
 
 
+def assign_merchants(region: m.Region) -> int:
+    """Put the active merchants without a region whose position lies in ``region``'s polygon into
+    it (point in polygon); returns how many. The caller commits."""
+    from shapely import contains_xy
+    from shapely.geometry import shape
+
+    area = shape(region.geometry)
+    minx, miny, maxx, maxy = area.bounds
+    rows = db.session.execute(select(m.Merchant.id, m.Merchant.lat, m.Merchant.lon).where(
+        m.Merchant.region_id.is_(None), m.Merchant.active.is_(True), m.Merchant.lon.between(minx, maxx),
+        m.Merchant.lat.between(miny, maxy))).all()
+    inside = [mid for mid, lat, lon in rows if contains_xy(area, lon, lat)]
+    for i in range(0, len(inside), 900):
+        db.session.execute(update(m.Merchant).where(m.Merchant.id.in_(inside[i:i + 900]))
+                           .values(region_id=region.id).execution_options(synchronize_session=False))
+    return len(inside)
+
+
 def known_families() -> set[str]:
     return set(KNOWN_FAMILIES) | {f for (f,) in db.session.execute(select(m.Terminal.family).distinct())}
 
@@ -291,6 +309,8 @@ def create_record(kind: Kind, user: m.User, data: Mapping[str, Any], commit: boo
     obj = kind.model(**values)
     db.session.add(obj)
     _flush()
+    if kind.model is m.Region and obj.geometry:
+        assign_merchants(obj)
     record("created", obj, actor=user)
     if commit:
         db.session.commit()
@@ -304,6 +324,8 @@ def update_record(kind: Kind, obj: Any, user: m.User, data: Mapping[str, Any], c
     for key, value in values.items():
         setattr(obj, key, value)
     _flush()
+    if kind.model is m.Region and values.get("geometry"):
+        assign_merchants(obj)
     record("updated", obj, actor=user, fields=sorted(values))
     if commit:
         db.session.commit()
