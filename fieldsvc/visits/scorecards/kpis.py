@@ -171,6 +171,8 @@ class KpiRow:
     name: str
     name_fa: str = ""
     contractor_code: str = ""
+    #: Contractor rows: "uc" (an outside contractor) or "ola" (an internal team: all its contracts are OLAs).
+    contract_kind: str = ""
     pm_due: int = 0
     pm_done_in_window: int = 0
     pm_done_late: int = 0
@@ -659,6 +661,17 @@ def _labels(group_by: str, keys: Iterable[int]) -> dict[int, tuple[str, str, str
     return {r[0]: (r[1], r[2], r[3] or "", r[4] or "") for r in rows}
 
 
+def _contract_kinds(q: KpiQuery) -> dict[int, set[str]]:
+    """The kinds (uc / ola) of each contractor's contracts (with the PSP in question, if any)."""
+    stmt = select(m.Contract.contractor_id, m.Contract.kind)
+    if q.psp_id is not None:
+        stmt = stmt.where(m.Contract.psp_id == q.psp_id)
+    out: dict[int, set[str]] = defaultdict(set)
+    for cid, kind in _rows(stmt):
+        out[cid].add(kind or "uc")
+    return out
+
+
 def _base_keys(q: KpiQuery) -> set[int]:
     """Contractors always listed (even without data) in the contractor view."""
     if q.keys.group_by != "contractor":
@@ -715,10 +728,12 @@ def compute_scorecard(start: dt.date, end: dt.date, *, user: m.User | None,
         _repeats(q), _installs(q), _geofence(q), _penalties(q)]
     keys = _base_keys(q).union(*[p.keys() for p in parts])
     labels = _labels(group_by, keys)
+    kinds = _contract_kinds(q) if group_by == "contractor" else {}
     rows = []
     for k in keys:
         code, name, name_fa, ccode = labels.get(k, (str(k), str(k), "", ""))
-        row = KpiRow(key=k, code=code, name=name, name_fa=name_fa, contractor_code=ccode)
+        row = KpiRow(key=k, code=code, name=name, name_fa=name_fa, contractor_code=ccode,
+                     contract_kind=("ola" if kinds.get(k) == {"ola"} else "uc") if k in kinds else "")
         for p in parts:
             for attr, val in p.get(k, {}).items():
                 setattr(row, attr, val)
