@@ -267,3 +267,6 @@ RULES["setup.users_new"] = {"GET": Rule(OPS), "POST": Rule(OPS, form=lambda c: {
 RULES["setup.users_deactivate"] = Rule(OPS, params={"user_id": _user_id}, ok=(302,), foreign=(404,))
 RULES["setup.imports"] = {"GET": Rule(ADMIN), "POST": Rule(ADMIN, form=lambda c: {"kind": "merchants"})}
 RULES["setup.imports_confirm"] = Rule(ADMIN, form=lambda c: {"kind": "merchants", "token": "nothing"}, ok=(302,))
+RULES["setup.users_edit"] = {"GET": Rule(OPS, params={"user_id": _user_id}, foreign=(404,)),
+                             "POST": Rule(OPS, params={"user_id": _user_id}, form=lambda c: {"language": "fa"},
+                                          foreign=(404,))}

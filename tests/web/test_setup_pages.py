@@ -66,3 +66,17 @@ def test_pages_speak_english_too(client, world):
     login(client, "admin")
     page = client.get("/setup/contracts/new?preset=24x7").get_data(as_text=True)
     assert 'dir="ltr"' in page and "Service targets per priority" in page and 'value="240"' in page
+
+
+def test_a_login_gets_a_new_first_password(client, world, app):
+    login(client, "dispatcher-c1")
+    tech_login = world.users["tech-c1-1"]
+    r = client.post(f"/setup/users/{tech_login.id}", data={"name": "Tech One", "language": "en",
+                                                           "password": "another-first-1"})
+    assert r.status_code == 302
+    db.session.refresh(tech_login)
+    assert tech_login.name == "Tech One" and tech_login.language == "en" and tech_login.must_change_password
+    other = app.test_client()
+    assert login(other, "tech-c1-1", "another-first-1").status_code == 302
+    assert other.get("/api/v1/tech/route").status_code == 403  # until the password is changed
+    assert client.get(f"/setup/users/{world.users['tech-c2-1'].id}").status_code == 404

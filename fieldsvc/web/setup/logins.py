@@ -111,3 +111,37 @@ def users_deactivate(user_id: int):
         db.session.rollback()
         flash(e.message, "danger")
     return redirect(url_for("setup.users_list"))
+
+
+class EditLoginForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=200)])
+    language = SelectField(_l("Language"), choices=[("fa", _l("Persian")), ("en", _l("English"))])
+    password = PasswordField(_l("New first password (leave empty to keep the password)"),
+                             validators=[Optional(), Length(min=8, message=_l("Use at least 8 characters."))])
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def users_edit(user_id: int):
+    """Name, e-mail, language; a new first password (to be changed at the next sign-in)."""
+    require_role(current_user, "admin", "psp", "dispatcher")
+    user = db.session.scalars(select(m.User).where(m.User.id == user_id, accounts.users_clause(current_user))).first()
+    if user is None:
+        raise NotFound("User", user_id)
+    form = EditLoginForm(data={"name": user.name, "email": user.email, "language": user.language or "fa"})
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            changes = {"name": form.name.data or "", "email": form.email.data or "", "language": form.language.data}
+            if form.password.data:
+                changes["password"] = form.password.data
+            try:
+                accounts.update_user(current_user, user, changes)
+                flash(_("Changes saved."), "success")
+                return redirect(url_for("setup.users_list"))
+            except accounts.UserError as e:
+                db.session.rollback()
+                flash(e.message, "danger")
+        status = 422
+    return render_template("setup/user_edit.html", form=form, user=user), status
