@@ -13,6 +13,7 @@ from fieldsvc.web import create_app
 #: Commands that live next to the code they drive: (module, attribute).
 COMMANDS = [
     ("fieldsvc.commands.demo", "demo"),
+    ("fieldsvc.commands.admin", "admin"),
     ("fieldsvc.commands.imports", "import_"),
     ("fieldsvc.planner.cli", "solve"),
     ("fieldsvc.planner.cli", "bench"),

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from fieldsvc.cli import main
 
-DOCUMENTED = ["demo", "db", "import", "solve", "bench", "plan", "plan-horizon", "scorecard", "serve", "scheduler"]
+DOCUMENTED = ["demo", "admin", "db", "import", "solve", "bench", "plan", "plan-horizon", "scorecard", "serve", "scheduler"]
 
 
 def test_every_documented_command_exists():

@@ -56,6 +56,11 @@ class PenaltyStatus(StrEnum):
     WAIVED = "waived"
 
 
+class ContractKind(StrEnum):
+    UC = "uc"    # underpinning contract: a PSP and an outside contractor
+    OLA = "ola"  # operational-level agreement: an internal team measured by the same rules
+
+
 class PlanStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -81,6 +86,8 @@ class Psp(TimestampMixin, Model):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     name_fa: Mapped[str] = mapped_column(String(200), default="")
+    #: Deactivated instead of deleted: history points to it.
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Contractor(TimestampMixin, Model):
@@ -95,6 +102,7 @@ class Contractor(TimestampMixin, Model):
     phone: Mapped[str] = mapped_column(String(32), default="")
     depot_lat: Mapped[Optional[float]] = mapped_column(Float)
     depot_lon: Mapped[Optional[float]] = mapped_column(Float)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     technicians: Mapped[list["Technician"]] = relationship(back_populates="contractor")
     contracts: Mapped[list["Contract"]] = relationship(back_populates="contractor")
@@ -112,6 +120,7 @@ class Region(Model):
     center_lon: Mapped[Optional[float]] = mapped_column(Float)
     #: Optional GeoJSON geometry of the area.
     geometry: Mapped[Optional[dict]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 contract_region = Table(
@@ -143,10 +152,48 @@ class Contract(TimestampMixin, Model):
     geofence_m: Mapped[int] = mapped_column(Integer, default=200)
     require_confirmation_code: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_close_days: Mapped[int] = mapped_column(Integer, default=3)
+    #: "uc" (PSP and contractor) or "ola" (an internal team): same rules, reported side by side.
+    kind: Mapped[str] = mapped_column(_enum(ContractKind, 8), default=ContractKind.UC)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     psp: Mapped[Psp] = relationship()
     contractor: Mapped[Contractor] = relationship(back_populates="contracts")
     regions: Mapped[list[Region]] = relationship(secondary=contract_region)
+    versions: Mapped[list["ContractVersion"]] = relationship(
+        back_populates="contract", order_by="ContractVersion.effective_from")
+
+
+class ContractVersion(Model):
+    """The terms of a contract from one date on; an amendment is a new version, never an edit.
+
+    The contract's own columns keep the terms as first signed; `fieldsvc.visits.contracts.versions`
+    picks the version in force for a call's report time or a visit's due date."""
+
+    __tablename__ = "contract_version"
+    __table_args__ = (UniqueConstraint("contract_id", "effective_from"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer, default=1)
+    effective_from: Mapped[date] = mapped_column(Date)
+    #: Preset the terms started from ("business_hours", "24x7"), for display only.
+    preset: Mapped[str] = mapped_column(String(32), default="")
+    pm_interval_days: Mapped[int] = mapped_column(Integer, default=90)
+    pm_tolerance_days: Mapped[int] = mapped_column(Integer, default=15)
+    #: Per terminal family: {"pax": {"interval_days": 60, "tolerance_days": 10}}; others use the above.
+    pm_intervals: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: SlaTargets.to_dict(): first-response, on-site and fix minutes per priority.
+    em_targets: Mapped[dict] = mapped_column(JSON, default=dict)
+    install_deadline_hours: Mapped[int] = mapped_column(Integer, default=72)
+    calendar: Mapped[dict] = mapped_column(JSON, default=dict)
+    penalty_terms: Mapped[dict] = mapped_column(JSON, default=dict)
+    geofence_m: Mapped[int] = mapped_column(Integer, default=200)
+    require_confirmation_code: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_close_days: Mapped[int] = mapped_column(Integer, default=3)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    contract: Mapped[Contract] = relationship(back_populates="versions")
 
 
 class Merchant(TimestampMixin, Model):
@@ -172,6 +219,7 @@ class Merchant(TimestampMixin, Model):
     closed_dates: Mapped[list] = mapped_column(JSON, default=list)
     #: Groups merchants in one building into one stop when they share it.
     building_key: Mapped[Optional[str]] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     psp: Mapped[Psp] = relationship()
     region: Mapped[Optional[Region]] = relationship()
@@ -488,6 +536,8 @@ class User(TimestampMixin, Model):
     language: Mapped[Optional[str]] = mapped_column(String(5))
     show_toman: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active_user: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: A first password set by an administrator: the user must choose their own at first login.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)

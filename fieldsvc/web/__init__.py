@@ -40,6 +40,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_i18n(app, babel)
     security.init_security(app)
+    from fieldsvc.web.first_password import init_first_password
+    init_first_password(app)
     api = Api(app)  # one per app: its OpenAPI document is built from this app's blueprints
     errors.init_errors(app)
     vendor.init_vendor(app)

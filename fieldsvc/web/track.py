@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from fieldsvc.db import db
+from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.models import ServiceCall, Visit
 from fieldsvc.visits.desk.merchant_link import is_merchant_key
@@ -113,14 +114,15 @@ def _details(call: ServiceCall) -> dict:
     visit = _em_visit(call)
     show_eta = call.status in ("assigned", "scheduled") and visit is not None and visit.status in (
         "planned", "dispatched")
+    code_due = (version_in_force(call.contract, call.reported_at).require_confirmation_code
+                and call.status in ("assigned", "scheduled", "in_progress"))
+    merchant = bool(session.get(_merchant_key(call)))
     return {
         "history": svc.status_history(call),
         "technician": (call.technician.name or "").split(" ")[0] if call.technician else None,
         "eta": visit.eta if show_eta else None,
-        "code": call.confirmation_code if session.get(_merchant_key(call)) and call.contract.require_confirmation_code
-        and call.status in ("assigned", "scheduled", "in_progress") else None,
-        "code_by_mail": bool(call.contract.require_confirmation_code and not session.get(_merchant_key(call))
-                             and call.status in ("assigned", "scheduled", "in_progress")),
+        "code": call.confirmation_code if code_due and merchant else None,
+        "code_by_mail": bool(code_due and not merchant),
         "survey_open": call.status == "closed" and call.survey_score is None and bool(call.survey_token),
     }
 

@@ -29,6 +29,9 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.stock_api",
     "fieldsvc.web.api.history_api",
     "fieldsvc.web.lifecycle",
+    "fieldsvc.web.api.master_api",
+    "fieldsvc.web.api.imports_api",
+    "fieldsvc.web.setup",
 ]
 
 

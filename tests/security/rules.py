@@ -269,3 +269,97 @@ RULES: dict[str, Rule | Mapping[str, Rule]] = {
     "lifecycle.merchant_page": Rule(OPS),
     "psp.failures": Rule(OPS),
 }
+
+
+# --- master data API (fieldsvc/web/api/master_api.py): admins manage PSPs, contractors and regions,
+# PSP staff their merchants, terminals and contracts, dispatchers their technicians; nothing is
+# deleted (DELETE deactivates)
+def _unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+_MASTER_BODIES: dict[str, Any] = {
+    "psps": lambda c: {"code": _unique("p"), "name": "New PSP"},
+    "contractors": lambda c: {"code": _unique("c"), "name": "New contractor"},
+    "regions": lambda c: {"code": _unique("r"), "name": "New region", "geometry": {
+        "type": "Polygon", "coordinates": [[[51.3, 35.6], [51.5, 35.6], [51.5, 35.8], [51.3, 35.8], [51.3, 35.6]]]}},
+    "merchants": lambda c: {"code": _unique("m"), "name": "New shop", "lat": 35.7, "lon": 51.4,
+                            "psp_id": c.objs.psp.id},
+    "terminals": lambda c: {"serial": _unique("SN"), "model": "PAX S90", "family": "pax", "psp_id": c.objs.psp.id},
+    "technicians": lambda c: {"code": _unique("t"), "name": "New technician", "home_lat": 35.7, "home_lon": 51.4,
+                              "contractor_id": c.objs.contractor.id, "skills": ["pax"]},
+}
+_MASTER = {  # kind: (URL object, roles that write)
+    "psps": ("psp.id", ADMIN), "contractors": ("contractor.id", ADMIN), "regions": ("region.id", ADMIN),
+    "merchants": ("merchant.id", PSP), "terminals": ("terminal.id", PSP), "technicians": ("technician.id", DISPATCH),
+}
+for _kind, (_obj, _writers) in _MASTER.items():
+    _label = _kind[:-1].capitalize()
+    RULES[f"master_api.{_label}List"] = {"GET": Rule(OPS), "POST": Rule(_writers, json=_MASTER_BODIES[_kind])}
+    RULES[f"master_api.{_label}Item"] = {
+        "GET": Rule(OPS, params={"record_id": _obj}),
+        "PATCH": Rule(_writers, params={"record_id": _obj}, json=lambda c: {}),
+        "DELETE": Rule(_writers, params={"record_id": _obj}),
+    }
+
+_SAME_ROLE_IN_B = {"admin": "admin", "psp": "psp-p2", "dispatcher": "dispatcher-c2", "technician": "tech-c2-1"}
+
+
+def _user_id(ctx: Ctx) -> int:
+    """The requesting user's own login (in every manager's scope), or tenant B's of the same role."""
+    name = ctx.username if ctx.side == "own" else _SAME_ROLE_IN_B.get(ctx.role, "psp-p2")
+    return db.session.query(User).filter_by(username=name or "psp-p2").one().id
+
+
+_ROLE_FOR = {"admin": "admin", "psp": "psp", "dispatcher": "dispatcher", "technician": "technician"}
+RULES["master_api.UserList"] = {
+    "GET": Rule(OPS),
+    "POST": Rule(OPS, json=lambda c: {"username": _unique("u"), "password": "first-password",
+                                      "role": _ROLE_FOR.get(c.role, "psp"), "psp_id": c.objs.psp.id,
+                                      "contractor_id": c.objs.contractor.id}),
+}
+RULES["master_api.UserItem"] = {
+    "GET": Rule(OPS, params={"user_id": _user_id}, foreign=(404,)),
+    "PATCH": Rule(OPS, params={"user_id": _user_id}, json=lambda c: {"name": "Renamed"}, foreign=(404,)),
+    "DELETE": Rule(OPS, params={"user_id": _user_id}, foreign=(404,)),
+}
+
+
+def _new_contract(ctx: Ctx) -> dict[str, Any]:
+    return {"code": _unique("k"), "psp_id": ctx.objs.psp.id, "contractor_id": ctx.objs.contractor.id,
+            "valid_from": ctx.tenants.today.isoformat(), "region_ids": [ctx.objs.region.id], "preset": "24x7"}
+
+
+RULES["master_api.ContractList"] = {"GET": Rule(OPS), "POST": Rule(PSP, json=_new_contract)}
+RULES["master_api.ContractItem"] = {
+    "GET": Rule(OPS), "PATCH": Rule(PSP, json=lambda c: {"kind": "uc"}), "DELETE": Rule(PSP)}
+RULES["master_api.ContractVersions"] = {
+    "GET": Rule(OPS),
+    "POST": Rule(PSP, json=lambda c: {"effective_from": (c.tenants.today + dt.timedelta(days=30)).isoformat(),
+                                      "auto_close_days": 5}),
+}
+
+# --- bulk imports API (fieldsvc/web/api/imports_api.py): admins only; a dry run writes nothing
+RULES["imports_api.Import"] = Rule(ADMIN, params={"kind": lambda c: "merchants"}, query=lambda c: {"dry_run": 1},
+                                   ok=(422,))
+
+# --- set-up pages (fieldsvc/web/setup): the same writers as the API; an empty form answers 422
+RULES["setup.index"] = Rule(OPS)
+for _kind, (_obj, _writers) in _MASTER.items():
+    RULES[f"setup.{_kind}_list"] = Rule(OPS)
+    RULES[f"setup.{_kind}_new"] = {"GET": Rule(_writers), "POST": Rule(_writers, form=lambda c: {})}
+    RULES[f"setup.{_kind}_edit"] = {"GET": Rule(_writers, params={"record_id": _obj}),
+                                    "POST": Rule(_writers, params={"record_id": _obj}, form=lambda c: {})}
+    RULES[f"setup.{_kind}_deactivate"] = Rule(_writers, params={"record_id": _obj}, ok=(302,))
+RULES["setup.contracts_list"] = Rule(OPS)
+RULES["setup.contracts_new"] = {"GET": Rule(PSP), "POST": Rule(PSP, form=lambda c: {})}
+RULES["setup.contracts_show"] = {"GET": Rule(OPS), "POST": Rule(PSP, form=lambda c: {})}
+RULES["setup.contracts_deactivate"] = Rule(PSP, ok=(302,))
+RULES["setup.users_list"] = Rule(OPS)
+RULES["setup.users_new"] = {"GET": Rule(OPS), "POST": Rule(OPS, form=lambda c: {})}
+RULES["setup.users_deactivate"] = Rule(OPS, params={"user_id": _user_id}, ok=(302,), foreign=(404,))
+RULES["setup.imports"] = {"GET": Rule(ADMIN), "POST": Rule(ADMIN, form=lambda c: {"kind": "merchants"})}
+RULES["setup.imports_confirm"] = Rule(ADMIN, form=lambda c: {"kind": "merchants", "token": "nothing"}, ok=(302,))
+RULES["setup.users_edit"] = {"GET": Rule(OPS, params={"user_id": _user_id}, foreign=(404,)),
+                             "POST": Rule(OPS, params={"user_id": _user_id}, form=lambda c: {"language": "fa"},
+                                          foreign=(404,))}

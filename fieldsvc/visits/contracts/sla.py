@@ -93,16 +93,29 @@ def _pos_int(value: Any, name: str) -> int:
 
 @dataclass(frozen=True)
 class PriorityTarget:
-    """Targets of one priority, in working minutes of the contract's calendar."""
+    """Targets of one priority, in working minutes of the contract's calendar: ``response`` is the
+    technician on site, ``resolution`` the fix, ``first_response`` (optional) the first answer to
+    the merchant."""
 
     response_minutes: int
     resolution_minutes: int
+    first_response_minutes: int | None = None
 
     def __post_init__(self) -> None:
         _pos_int(self.response_minutes, "response_minutes")
         _pos_int(self.resolution_minutes, "resolution_minutes")
         if self.resolution_minutes < self.response_minutes:
             raise ValueError("resolution_minutes must be >= response_minutes")
+        if self.first_response_minutes is not None:
+            _pos_int(self.first_response_minutes, "first_response_minutes")
+            if self.first_response_minutes > self.response_minutes:
+                raise ValueError("first_response_minutes must be <= response_minutes")
+
+    def to_dict(self) -> dict[str, int]:
+        out = {"response_minutes": self.response_minutes, "resolution_minutes": self.resolution_minutes}
+        if self.first_response_minutes is not None:
+            out["first_response_minutes"] = self.first_response_minutes
+        return out
 
 
 @dataclass(frozen=True)
@@ -129,11 +142,7 @@ class SlaTargets:
                              f"{[p.value for p in Priority]}") from None
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            p.value: {"response_minutes": t.response_minutes,
-                      "resolution_minutes": t.resolution_minutes}
-            for p in Priority for t in [getattr(self, p.value)]
-        }
+        out: dict[str, Any] = {p.value: getattr(self, p.value).to_dict() for p in Priority}
         out["at_risk_fraction"] = self.at_risk_fraction
         return out
 
@@ -149,9 +158,10 @@ class SlaTargets:
             if p.value in data:
                 t = data[p.value]
                 try:
-                    kwargs[p.value] = PriorityTarget(int(t["response_minutes"]),
-                                                     int(t["resolution_minutes"]))
-                except (KeyError, TypeError) as exc:
+                    first = t.get("first_response_minutes")
+                    kwargs[p.value] = PriorityTarget(int(t["response_minutes"]), int(t["resolution_minutes"]),
+                                                     None if first is None else int(first))
+                except (KeyError, TypeError, AttributeError) as exc:
                     raise ValueError(f"{p.value}: expected {{response_minutes, "
                                      f"resolution_minutes}}, got {t!r}") from exc
         if "at_risk_fraction" in data:

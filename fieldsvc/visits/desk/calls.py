@@ -28,6 +28,7 @@ from fieldsvc.visits.models import (AuditEvent, CallPause, Channel, Contract, Me
                                     Technician, Terminal, User, Visit, VisitKind)
 from fieldsvc.visits.scope import Forbidden, get_scoped, require_role, scoped
 from fieldsvc.visits.contracts.sla import SlaState, SlaTargets, deadlines, sla_state
+from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.states import OPEN_CALL_STATES, CallStatus, VisitStatus
 
 #: Symptom codes offered at intake, with their (translatable) labels.
@@ -97,7 +98,7 @@ def contract_for(terminal: Terminal, on: date) -> Contract:
     if merchant is None:
         raise CallError(422, "no_merchant", _("Terminal %(serial)s is not installed at a merchant.",
                                                serial=terminal.serial), "terminal_serial")
-    q = (select(Contract).where(Contract.psp_id == merchant.psp_id, Contract.valid_from <= on,
+    q = (select(Contract).where(Contract.psp_id == merchant.psp_id, Contract.valid_from <= on, Contract.active.is_(True),
                                 or_(Contract.valid_to.is_(None), Contract.valid_to >= on))
          .order_by(Contract.valid_from.desc(), Contract.id.desc()))
     for contract in db.session.scalars(q):
@@ -108,12 +109,14 @@ def contract_for(terminal: Terminal, on: date) -> Contract:
                                           name=merchant.name), "terminal_serial")
 
 
-def targets_of(contract: Contract) -> SlaTargets:
-    return SlaTargets.from_dict(contract.em_targets)
+def targets_of(contract: Contract, at: date | datetime) -> SlaTargets:
+    """SLA targets of the contract version in force at ``at`` (a call's report time)."""
+    return SlaTargets.from_dict(version_in_force(contract, at).em_targets)
 
 
-def calendar_of(contract: Contract) -> CalendarSpec:
-    return CalendarSpec.from_dict(contract.calendar)
+def calendar_of(contract: Contract, at: date | datetime) -> CalendarSpec:
+    """Working calendar of the contract version in force at ``at`` (a call's report time)."""
+    return CalendarSpec.from_dict(version_in_force(contract, at).calendar)
 
 
 def pause_intervals(call: ServiceCall) -> list[tuple[datetime, Optional[datetime]]]:
@@ -128,7 +131,8 @@ def recompute_deadlines(call: ServiceCall, now: datetime | None = None) -> None:
     """Set response_by / resolution_by from the original report time, priority and pauses (an open
     pause counts until ``now``: the deadlines "if resumed now")."""
     now = now or utcnow()
-    d = deadlines(call.reported_at, call.priority, targets_of(call.contract), calendar_of(call.contract),
+    d = deadlines(call.reported_at, call.priority, targets_of(call.contract, call.reported_at),
+                  calendar_of(call.contract, call.reported_at),
                   pause_intervals(call), now=max(now, call.reported_at))
     call.response_by, call.resolution_by = d.response_by, d.resolution_by
 
@@ -151,8 +155,8 @@ class SlaFlags:
 def sla_flags(call: ServiceCall, now: datetime | None = None) -> SlaFlags:
     """Response and resolution SLA states (ok, at_risk, breached, met, missed) of a call."""
     now = now or utcnow()
-    cal = calendar_of(call.contract)
-    frac = targets_of(call.contract).at_risk_fraction
+    cal = calendar_of(call.contract, call.reported_at)
+    frac = targets_of(call.contract, call.reported_at).at_risk_fraction
     pauses = pause_intervals(call)
     responded = call.responded_at
     resolved = call.resolved_at
@@ -252,7 +256,7 @@ def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "p
                        caller_phone=normalize_digits((caller_phone or "").strip())[:32])
     call.pauses = []
     recompute_deadlines(call, reported_at)
-    if contract.require_confirmation_code:
+    if version_in_force(contract, reported_at).require_confirmation_code:
         call.confirmation_code = "".join(secrets.choice("0123456789") for _ in range(6))
     for attempt in range(8):
         call.tracking_number = new_tracking_number(reported_at)
@@ -344,7 +348,7 @@ def _check_version(call: ServiceCall, expected_version: int | None) -> None:
 
 def _working_minutes(call: ServiceCall, end: datetime) -> int:
     from fieldsvc.visits.contracts.sla import elapsed_working_minutes
-    return max(0, round(elapsed_working_minutes(call.reported_at, end, calendar_of(call.contract),
+    return max(0, round(elapsed_working_minutes(call.reported_at, end, calendar_of(call.contract, call.reported_at),
                                                 pause_intervals(call))))
 
 
@@ -577,7 +581,7 @@ def auto_close_resolved_calls(now: datetime | None = None) -> int:
     closed = 0
     for call in calls:
         since = call.resolved_at or call.updated_at
-        if since + timedelta(days=call.contract.auto_close_days) <= now:
+        if since + timedelta(days=version_in_force(call.contract, call.reported_at).auto_close_days) <= now:
             _close(call, None, now, auto=True)
             closed += 1
     db.session.commit()

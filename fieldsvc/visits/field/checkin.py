@@ -51,10 +51,11 @@ from fieldsvc.visits.field import checkin_rules as rules
 from fieldsvc.visits.field import outcomes as vo
 from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.audit import record, transition_call, transition_visit
-from fieldsvc.visits.models import (CallPause, ClientEvent, Contract, Role, ServiceCall, Terminal,
+from fieldsvc.visits.models import (CallPause, ClientEvent, Contract, ContractVersion, Role, ServiceCall, Terminal,
                                     TerminalStatus, User, Visit, VisitKind, VisitPhoto)
 from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.contracts.sla import elapsed_working_minutes
+from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.states import OPEN_CALL_STATES, CallStatus, VisitStatus
 from fieldsvc.visits.field.photos import PhotoError, StoredPhoto, check_photos, remove_photos, store_photos
 
@@ -116,10 +117,20 @@ def visit_contract(visit: Visit) -> Optional[Contract]:
         .order_by(Contract.valid_from.desc())).first()
 
 
+def visit_terms(visit: Visit) -> Optional[ContractVersion]:
+    """The version of the visit's contract in force when its call was reported or it was due."""
+    contract = visit_contract(visit)
+    if contract is None:
+        return None
+    at = (visit.service_call.reported_at if visit.service_call is not None
+          else visit.due_date or visit.planned_date or utcnow())
+    return version_in_force(contract, at)
+
+
 def geofence_m(visit: Visit) -> int:
     """The geofence radius of the visit's contract in metres (200 by default)."""
-    contract = visit_contract(visit)
-    return contract.geofence_m if contract is not None and contract.geofence_m else DEFAULT_GEOFENCE_M
+    terms = visit_terms(visit)
+    return terms.geofence_m if terms is not None and terms.geofence_m else DEFAULT_GEOFENCE_M
 
 
 def assess_position(visit: Visit, lat: Optional[float], lon: Optional[float],
@@ -140,9 +151,9 @@ def assess_position(visit: Visit, lat: Optional[float], lon: Optional[float],
 
 
 def _tz(visit: Visit) -> str:
-    contract = visit_contract(visit)
-    if contract is not None and (contract.calendar or {}).get("tz"):
-        return contract.calendar["tz"]
+    terms = visit_terms(visit)
+    if terms is not None and (terms.calendar or {}).get("tz"):
+        return terms.calendar["tz"]
     return config.TIMEZONE
 
 
@@ -187,8 +198,8 @@ def ensure_confirmation_code(visit: Visit) -> str:
 
 
 def requires_confirmation_code(visit: Visit) -> bool:
-    contract = visit_contract(visit)
-    return bool(contract is not None and contract.require_confirmation_code)
+    terms = visit_terms(visit)
+    return bool(terms is not None and terms.require_confirmation_code)
 
 
 def _bound(at: datetime, received: datetime, visit: Visit) -> tuple[datetime, Optional[str]]:
@@ -205,7 +216,7 @@ def _bound(at: datetime, received: datetime, visit: Visit) -> tuple[datetime, Op
 
 def _working_minutes(call: ServiceCall, end: datetime) -> int:
     """Working minutes from the report to `end` in the contract's calendar, without pauses."""
-    return max(0, round(elapsed_working_minutes(call.reported_at, end, calendar_of(call.contract),
+    return max(0, round(elapsed_working_minutes(call.reported_at, end, calendar_of(call.contract, call.reported_at),
                                                 pause_intervals(call))))
 
 

@@ -138,6 +138,7 @@ def change_password(user: User, current: str, new: str) -> None:
         db.session.commit()
         raise LoginError(N_("The current password is wrong."))
     user.set_password(new)
+    user.must_change_password = False
     end_sessions(user, revoke_tokens=True)
     record("password_changed", user, actor=user)
     db.session.commit()

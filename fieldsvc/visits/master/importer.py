@@ -72,6 +72,9 @@ class ImportResult:
     updated: int = 0
     errors: list[RowError] = field(default_factory=list)
     seconds: float = 0.0
+    #: A dry run writes nothing; ``preview`` holds the first rows as they would be written.
+    dry_run: bool = False
+    preview: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -631,7 +634,7 @@ _BUILDERS = {"merchants": _merchants, "terminals": _terminals, "technicians": _t
 
 
 def import_file(kind: str, source: Source, filename: str | None = None,
-                actor: Optional[m.User] = None) -> ImportResult:
+                actor: Optional[m.User] = None, *, dry_run: bool = False, preview_rows: int = 10) -> ImportResult:
     """Validate and import a file of ``kind`` (merchants, terminals, technicians); all or nothing.
 
     ``source`` is a path or a binary stream (e.g. an uploaded file); ``filename`` decides the
@@ -640,7 +643,7 @@ def import_file(kind: str, source: Source, filename: str | None = None,
     t0 = time.perf_counter()
     if filename is None:
         filename = Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", "upload")
-    result = ImportResult(kind=kind, filename=str(filename))
+    result = ImportResult(kind=kind, filename=str(filename), dry_run=dry_run)
     if kind not in KINDS:
         result.errors.append(RowError(0, "-", f"unknown kind {kind!r}: use {', '.join(KINDS)}"))
         return result
@@ -663,6 +666,13 @@ def import_file(kind: str, source: Source, filename: str | None = None,
     if result.errors:
         result.errors.sort(key=lambda e: (e.row, e.column))
         db.session.rollback()
+        result.seconds = time.perf_counter() - t0
+        return result
+    if dry_run:  # validated as for real; nothing is written
+        db.session.rollback()
+        result.preview = [{k: v for k, v in r.items() if k not in ("created_at", "updated_at")}
+                          for r in (new + upd)[:preview_rows]]
+        result.created, result.updated = len(new), len(upd)
         result.seconds = time.perf_counter() - t0
         return result
     try:

@@ -29,6 +29,7 @@ from fieldsvc.calendar import CalendarSpec
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code, normalize_text
 from fieldsvc.visits import models as m
+from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.audit import record, transition_order, transition_visit
 from fieldsvc.visits.contracts.sla import install_deadline
 from fieldsvc.visits.i18n_text import gettext as _
@@ -95,9 +96,10 @@ def contract_for(merchant: m.Merchant, on: dt.date) -> m.Contract:
 
 
 def order_deadline(contract: m.Contract, requested_at: dt.datetime) -> dt.datetime:
-    """Working hours of the contract's installation target after the request, in its calendar."""
-    return install_deadline(requested_at, contract.install_deadline_hours or 72,
-                            CalendarSpec.from_dict(contract.calendar or {}))
+    """Working hours of the installation target after the request, in the calendar of the
+    contract version in force when the order was requested."""
+    terms = version_in_force(contract, requested_at)
+    return install_deadline(requested_at, terms.install_deadline_hours or 72, CalendarSpec.from_dict(terms.calendar or {}))
 
 
 def _terminal_of(merchant: m.Merchant, serial: str, field: str = "terminal_serial") -> m.Terminal:

@@ -23,6 +23,7 @@ from fieldsvc.db import db
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record, transition_visit
 from fieldsvc.visits.contracts.sla import PmStatus, PmWindow, pm_status, pm_window
+from fieldsvc.visits.contracts.versions import pm_terms, today_local, version_in_force
 from fieldsvc.visits.states import VisitStatus
 
 #: Open PM visits (not yet started): the due pool and the planned ones.
@@ -84,9 +85,10 @@ class MerchantDue:
         return min((t.status for t in self.terminals), key=_STATUS_RANK.__getitem__)
 
 
-def contract_calendar(contract: m.Contract) -> CalendarSpec:
-    """The contract's working calendar (Iranian business week when unset)."""
-    return CalendarSpec.from_dict(contract.calendar or {})
+def contract_calendar(contract: m.Contract, on: dt.date | None = None) -> CalendarSpec:
+    """The working calendar of the contract version in force on ``on`` (today by default;
+    Iranian business week when unset)."""
+    return CalendarSpec.from_dict(version_in_force(contract, on or today_local()).calendar or {})
 
 
 def opening_windows(merchant: m.Merchant, day: dt.date) -> list[tuple[str, str]] | None:
@@ -122,17 +124,18 @@ def plannable_days(merchant: m.Merchant, start: dt.date, end: dt.date, calendar:
 
 
 def _contracts(contractor_id: int | None, on: dt.date) -> list[m.Contract]:
-    q = select(m.Contract).where(m.Contract.valid_from <= on)
+    q = select(m.Contract).where(m.Contract.valid_from <= on, m.Contract.active.is_(True))
     if contractor_id is not None:
         q = q.where(m.Contract.contractor_id == contractor_id)
     return [c for c in db.session.scalars(q.order_by(m.Contract.id)) if c.valid_to is None or c.valid_to >= on]
 
 
 def _terminal_window(t: m.Terminal, contract: m.Contract, on: dt.date) -> PmWindow:
+    interval, tolerance = pm_terms(version_in_force(contract, on), t.family)
     base = t.last_pm_on or t.installed_on
     if base is None:  # never visited, installation unknown: due now
-        base = on - dt.timedelta(days=contract.pm_interval_days)
-    return pm_window(base, contract.pm_interval_days, contract.pm_tolerance_days)
+        base = on - dt.timedelta(days=interval)
+    return pm_window(base, interval, tolerance)
 
 
 def pm_due_list(on: dt.date, *, contractor_id: int | None = None,
@@ -150,7 +153,7 @@ def pm_due_list(on: dt.date, *, contractor_id: int | None = None,
         rows = db.session.execute(
             select(m.Terminal, m.Merchant).join(m.Merchant, m.Terminal.merchant_id == m.Merchant.id)
             .where(m.Merchant.psp_id == contract.psp_id, m.Merchant.region_id.in_(region_ids),
-                   m.Terminal.status == m.TerminalStatus.ACTIVE)
+                   m.Merchant.active.is_(True), m.Terminal.status == m.TerminalStatus.ACTIVE)
             .order_by(m.Merchant.id, m.Terminal.serial)).all()
         groups: dict[int, MerchantDue] = {}
         for term, mer in rows:

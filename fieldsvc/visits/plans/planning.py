@@ -105,7 +105,7 @@ def technician_works(tech: m.Technician, day: dt.date, calendars: list[CalendarS
 def _contract_calendars(contractor_id: int, day: dt.date) -> list[CalendarSpec]:
     rows = db.session.scalars(select(m.Contract).where(m.Contract.contractor_id == contractor_id,
                                                        m.Contract.valid_from <= day)).all()
-    return [contract_calendar(c) for c in rows if c.valid_to is None or c.valid_to >= day]
+    return [contract_calendar(c, day) for c in rows if c.active and (c.valid_to is None or c.valid_to >= day)]
 
 
 def candidate_visits(contractor_id: int, day: dt.date) -> list[m.Visit]:
@@ -292,7 +292,7 @@ def build_day(contractor_id: int, day: dt.date, *, now: dt.datetime | None = Non
             continue  # finished or under way elsewhere: not ours to move
         if merchant_closed_on(v.merchant, day) or (
                 v.kind == m.VisitKind.PM and v.contract is not None
-                and not is_plannable_day(v.merchant, day, contract_calendar(v.contract))):
+                and not is_plannable_day(v.merchant, day, contract_calendar(v.contract, day))):
             if v.planned_date == day or on_today_route:
                 ctx.pre_unassigned[v.id] = "merchant_closed"
             continue
@@ -759,7 +759,7 @@ def _plan_horizon_one(con: m.Contractor, run: m.PlanRun, horizon: list[dt.date],
             days=tuple(d for d in horizon if technician_works(t, d, calendars)), skills=frozenset(t.skills or [])))
     hvisits = []
     for v in pool:
-        cal = contract_calendar(v.contract) if v.contract else CalendarSpec()
+        cal = contract_calendar(v.contract, v.due_date or start) if v.contract else CalendarSpec()
         w_end = v.window_end or last
         overdue = max(0, (start - v.window_end).days) if v.window_end else 0
         lo = start if overdue else max(start, v.window_start or start)

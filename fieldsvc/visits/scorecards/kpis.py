@@ -57,6 +57,7 @@ from fieldsvc.visits import models as m
 from fieldsvc.visits.contracts.penalties import BreachKind
 from fieldsvc.visits.scope import Forbidden, scope_clause
 from fieldsvc.visits.contracts.sla import days_late, minutes_late
+from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.scorecards.sql_time import epoch
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
@@ -170,6 +171,8 @@ class KpiRow:
     name: str
     name_fa: str = ""
     contractor_code: str = ""
+    #: Contractor rows: "uc" (an outside contractor) or "ola" (an internal team: all its contracts are OLAs).
+    contract_kind: str = ""
     pm_due: int = 0
     pm_done_in_window: int = 0
     pm_done_late: int = 0
@@ -658,6 +661,17 @@ def _labels(group_by: str, keys: Iterable[int]) -> dict[int, tuple[str, str, str
     return {r[0]: (r[1], r[2], r[3] or "", r[4] or "") for r in rows}
 
 
+def _contract_kinds(q: KpiQuery) -> dict[int, set[str]]:
+    """The kinds (uc / ola) of each contractor's contracts (with the PSP in question, if any)."""
+    stmt = select(m.Contract.contractor_id, m.Contract.kind)
+    if q.psp_id is not None:
+        stmt = stmt.where(m.Contract.psp_id == q.psp_id)
+    out: dict[int, set[str]] = defaultdict(set)
+    for cid, kind in _rows(stmt):
+        out[cid].add(kind or "uc")
+    return out
+
+
 def _base_keys(q: KpiQuery) -> set[int]:
     """Contractors always listed (even without data) in the contractor view."""
     if q.keys.group_by != "contractor":
@@ -714,10 +728,12 @@ def compute_scorecard(start: dt.date, end: dt.date, *, user: m.User | None,
         _repeats(q), _installs(q), _geofence(q), _penalties(q)]
     keys = _base_keys(q).union(*[p.keys() for p in parts])
     labels = _labels(group_by, keys)
+    kinds = _contract_kinds(q) if group_by == "contractor" else {}
     rows = []
     for k in keys:
         code, name, name_fa, ccode = labels.get(k, (str(k), str(k), "", ""))
-        row = KpiRow(key=k, code=code, name=name, name_fa=name_fa, contractor_code=ccode)
+        row = KpiRow(key=k, code=code, name=name, name_fa=name_fa, contractor_code=ccode,
+                     contract_kind=("ola" if kinds.get(k) == {"ola"} else "uc") if k in kinds else "")
         for p in parts:
             for attr, val in p.get(k, {}).items():
                 setattr(row, attr, val)
@@ -764,13 +780,15 @@ def find_breaches(start: dt.date, end: dt.date, *, user: m.User | None, psp_id: 
     zone = ZoneInfo(tz)
     q = KpiQuery(period, user, "contractor", now, psp_id, contractor_ids)
     c, v = m.ServiceCall, m.Visit
-    calendars: dict[int, CalendarSpec] = {}
+    calendars: dict[tuple[int, int], CalendarSpec] = {}
 
-    def cal(contract_id: int) -> CalendarSpec:
-        if contract_id not in calendars:
-            raw = db.session.scalar(select(m.Contract.calendar).where(m.Contract.id == contract_id))
-            calendars[contract_id] = CalendarSpec.from_dict(raw)
-        return calendars[contract_id]
+    def cal(contract_id: int, reported: dt.datetime) -> CalendarSpec:
+        """The calendar of the contract version in force when the call was reported."""
+        version = version_in_force(db.session.get(m.Contract, contract_id), reported)
+        key = (contract_id, version.number)
+        if key not in calendars:
+            calendars[key] = CalendarSpec.from_dict(version.calendar)
+        return calendars[key]
 
     def local(x: dt.datetime) -> dt.date:
         return x.astimezone(zone).date()
@@ -792,7 +810,7 @@ def find_breaches(start: dt.date, end: dt.date, *, user: m.User | None, psp_id: 
             pauses[cid].append((_aware(s), _aware(e)))
     for clock, kind, cid, con, ctr, psp, tracking, reported, deadline, done in em_rows:
         deadline, done = _aware(deadline), _aware(done)
-        late_min = minutes_late(deadline, done or now, cal(ctr), pauses.get(cid, ()))
+        late_min = minutes_late(deadline, done or now, cal(ctr, _aware(reported)), pauses.get(cid, ()))
         out.append(BreachRow(con, ctr, psp, kind.value, f"call:{cid}:{clock}", local(_aware(reported)),
                              deadline, done, late_min, 0, service_call_id=cid, label=tracking))
 

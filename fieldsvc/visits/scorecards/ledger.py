@@ -28,6 +28,7 @@ from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record
 from fieldsvc.visits.contracts.penalties import (Breach, BreachKind, Charge, PenaltyTerms, apply_monthly_cap,
                                       apply_ticket_cap, charge, month_key)
+from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.scope import get_scoped, require_role, scope_clause
 from fieldsvc.visits.scorecards.kpis import BreachRow, find_breaches, resolve_filters
 from fieldsvc.visits.states import IllegalTransition
@@ -63,12 +64,15 @@ def _charges(breaches: Sequence[BreachRow], used: dict[tuple[int, str], int]) ->
     ``used``: the month's amounts already in the ledger outside this set)."""
     contracts = {c.id: c for c in db.session.scalars(
         select(m.Contract).where(m.Contract.id.in_({b.contract_id for b in breaches})))}
-    by_contract: dict[int, list[BreachRow]] = defaultdict(list)
-    for b in breaches:
-        by_contract[b.contract_id].append(b)
+    by_contract: dict[tuple[int, int], list[BreachRow]] = defaultdict(list)
+    versions = {}
+    for b in breaches:  # the terms in force when the call was reported or the visit was due
+        version = version_in_force(contracts[b.contract_id], b.occurred_on)
+        versions[(b.contract_id, version.number)] = version
+        by_contract[(b.contract_id, version.number)].append(b)
     out: dict[str, tuple[BreachRow, Charge]] = {}
-    for cid, rows in by_contract.items():
-        terms = PenaltyTerms.from_dict(contracts[cid].penalty_terms)
+    for key, rows in by_contract.items():
+        terms = PenaltyTerms.from_dict(versions[key].penalty_terms)
         charged = [charge(terms, Breach(BreachKind(b.kind), ticket_key(b.reference), b.deadline,
                                         minutes_late=b.minutes_late, days_late=b.days_late,
                                         contractor=b.contractor_id, period=month_key(b.occurred_on)))

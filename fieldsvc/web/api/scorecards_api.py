@@ -69,6 +69,7 @@ _kpi_fields: dict[str, fields.Field] = {
 KpiRowSchema = Schema.from_dict({
     "key": fields.Integer(), "code": fields.String(), "name": fields.String(),
     "name_fa": fields.String(), "contractor_code": fields.String(),
+    "contract_kind": fields.String(metadata={"description": "contractor rows: uc (contractor) or ola (internal team)"}),
     **_kpi_fields,
     "penalties": fields.Dict(keys=fields.String(), values=fields.Integer(),
                              metadata={"description": "Rial by penalty kind"}),
