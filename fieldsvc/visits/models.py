@@ -636,8 +636,10 @@ def _no_audit_delete(mapper: Any, connection: Any, target: Any) -> None:
 def _no_audit_bulk_change(state: Any) -> None:
     """Bulk `update(AuditEvent)` / `delete(AuditEvent)` statements are refused too."""
     if state.is_update or state.is_delete:
-        entity = (getattr(state.statement, "entity_description", None) or {}).get("entity")
-        if entity is AuditEvent:
+        # an ORM statement names its entity; a Core one (`Table.update()`) only its table, and
+        # asking it for an entity raises KeyError
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) == AuditEvent.__table__.name:
             raise AppendOnlyError("audit events are append-only: they cannot be changed or deleted")
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits.audit import record
-from fieldsvc.visits.models import AppendOnlyError, AuditEvent
+from fieldsvc.visits.models import AppendOnlyError, AuditEvent, User
 from tests.conftest import login
 
 
@@ -31,11 +31,16 @@ def test_audit_rows_cannot_be_changed_or_deleted(world) -> None:
     with pytest.raises(AppendOnlyError):
         db.session.commit()
     db.session.rollback()
-    for stmt in (update(AuditEvent).values(action="tampered"), delete(AuditEvent)):
+    table = AuditEvent.__table__
+    for stmt in (update(AuditEvent).values(action="tampered"), delete(AuditEvent),
+                 table.update().values(action="tampered"), table.delete()):
         with pytest.raises(AppendOnlyError):
             db.session.execute(stmt)
         db.session.rollback()
     assert [e.action for e in _events("test_event")] == ["test_event"]
+    # a Core update of any other table goes through (it once raised KeyError: 'parententity')
+    db.session.execute(User.__table__.update().where(User.__table__.c.id == -1).values(name="x"))
+    db.session.rollback()
 
 
 def test_state_changes_and_penalty_decisions_are_audited(client, tenants) -> None:

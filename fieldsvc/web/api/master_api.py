@@ -21,6 +21,7 @@ from fieldsvc.visits.master import records as rec
 from fieldsvc.visits.master import users as accounts
 from fieldsvc.visits.scope import NotFound, get_scoped, require_role
 from fieldsvc.web.errors import ApiError
+from fieldsvc.web.ids import DbInt
 
 blp = Blueprint("master_api", __name__, url_prefix="/api/v1",
                 description="Master data: PSPs, contractors, regions, merchants, terminals, technicians, users, "
@@ -55,7 +56,7 @@ class PspIn(Schema):
 
 
 class PspOut(Schema):
-    id = fields.Integer()
+    id = DbInt()
     code = fields.String()
     name = fields.String()
     name_fa = fields.String()
@@ -88,7 +89,7 @@ class RegionOut(PspOut):
 
 
 class MerchantIn(Schema):
-    psp_id = fields.Integer(metadata={"description": "admins only; PSP staff create for their own PSP"})
+    psp_id = DbInt(metadata={"description": "admins only; PSP staff create for their own PSP"})
     code = fields.String(required=True, **_code)
     name = fields.String(required=True, **_name)
     address = fields.String(validate=validate.Length(max=400))
@@ -98,7 +99,7 @@ class MerchantIn(Schema):
     language = fields.String(validate=validate.OneOf(["fa", "en"]))
     lat = fields.Float(required=True, validate=validate.Range(-90, 90))
     lon = fields.Float(required=True, validate=validate.Range(-180, 180))
-    region_id = fields.Integer(allow_none=True, metadata={"description": "blank: the region containing the point"})
+    region_id = DbInt(allow_none=True, metadata={"description": "blank: the region containing the point"})
     opening_hours = fields.Dict(keys=fields.String(validate=validate.OneOf(
         ["sat", "sun", "mon", "tue", "wed", "thu", "fri"])), values=fields.List(fields.List(
             fields.String(validate=HHMM), validate=validate.Length(2, 2))))
@@ -107,9 +108,9 @@ class MerchantIn(Schema):
 
 
 class MerchantOut(Schema):
-    id = fields.Integer()
-    psp_id = fields.Integer()
-    region_id = fields.Integer(allow_none=True)
+    id = DbInt()
+    psp_id = DbInt()
+    region_id = DbInt(allow_none=True)
     code = fields.String()
     name = fields.String()
     address = fields.String()
@@ -125,20 +126,20 @@ class MerchantOut(Schema):
 
 
 class TerminalIn(Schema):
-    psp_id = fields.Integer()
+    psp_id = DbInt()
     serial = fields.String(required=True, validate=validate.Length(1, 64))
     model = fields.String(required=True, validate=validate.Length(1, 64))
     family = fields.String(required=True, validate=validate.Length(1, 32))
-    merchant_id = fields.Integer(allow_none=True)
+    merchant_id = DbInt(allow_none=True)
     status = fields.String(validate=validate.OneOf([s.value for s in m.TerminalStatus]))
     installed_on = fields.Date(allow_none=True)
     last_pm_on = fields.Date(allow_none=True)
 
 
 class TerminalOut(Schema):
-    id = fields.Integer()
-    psp_id = fields.Integer()
-    merchant_id = fields.Integer(allow_none=True)
+    id = DbInt()
+    psp_id = DbInt()
+    merchant_id = DbInt(allow_none=True)
     serial = fields.String()
     model = fields.String()
     family = fields.String()
@@ -148,7 +149,7 @@ class TerminalOut(Schema):
 
 
 class TechnicianIn(Schema):
-    contractor_id = fields.Integer(metadata={"description": "admins only; dispatchers add to their contractor"})
+    contractor_id = DbInt(metadata={"description": "admins only; dispatchers add to their contractor"})
     code = fields.String(required=True, **_code)
     name = fields.String(required=True, **_name)
     phone = fields.String(validate=validate.Length(max=32))
@@ -167,8 +168,8 @@ class TechnicianIn(Schema):
 
 
 class TechnicianOut(Schema):
-    id = fields.Integer()
-    contractor_id = fields.Integer()
+    id = DbInt()
+    contractor_id = DbInt()
     code = fields.String()
     name = fields.String()
     phone = fields.String()
@@ -178,10 +179,10 @@ class TechnicianOut(Schema):
     shift_end = fields.String()
     break_start = fields.String()
     break_end = fields.String()
-    break_minutes = fields.Integer()
+    break_minutes = fields.Integer(validate=validate.Range(0, 1_000_000))
     skills = fields.List(fields.String())
     vehicle = fields.String()
-    max_visits = fields.Integer()
+    max_visits = fields.Integer(validate=validate.Range(0, 1_000_000))
     days_off = fields.List(fields.String())
     active = fields.Boolean()
 
@@ -283,9 +284,9 @@ class UserIn(Schema):
     name = fields.String(validate=validate.Length(max=200))
     email = fields.Email(validate=validate.Length(max=200))
     language = fields.String(allow_none=True, validate=validate.OneOf(["fa", "en"]))
-    psp_id = fields.Integer(allow_none=True)
-    contractor_id = fields.Integer(allow_none=True)
-    technician_id = fields.Integer(allow_none=True)
+    psp_id = DbInt(allow_none=True)
+    contractor_id = DbInt(allow_none=True)
+    technician_id = DbInt(allow_none=True)
 
 
 class UserPatch(Schema):
@@ -294,22 +295,22 @@ class UserPatch(Schema):
     name = fields.String(validate=validate.Length(max=200))
     email = fields.Email(validate=validate.Length(max=200))
     language = fields.String(allow_none=True, validate=validate.OneOf(["fa", "en"]))
-    psp_id = fields.Integer(allow_none=True)
-    contractor_id = fields.Integer(allow_none=True)
-    technician_id = fields.Integer(allow_none=True)
+    psp_id = DbInt(allow_none=True)
+    contractor_id = DbInt(allow_none=True)
+    technician_id = DbInt(allow_none=True)
     active = fields.Boolean()
 
 
 class UserOut(Schema):
-    id = fields.Integer()
+    id = DbInt()
     username = fields.String()
     name = fields.String()
     email = fields.String()
     role = fields.String()
     language = fields.String(allow_none=True)
-    psp_id = fields.Integer(allow_none=True)
-    contractor_id = fields.Integer(allow_none=True)
-    technician_id = fields.Integer(allow_none=True)
+    psp_id = DbInt(allow_none=True)
+    contractor_id = DbInt(allow_none=True)
+    technician_id = DbInt(allow_none=True)
     active = fields.Boolean(attribute="is_active_user")
     must_change_password = fields.Boolean()
 
@@ -407,27 +408,27 @@ class UserItem(MethodView):
 
 
 class TermsSchema(Schema):
-    pm_interval_days = fields.Integer()
-    pm_tolerance_days = fields.Integer()
+    pm_interval_days = fields.Integer(validate=validate.Range(0, 1_000_000))
+    pm_tolerance_days = fields.Integer(validate=validate.Range(0, 1_000_000))
     pm_intervals = fields.Dict(metadata={"description": "{family: {interval_days, tolerance_days}}"})
     em_targets = fields.Dict(metadata={"description": "{critical|urgent|normal: {first_response_minutes, "
                                                       "response_minutes (on site), resolution_minutes (fix)}}"})
-    install_deadline_hours = fields.Integer()
+    install_deadline_hours = fields.Integer(validate=validate.Range(0, 1_000_000))
     calendar = fields.Dict(metadata={"description": "mode business|24x7, hours per weekday, iran_holidays, tz"})
     penalty_terms = fields.Dict(metadata={"description": "Rial amounts and caps"})
-    geofence_m = fields.Integer()
+    geofence_m = fields.Integer(validate=validate.Range(0, 1_000_000))
     require_confirmation_code = fields.Boolean()
-    auto_close_days = fields.Integer()
+    auto_close_days = fields.Integer(validate=validate.Range(0, 1_000_000))
 
 
 class ContractIn(Schema):
     code = fields.String(required=True, **_code)
-    psp_id = fields.Integer(metadata={"description": "admins only; PSP staff contract for their own PSP"})
-    contractor_id = fields.Integer(required=True)
+    psp_id = DbInt(metadata={"description": "admins only; PSP staff contract for their own PSP"})
+    contractor_id = DbInt(required=True)
     kind = fields.String(load_default="uc", validate=validate.OneOf([k.value for k in m.ContractKind]))
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(allow_none=True)
-    region_ids = fields.List(fields.Integer(), load_default=list)
+    region_ids = fields.List(DbInt(), load_default=list)
     preset = fields.String(load_default="business_hours", validate=validate.OneOf(list(PRESETS)))
     terms = fields.Nested(TermsSchema, load_default=dict, metadata={"description": "overrides of the preset"})
 
@@ -435,27 +436,27 @@ class ContractIn(Schema):
 class ContractPatch(Schema):
     kind = fields.String(validate=validate.OneOf([k.value for k in m.ContractKind]))
     valid_to = fields.Date(allow_none=True)
-    region_ids = fields.List(fields.Integer())
+    region_ids = fields.List(DbInt())
     active = fields.Boolean()
 
 
 class VersionOut(TermsSchema):
-    number = fields.Integer()
+    number = fields.Integer(validate=validate.Range(0, 1_000_000))
     effective_from = fields.Date()
     preset = fields.String()
     note = fields.String()
 
 
 class ContractOut(Schema):
-    id = fields.Integer()
+    id = DbInt()
     code = fields.String()
-    psp_id = fields.Integer()
-    contractor_id = fields.Integer()
+    psp_id = DbInt()
+    contractor_id = DbInt()
     kind = fields.String()
     valid_from = fields.Date()
     valid_to = fields.Date(allow_none=True)
     active = fields.Boolean()
-    region_ids = fields.List(fields.Integer())
+    region_ids = fields.List(DbInt())
     in_force = fields.Nested(VersionOut, metadata={"description": "the version in force today"})
 
 

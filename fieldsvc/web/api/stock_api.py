@@ -16,6 +16,7 @@ from fieldsvc.visits.stock import service as svc
 from fieldsvc.visits.stock.moves import StockError, levels, terminals_at
 from fieldsvc.visits.stock.places import place_label
 from fieldsvc.web.errors import ApiError
+from fieldsvc.web.ids import DbInt
 
 blp = Blueprint("stock_api", __name__, url_prefix="/api/v1/stock",
                 description="Stock: terminals and parts per place, transfers, receiving, vans")
@@ -53,17 +54,17 @@ class PlaceStockSchema(PlaceSchema):
 
 
 class ReceiveSchema(Schema):
-    place_id = fields.Integer(required=True, strict=True)
+    place_id = DbInt(required=True, strict=True)
     serials = fields.List(fields.String(validate=validate.Length(1, 64)), required=True,
                           validate=validate.Length(1, 500))
     model = fields.String(required=True, validate=validate.Length(1, 64))
     family = fields.String(load_default="", validate=validate.Length(max=32))
-    psp_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    psp_id = DbInt(load_default=None, allow_none=True, strict=True)
 
 
 class TransferSchema(Schema):
-    from_place_id = fields.Integer(required=True, strict=True)
-    to_place_id = fields.Integer(required=True, strict=True)
+    from_place_id = DbInt(required=True, strict=True)
+    to_place_id = DbInt(required=True, strict=True)
     serials = fields.List(fields.String(validate=validate.Length(1, 64)), required=True,
                           validate=validate.Length(1, 500))
     reason = fields.String(load_default="transfer", validate=validate.Length(max=200))
@@ -71,14 +72,14 @@ class TransferSchema(Schema):
 
 class SpareSchema(Schema):
     family = fields.String(required=True, validate=validate.Length(1, 32))
-    from_place_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    from_place_id = DbInt(load_default=None, allow_none=True, strict=True)
 
 
 class PartsSchema(Schema):
     item = fields.String(required=True, validate=validate.Length(1, 32))
-    quantity = fields.Integer(required=True, strict=True)
-    from_place_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    to_place_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(-1_000_000, 1_000_000))
+    from_place_id = DbInt(load_default=None, allow_none=True, strict=True)
+    to_place_id = DbInt(load_default=None, allow_none=True, strict=True)
     reason = fields.String(load_default="", validate=validate.Length(max=200))
 
 

@@ -20,6 +20,7 @@ from fieldsvc.visits.contracts.sla import Priority
 from fieldsvc.visits.contracts.versions import (PRESETS, TermsError, amend, preset_terms, terms_of, today_local,
                                                 version_in_force, versions_of)
 from fieldsvc.visits.scope import get_scoped, require_role, scope_clause
+from fieldsvc.web.ids import to_db_int
 from fieldsvc.web.forms import JalaliDateField, NormalizingIntegerField, code_filter
 from fieldsvc.web.setup import bp
 from fieldsvc.web.setup.specs import _contractors, _psps
@@ -166,9 +167,9 @@ def contracts_new():
                                  if request.args.get("preset") in PRESETS else "business_hours"))
     elif form.validate_on_submit():
         preset = form.preset.data
-        data = {"code": form.code.data, "contractor_id": int(form.contractor_id.data), "kind": form.kind.data,
+        data = {"code": form.code.data, "contractor_id": to_db_int(form.contractor_id.data), "kind": form.kind.data,
                 "valid_from": form.valid_from.data, "valid_to": form.valid_to.data, "region_ids": form.region_ids.data,
-                "preset": preset, "psp_id": int(form.psp_id.data) if "psp_id" in form._fields else None}
+                "preset": preset, "psp_id": to_db_int(form.psp_id.data) if "psp_id" in form._fields else None}
         try:
             data["terms"] = _changes(form, preset_terms(preset))
             contract = registry.create_contract(current_user, data)
