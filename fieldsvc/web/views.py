@@ -24,6 +24,7 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.psp",
     "fieldsvc.web.api.scorecards_api",
     "fieldsvc.web.admin",
+    "fieldsvc.web.health",
 ]
 
 
