@@ -1,6 +1,7 @@
 """``GET /healthz`` for load balancers, Compose and systemd: the database answers, Redis answers
 when rate limits are kept there, and the schema is at the newest migration. 200 when all hold,
-503 otherwise; each check says what it found."""
+503 otherwise; each check says what it found (failures name the error's kind only: the page is
+public, the details go to the server log)."""
 from __future__ import annotations
 
 from typing import Any
@@ -21,7 +22,8 @@ def _database() -> dict[str, Any]:
             conn.execute(text("select 1"))
             current = set(MigrationContext.configure(conn).get_current_heads())
     except Exception as e:  # noqa: BLE001 - any failure is the answer
-        return {"ok": False, "error": f"database unreachable: {e.__class__.__name__}: {e}"[:300]}
+        current_app.logger.warning("healthz: database unreachable: %s", e)
+        return {"ok": False, "error": f"database unreachable ({e.__class__.__name__}); see the server log"}
     from fieldsvc.web import MIGRATIONS_DIR
 
     heads = set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
@@ -42,7 +44,8 @@ def _redis() -> dict[str, Any] | None:
         redis.Redis.from_url(uri.replace("redis+unix://", "unix://"), socket_timeout=2,
                              socket_connect_timeout=2).ping()
     except Exception as e:  # noqa: BLE001 - any failure is the answer
-        return {"ok": False, "error": f"redis unreachable: {e.__class__.__name__}: {e}"[:300]}
+        current_app.logger.warning("healthz: redis unreachable: %s", e)
+        return {"ok": False, "error": f"redis unreachable ({e.__class__.__name__}); see the server log"}
     return {"ok": True}
 
 
