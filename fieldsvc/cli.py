@@ -21,6 +21,7 @@ COMMANDS = [
     ("fieldsvc.commands.plan", "plan_horizon"),
     ("fieldsvc.commands.scorecard", "scorecard"),
     ("fieldsvc.jobs", "scheduler"),
+    ("fieldsvc.jobs", "worker"),
 ]
 
 

@@ -15,6 +15,8 @@ SHARED_DATA_DIR = Path(os.environ.get("FIELDSVC_SHARED_DATA", REPO_ROOT.parent /
 TEHRAN_COUNTY_GEOJSON = Path(__file__).resolve().parent / "data" / "tehran_county.geojson"
 #: The deployment's time zone for display, calendars and planning days (one per deployment).
 TIMEZONE = os.environ.get("FIELDSVC_TZ", "Asia/Tehran")
+#: Seconds without a heartbeat after which a running plan run's worker is taken for dead.
+PLAN_HEARTBEAT_TIMEOUT = int(os.environ.get("FIELDSVC_PLAN_HEARTBEAT_TIMEOUT", "300"))
 
 
 def secret_key(var_dir: Path = VAR_DIR) -> str:
@@ -42,6 +44,20 @@ def database_url() -> str:
     return f"sqlite:///{VAR_DIR / 'fieldsvc.sqlite'}"
 
 
+#: Where plan runs started from the web are solved: "thread" (a background thread of the web
+#: process, the one-process demo) or "queue" (the web only queues them; `fieldsvc scheduler` or
+#: `fieldsvc worker` solves them, so they survive a web worker's restart).
+PLAN_RUNNERS = ("thread", "queue")
+
+
+def plan_runner() -> str:
+    """FIELDSVC_PLAN_RUNNER, checked (a typo is an error naming the variable and the choices)."""
+    value = os.environ.get("FIELDSVC_PLAN_RUNNER", "thread").strip().lower()
+    if value not in PLAN_RUNNERS:
+        raise ValueError(f"FIELDSVC_PLAN_RUNNER must be one of {', '.join(PLAN_RUNNERS)}, got {value!r}")
+    return value
+
+
 class Config:
     """Flask configuration; every value can be overridden by `create_app(overrides)`."""
 
@@ -62,7 +78,9 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.WTF_CSRF_TIME_LIMIT = None
+        # memory:// holds per process; redis://host:6379/N is shared by every worker and machine
         self.RATELIMIT_STORAGE_URI = os.environ.get("FIELDSVC_RATELIMIT_STORAGE", "memory://")
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("FIELDSVC_RATELIMIT_PREFIX", "fieldsvc")
         self.RATELIMIT_HEADERS_ENABLED = True
         self.SMTP_HOST = os.environ.get("FIELDSVC_SMTP_HOST", "")
         self.SMTP_PORT = int(os.environ.get("FIELDSVC_SMTP_PORT", "25"))
@@ -77,6 +95,9 @@ class Config:
         # map tiles (fieldsvc.web.tiles): a URL template, or "none"; and the attribution it needs
         self.TILE_URL = os.environ.get("FIELDSVC_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
         self.TILE_ATTRIBUTION = os.environ.get("FIELDSVC_TILE_ATTRIBUTION", "© OpenStreetMap contributors")
+        self.PLAN_RUNNER = plan_runner()
+        self.PLAN_HEARTBEAT_TIMEOUT = PLAN_HEARTBEAT_TIMEOUT
+        self.DASK_SCHEDULER = os.environ.get("FIELDSVC_DASK_SCHEDULER", "")
         self.API_TITLE = "fieldsvc API"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"

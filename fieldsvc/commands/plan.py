@@ -53,10 +53,14 @@ def _print_unassigned(rows: list[dict], reasons: dict[str, str], limit: int = 20
 @click.option("--contractor", "contractor", default=None, help="Contractor code (default: all).")
 @click.option("--time-limit", type=click.IntRange(1, 3600), default=None,
               help="Solver seconds per contractor (default: Config PLAN_TIME_LIMIT).")
+@click.option("--dask", "dask_scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler (tcp://host:8786) to solve territories on (default: $FIELDSVC_DASK_SCHEDULER; "
+                   "unset: local processes).")
 @with_appcontext
-def plan(day: dt.date, contractor: str | None, time_limit: int | None) -> None:
+def plan(day: dt.date, contractor: str | None, time_limit: int | None, dask_scheduler: str | None) -> None:
     """Plan a day's routes from the database and store them (contractors in parallel)."""
     limit = time_limit or current_app.config["PLAN_TIME_LIMIT"]
+    dask_scheduler = dask_scheduler or current_app.config.get("DASK_SCHEDULER") or None
     try:
         contractors_to_plan(contractor)
     except LookupError as e:
@@ -66,7 +70,8 @@ def plan(day: dt.date, contractor: str | None, time_limit: int | None) -> None:
         def progress(frac: float, msg: str) -> None:
             bar.set_postfix_str(msg)
             bar.update(max(0, round(frac * 100) - bar.n))
-        runs = plan_all_contractors(day, time_limit=limit, progress=progress, contractor_code=contractor)
+        runs = plan_all_contractors(day, time_limit=limit, progress=progress, contractor_code=contractor,
+                                    dask_scheduler=dask_scheduler)
     wall = time.perf_counter() - t0
     names = _contractor_names()
     served = total = 0

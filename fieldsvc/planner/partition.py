@@ -312,7 +312,10 @@ def _solve_warm(args: tuple) -> Solution:
     from .pm import solve
 
     problem, used, params, routes = args
-    return _widen(solve(problem, params, routes), used)
+    try:
+        return _widen(solve(problem, params, routes), used)
+    except RuntimeError as e:  # OR-Tools refused this group's model: the group keeps its routes
+        return Solution([], [], status="rejected", statistics={"error": str(e)})
 
 
 def _splice(problem: Problem, sol: Solution, jobs: list, results: list, params: SolveParams) -> Solution:

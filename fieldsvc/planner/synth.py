@@ -60,15 +60,28 @@ def city_day(n_visits: int = 600, n_technicians: int = 40, seed: int = 0, em_sha
              polygon: BaseGeometry | None = None) -> Problem:
     """A realistic synthetic Tehran day (seconds from midnight)."""
     rng = np.random.default_rng(seed)
-    homes = sample_points(n_technicians, rng, polygon)
+    techs = technicians_at(sample_points(n_technicians, rng, polygon), rng)
+    visits = visits_at(sample_points(n_visits, rng, polygon), rng, em_share)
+    return Problem(tuple(techs), tuple(visits), name=f"tehran-{n_visits}-{n_technicians}-s{seed}")
+
+
+def technicians_at(homes: list[Point], rng: np.random.Generator, prefix: str = "T") -> list[Technician]:
+    """The city day's technicians at ``homes``: 08:00–18:00, a lunch break, at most 16 visits,
+    two or three terminal families as skills, 60 % on motorbikes."""
     techs = []
     for i, home in enumerate(homes):
         fams = set(rng.choice(FAMILIES, size=int(rng.integers(2, 4)), replace=False).tolist())
         techs.append(Technician(
-            id=f"T{i + 1:03d}", start=home, end=home, shift=TimeWindow(8 * H, 18 * H),
+            id=f"{prefix}{i + 1:03d}", start=home, end=home, shift=TimeWindow(8 * H, 18 * H),
             breaks=(Break(TimeWindow(12 * H, 14 * H + 1800), 1800, "lunch"),), max_visits=16,
             skills=frozenset(fams), profile="motorbike" if rng.random() < 0.6 else "car"))
-    pts = sample_points(n_visits, rng, polygon)
+    return techs
+
+
+def visits_at(pts: list[Point], rng: np.random.Generator, em_share: float = 0.08, prefix: str = "V",
+              merchant_prefix: str = "M") -> list[Visit]:
+    """The city day's visit mix at ``pts``: 8 % second terminals at the previous merchant, three
+    shops in four open twice a day, ``em_share`` EM calls with a 2–6 h deadline, PM overdue days."""
     visits = []
     merchant = 0
     for i, p in enumerate(pts):
@@ -84,13 +97,13 @@ def city_day(n_visits: int = 600, n_technicians: int = 40, seed: int = 0, em_sha
             wins = (TimeWindow(9 * H, 20 * H),)
         if em:
             opened = int(rng.integers(8 * H, 11 * H))
-            visits.append(Visit(f"V{i + 1:05d}", location=p, service=int(rng.integers(20, 46)) * 60,
+            visits.append(Visit(f"{prefix}{i + 1:05d}", location=p, service=int(rng.integers(20, 46)) * 60,
                                 time_windows=wins, skills=frozenset({fam}), priority=int(rng.integers(80, 101)),
                                 kind="em", sla_deadline=opened + int(rng.integers(2, 7)) * H,
-                                merchant=f"M{merchant:05d}"))
+                                merchant=f"{merchant_prefix}{merchant:05d}"))
         else:
             overdue = int(max(0, rng.normal(0, 10)))
-            visits.append(Visit(f"V{i + 1:05d}", location=p, service=int(rng.integers(15, 31)) * 60,
+            visits.append(Visit(f"{prefix}{i + 1:05d}", location=p, service=int(rng.integers(15, 31)) * 60,
                                 time_windows=wins, skills=frozenset({fam}), priority=min(60, 5 + overdue * 2),
-                                kind="pm", overdue_days=overdue, merchant=f"M{merchant:05d}"))
-    return Problem(tuple(techs), tuple(visits), name=f"tehran-{n_visits}-{n_technicians}-s{seed}")
+                                kind="pm", overdue_days=overdue, merchant=f"{merchant_prefix}{merchant:05d}"))
+    return visits

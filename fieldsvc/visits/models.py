@@ -362,8 +362,27 @@ class PlanRun(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    #: host:pid of the process solving it, and when that process last said it is alive (a run
+    #: whose heartbeat is too old is failed, see fieldsvc.visits.plans.runs.reap_dead_runs)
+    worker: Mapped[str] = mapped_column(String(120), default="")
+    heartbeat_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
     contractor: Mapped[Optional[Contractor]] = relationship()
+
+
+class JobRun(Model):
+    """One run of a scheduled job in one time slot: the unique (job, slot) pair lets only the first
+    of several `fieldsvc scheduler` processes (on one or many machines) run it."""
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "slot"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(80))
+    slot: Mapped[str] = mapped_column(String(40))
+    host: Mapped[str] = mapped_column(String(120), default="")
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
 
 class Route(Model):

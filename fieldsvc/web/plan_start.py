@@ -10,6 +10,8 @@ from fieldsvc.visits.plans import runs
 
 
 def start_plan(user: m.User, contractor: m.Contractor, day: dt.date, time_limit: int | None = None) -> m.PlanRun:
-    """Queue a daily run in the background (the server's PLAN_TIME_LIMIT unless given)."""
+    """Queue a daily run (the server's PLAN_TIME_LIMIT unless given): solved by a worker process when
+    PLAN_RUNNER is "queue", else in a background thread of this process."""
     app = current_app._get_current_object()
-    return runs.start_plan(user, contractor, day, time_limit or app.config["PLAN_TIME_LIMIT"], app.app_context)
+    return runs.start_plan(user, contractor, day, time_limit or app.config["PLAN_TIME_LIMIT"], app.app_context,
+                           queue_only=app.config.get("PLAN_RUNNER") == "queue")

@@ -32,6 +32,7 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.master_api",
     "fieldsvc.web.api.imports_api",
     "fieldsvc.web.setup",
+    "fieldsvc.web.health",
 ]
 
 

@@ -360,7 +360,8 @@ def solve_context(ctx: DayContext, params: SolveParams) -> Solution:
 
 def set_progress(run_id: int, progress: float, message: str, **values: Any) -> None:
     """Record a PlanRun's progress in its own short transaction (the progress endpoint reads it)."""
-    values = {"progress": round(max(0.0, min(1.0, progress)), 3), "message": message[:300], **values}
+    values = {"progress": round(max(0.0, min(1.0, progress)), 3), "message": message[:300],
+              "heartbeat_at": utcnow(), **values}
     table = m.PlanRun.__table__
     stmt = update(table).where(table.c.id == run_id)
     if values.get("status") != m.PlanStatus.CANCELLED:  # a cancelled run stays cancelled
@@ -583,8 +584,9 @@ def _solver_pool(n: int) -> ProcessPoolExecutor:
 
 
 def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, progress: ProgressFn | None,
-              actor: m.User | None) -> None:
-    """Solve built days in worker processes, reporting progress, and store each as it finishes."""
+              actor: m.User | None, dask_scheduler: str | None = None) -> None:
+    """Solve built days in worker processes (or, given ``dask_scheduler``, on that Dask cluster:
+    territories and regrouping rounds as tasks), reporting progress, and store each as it finishes."""
     params = _params(time_limit)
     todo = [(run.id, ctx) for run, ctx in items]
     solvable = [(rid, ctx) for rid, ctx in todo if ctx.problem.technicians and ctx.problem.visits]
@@ -609,14 +611,31 @@ def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, prog
             progress(1.0, "done")
         return
     t0 = time.monotonic()
-    pool = _solver_pool(len(solvable))
+    cluster = None
+    if dask_scheduler:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from fieldsvc.planner.cluster import DaskPool
+
+        try:
+            cluster = DaskPool(dask_scheduler)
+        except ConnectionError as exc:
+            for rid, _ctx in solvable:
+                _fail(rid, exc)
+            if progress:
+                progress(1.0, "failed")
+            return
+        pool = ThreadPoolExecutor(max_workers=len(solvable), thread_name_prefix="dask-day")
+    else:
+        pool = _solver_pool(len(solvable))
+    solve_one = cluster.solve_day if cluster else solve_day
     # expected wall time: waves of contractors over the workers, each up to its time limit
     expected = params.time_limit * -(-len(solvable) // _workers(len(solvable))) * 1.15 + 2
     try:
         futures: dict[Future, tuple[int, DayContext]] = {}
         for rid, ctx in solvable:
             set_progress(rid, 0.1, f"solving {len(ctx.problem.visits)} visits", status=m.PlanStatus.RUNNING)
-            futures[pool.submit(solve_day, ctx.problem, params)] = (rid, ctx)
+            futures[pool.submit(solve_one, ctx.problem, params)] = (rid, ctx)
         pending = set(futures)
         while pending:
             done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
@@ -635,14 +654,18 @@ def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, prog
                 finished += 1
     finally:
         pool.shutdown(cancel_futures=True)
+        if cluster is not None:
+            cluster.close()
     if progress:
         progress(1.0, "done")
 
 
 def plan_contractor_day(contractor_id: int, day: dt.date, *, time_limit: float = 30,
                         progress: ProgressFn | None = None, actor: m.User | None = None,
-                        plan_run: m.PlanRun | None = None, now: dt.datetime | None = None) -> m.PlanRun:
-    """Plan one contractor's day and store it; returns the PlanRun (succeeded, failed or cancelled)."""
+                        plan_run: m.PlanRun | None = None, now: dt.datetime | None = None,
+                        dask_scheduler: str | None = None) -> m.PlanRun:
+    """Plan one contractor's day and store it; returns the PlanRun (succeeded, failed or cancelled).
+    ``dask_scheduler`` (``tcp://host:8786``) solves it on that Dask cluster."""
     run = plan_run or new_run(day, contractor_id, params={"time_limit": time_limit}, actor=actor)
     rid = run.id
     set_progress(rid, 0.02, "loading", status=m.PlanStatus.RUNNING, started_at=utcnow())
@@ -653,7 +676,7 @@ def plan_contractor_day(contractor_id: int, day: dt.date, *, time_limit: float =
         db.session.rollback()
         _fail(rid, exc)
         return db.session.get(m.PlanRun, rid, populate_existing=True)
-    _run_days([(run, ctx)], time_limit, progress, actor)
+    _run_days([(run, ctx)], time_limit, progress, actor, dask_scheduler)
     return db.session.get(m.PlanRun, rid, populate_existing=True)
 
 
@@ -670,8 +693,9 @@ def contractors_to_plan(contractor_code: str | None = None) -> list[m.Contractor
 
 def plan_all_contractors(day: dt.date, *, time_limit: int = 30, progress: ProgressFn | None = None,
                          actor: m.User | None = None, contractor_code: str | None = None,
-                         now: dt.datetime | None = None) -> list[m.PlanRun]:
-    """Plan ``day`` for every contractor, solving them in parallel processes; one PlanRun each."""
+                         now: dt.datetime | None = None, dask_scheduler: str | None = None) -> list[m.PlanRun]:
+    """Plan ``day`` for every contractor, solving them in parallel processes (or on the Dask cluster at
+    ``dask_scheduler``); one PlanRun each."""
     contractors = contractors_to_plan(contractor_code)
     runs = [new_run(day, c.id, params={"time_limit": time_limit}, actor=actor) for c in contractors]
     items = []
@@ -685,7 +709,7 @@ def plan_all_contractors(day: dt.date, *, time_limit: int = 30, progress: Progre
         if progress:
             progress(0.05 * (i + 1) / len(runs), "loading")
     db.session.rollback()
-    _run_days(items, time_limit, progress, actor)
+    _run_days(items, time_limit, progress, actor, dask_scheduler)
     return [db.session.get(m.PlanRun, r.id, populate_existing=True) for r in runs]
 
 

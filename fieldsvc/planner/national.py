@@ -1,0 +1,366 @@
+"""A synthetic national day (a country's PSP: many contractors per province) and its staged solve.
+
+The country: visits fall in the 31 provinces of ``geo/iran_provinces.osm.min.geojson`` in
+proportion to their population (2016 census, :data:`PROVINCE_POPULATION`), around the cities of
+the gazetteer ``geo/iran_cities_2025-01-18.json`` (the province capital takes
+:data:`CAPITAL_SHARE` of its province, county seats three times a small town's share), both under
+``$FIELDSVC_SHARED_DATA``. Each province has two to five contractors sharing its visits; the
+technicians are shared out by visits, homes in the same cities. Visits and technicians are the
+city day's mix (:func:`fieldsvc.planner.synth.visits_at`, :func:`~fieldsvc.planner.synth.technicians_at`).
+
+The solve, stage by stage: every (province, contractor) region is a day of its own; a region
+above ``max_part_visits`` is split into territories (:func:`fieldsvc.planner.partition.split`),
+every territory is one task on the executor (a local process pool or a Dask cluster), then each
+split region's regrouping rounds are one task. Matrices are built inside the tasks, per
+territory or group: the driver never holds more than a region's positions. The search budget is
+``time_per_visit`` worker-seconds per visit (40 % to territories, 60 % to regrouping, as in
+:func:`~fieldsvc.planner.partition.solve_partitioned`), so the work is fixed and the wall time
+falls with the number of workers.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import time
+from collections import Counter
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .params import SolveParams
+from .partition import _recost, improve, merge, split
+from .problem import Point, Problem
+from .solution import Solution
+from .synth import REPO_ROOT, technicians_at, visits_at
+
+
+
+def geo_dir() -> Path:
+    """``$FIELDSVC_SHARED_DATA/geo`` (default ``../shared/data/geo`` beside the repository)."""
+    return Path(os.environ.get("FIELDSVC_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")).resolve() / "geo"
+
+
+PROVINCES_FILE = "iran_provinces.osm.min.geojson"
+CITIES_FILE = "iran_cities_2025-01-18.json"
+
+#: Province populations, 2016 national census (Statistical Centre of Iran), keyed by the
+#: ``name:en`` of the provinces file.
+PROVINCE_POPULATION = {
+    "Tehran": 13_267_637, "Razavi Khorasan": 6_434_501, "Isfahan": 5_120_850, "Fars": 4_851_274,
+    "Khuzestan": 4_710_509, "East Azerbaijan": 3_909_652, "Mazandaran": 3_283_582,
+    "West Azerbaijan": 3_265_219, "Kerman": 3_164_718, "Sistan and Baluchestan": 2_775_014,
+    "Alborz": 2_712_400, "Gilan": 2_530_696, "Kermanshah": 1_952_434, "Golestan": 1_868_819,
+    "Hormozgan": 1_776_415, "Lorestan": 1_760_649, "Hamadan": 1_738_234, "Kurdistan": 1_603_011,
+    "Markazi": 1_429_475, "Qom": 1_292_283, "Qazvin": 1_273_761, "Ardabil": 1_270_420,
+    "Bushehr": 1_163_400, "Yazd": 1_138_533, "Zanjan": 1_057_461, "Chaharmahal and Bakhtiyari": 947_763,
+    "North Khorasan": 863_092, "South Khorasan": 768_898, "Kohgiluye and Buyer Ahmad": 713_052,
+    "Semnan": 702_360, "Ilam": 580_158,
+}
+#: Province capitals as the gazetteer spells them (first match inside the province wins).
+CAPITALS = {
+    "Tehran": ("Tehran",), "Razavi Khorasan": ("Mashhad",), "Isfahan": ("Isfahan",), "Fars": ("Shiraz",),
+    "Khuzestan": ("Ahvaz", "Ahwaz"), "East Azerbaijan": ("Tabriz",), "Mazandaran": ("Sari",),
+    "West Azerbaijan": ("Urmia",), "Kerman": ("Kerman",), "Sistan and Baluchestan": ("Zahedan",),
+    "Alborz": ("Karaj",), "Gilan": ("Rasht",), "Kermanshah": ("Kermanshah",), "Golestan": ("Gorgan",),
+    "Hormozgan": ("Bandar Abbas",), "Lorestan": ("Khorramabad",), "Hamadan": ("Hamadan", "Hamedan"),
+    "Kurdistan": ("Sanandaj",), "Markazi": ("Arak",), "Qom": ("Qom",), "Qazvin": ("Qazvin",),
+    "Ardabil": ("Ardabil",), "Bushehr": ("Bushehr",), "Yazd": ("Yazd",), "Zanjan": ("Zanjan",),
+    "Chaharmahal and Bakhtiyari": ("Shahr-e Kord", "Shahrekord", "Shahr-e Kurd"),
+    "North Khorasan": ("Bojnord", "Bojnurd"), "South Khorasan": ("Birjand",),
+    "Kohgiluye and Buyer Ahmad": ("Yasuj",), "Semnan": ("Semnan",), "Ilam": ("Ilam",),
+}
+#: Share of a province's visits around its capital; spread (km, one standard deviation) of the
+#: visits around a capital, a county seat and another town.
+CAPITAL_SHARE = 0.45
+SPREAD_KM = {"capital": 6.0, "county": 2.5, "town": 1.0}
+
+
+@dataclass(frozen=True)
+class City:
+    name: str
+    lat: float
+    lon: float
+    kind: str  # capital, county, town
+
+
+@dataclass(frozen=True)
+class Province:
+    name: str
+    population: int
+    cities: tuple[City, ...]
+
+
+@dataclass(frozen=True)
+class Region:
+    """One contractor's day in one province: the unit the national day is split into."""
+
+    province: str
+    contractor: str
+    problem: Problem
+
+
+def load_provinces(directory: str | Path | None = None) -> list[Province]:
+    """The provinces with their gazetteer cities (cities with no coordinates, or outside every
+    province polygon, are left out). FileNotFoundError names the folder and the files it needs."""
+    import shapely
+    from shapely.geometry import shape
+
+    geo = Path(directory) if directory else geo_dir()
+    missing = [f for f in (PROVINCES_FILE, CITIES_FILE) if not (geo / f).exists()]
+    if missing:
+        raise FileNotFoundError(
+            f"the national benchmark needs {', '.join(missing)} in {geo}: set FIELDSVC_SHARED_DATA to the "
+            "folder that holds geo/ (the provinces of OpenStreetMap and the gazetteer's cities)")
+    features = json.loads((geo / PROVINCES_FILE).read_text())["features"]
+    names = [f["properties"].get("name:en", "") for f in features]
+    unknown = sorted(set(names) - set(PROVINCE_POPULATION))
+    if unknown:
+        raise ValueError(f"{geo / PROVINCES_FILE}: no population for province(s) {', '.join(unknown)}")
+    polygons = [shape(f["geometry"]) for f in features]
+    cities: dict[str, list[City]] = {n: [] for n in names}
+    raw = json.loads((geo / CITIES_FILE).read_text())
+    rows = []
+    for row in raw.values():
+        try:
+            rows.append((float(row["lat"]), float(row["lon"]), row.get("en_name") or row.get("name") or "",
+                         bool(row.get("is_county"))))
+        except (TypeError, ValueError):
+            continue  # no coordinates
+    lat = np.array([r[0] for r in rows])
+    lon = np.array([r[1] for r in rows])
+    for name, poly in zip(names, polygons):
+        inside = shapely.contains_xy(poly, lon, lat)
+        caps = {c.lower() for c in CAPITALS.get(name, ())}
+        capital_found = False
+        for i in np.flatnonzero(inside):
+            la, lo, city, county = rows[i]
+            kind = "county" if county else "town"
+            if not capital_found and city.lower() in caps:
+                kind, capital_found = "capital", True
+            cities[name].append(City(city, la, lo, kind))
+    return [Province(n, PROVINCE_POPULATION[n], tuple(cities[n])) for n in names if cities[n]]
+
+
+def _shares(weights: np.ndarray, total: int) -> np.ndarray:
+    """``total`` shared out in proportion to ``weights`` (largest remainders)."""
+    exact = weights / weights.sum() * total
+    out = np.floor(exact).astype(int)
+    out[np.argsort(out - exact)[: total - out.sum()]] += 1
+    return out
+
+
+def _city_weights(province: Province) -> np.ndarray:
+    """The capital takes CAPITAL_SHARE, the other county seats share the rest (small towns get
+    no terminals of their own in this model: their shops are served from the county seat)."""
+    cities = province.cities
+    seats = np.array([1.0 if c.kind == "county" else 0.0 for c in cities])
+    has_capital = any(c.kind == "capital" for c in cities)
+    if seats.sum() == 0 and not has_capital:
+        seats[:] = 1.0  # a province known only by its towns
+    weights = seats / max(1.0, seats.sum()) * ((1 - CAPITAL_SHARE) if has_capital and seats.sum() else 1.0)
+    for i, c in enumerate(cities):
+        if c.kind == "capital":
+            weights[i] = CAPITAL_SHARE if seats.sum() else 1.0
+    return weights
+
+
+def _around(city: City, n: int, rng: np.random.Generator) -> list[Point]:
+    out = []
+    for _ in range(n):
+        dy, dx = rng.normal(0, SPREAD_KM[city.kind], 2)
+        out.append(Point(city.lat + dy / 111.32, city.lon + dx / (111.32 * math.cos(math.radians(city.lat)))))
+    return out
+
+
+def _contractor_points(province: Province, n_visits: int, n_techs: int,
+                       rng: np.random.Generator) -> tuple[list[Point], list[Point]]:
+    """Technician homes and visit positions of one contractor: technicians stationed in pairs in
+    the cities (drawn by city weight), visits in those cities in proportion to their technicians."""
+    weights = _city_weights(province)
+    pairs = max(1, n_techs // 2)
+    per_city = np.bincount(rng.choice(len(weights), size=pairs, p=weights / weights.sum()),
+                           minlength=len(weights)) * 2
+    per_city[np.argmax(per_city)] += n_techs - per_city.sum()  # an odd technician
+    staffed = np.flatnonzero(per_city > 0)
+    visits_per_city = _shares(per_city[staffed].astype(float), n_visits)
+    homes: list[Point] = []
+    spots: list[Point] = []
+    for i, nv in zip(staffed, visits_per_city):
+        homes += _around(province.cities[i], int(per_city[i]), rng)
+        spots += _around(province.cities[i], int(nv), rng)
+    order = rng.permutation(len(spots))  # visit ids do not follow the cities
+    return homes, [spots[k] for k in order]
+
+
+def country_day(n_visits: int, n_technicians: int, seed: int = 0, em_share: float = 0.08,
+                directory: str | Path | None = None) -> list[Region]:
+    """A national day of ``n_visits`` visits and ``n_technicians`` technicians, as regions
+    (at least four technicians per province: two contractors of two)."""
+    rng = np.random.default_rng(seed)
+    provinces = load_provinces(directory)
+    if n_visits < 1 or n_technicians < 4 * len(provinces):
+        raise ValueError(f"a national day needs visits and at least four technicians per province "
+                         f"(--technicians {4 * len(provinces)} or more)")
+    pops = np.array([p.population for p in provinces], dtype=float)
+    visits_per = _shares(pops, n_visits)
+    techs_per = 4 + _shares(pops, n_technicians - 4 * len(provinces))
+    regions = []
+    for k, (p, nv, nt) in enumerate(zip(provinces, visits_per, techs_per), 1):
+        contractors = int(min(np.clip(round(nv / 300), 2, 5), nt // 2))
+        weights = rng.uniform(0.6, 1.4, contractors)
+        cv = _shares(weights, int(nv))
+        ct = 2 + _shares(weights, int(nt) - 2 * contractors)
+        code = f"P{k:02d}"
+        for j in range(contractors):
+            if cv[j] == 0:
+                continue
+            prefix = f"{code}{j + 1}-"
+            homes, spots = _contractor_points(p, int(cv[j]), int(ct[j]), rng)
+            techs = technicians_at(homes, rng, prefix=prefix + "T")
+            visits = visits_at(spots, rng, em_share, prefix=prefix + "V", merchant_prefix=prefix + "M")
+            regions.append(Region(p.name, f"{code}{j + 1}",
+                                  Problem(tuple(techs), tuple(visits), name=f"{p.name}/{code}{j + 1}")))
+    return regions
+
+
+# --------------------------------------------------------------------------- the staged solve
+
+
+@dataclass
+class Stage:
+    name: str
+    wall_seconds: float
+    peak_rss_mb: float
+    tasks: int = 0
+    served: int | None = None
+    travel_seconds_per_served: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class NationalResult:
+    regions: list[Region]
+    solutions: list[Solution]
+    stages: list[Stage] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The figures of the benchmark (the keys of ``--json``)."""
+        by_id = {v.id: v for r in self.regions for v in r.problem.visits}
+        served = [v for s in self.solutions for v in s.served]
+        travel = sum(s.travel_seconds for s in self.solutions)
+        reasons = Counter(u.reason for s in self.solutions for u in s.unassigned)
+        return {
+            "visits": len(by_id), "technicians": sum(len(r.problem.technicians) for r in self.regions),
+            "regions": len(self.regions), "served": len(served),
+            "priority_served": sum(by_id[v].priority for v in served),
+            "priority_total": sum(v.priority for v in by_id.values()),
+            "travel_seconds_per_served": round(travel / max(1, len(served)), 1),
+            "unassigned": dict(sorted(reasons.items())),
+            "wall_seconds": round(sum(st.wall_seconds for st in self.stages), 2),
+            "peak_rss_mb": max((st.peak_rss_mb for st in self.stages), default=peak_rss_mb()),
+            "stages": [st.as_dict() for st in self.stages],
+        }
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (the driver; workers not counted), MB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _solve_task(args: tuple[Problem, SolveParams]) -> Solution:
+    from .pm import solve
+
+    problem, params = args
+    return solve(problem, params)
+
+
+def _regroup_task(args: tuple[Problem, Solution, SolveParams, int]) -> Solution:
+    problem, sol, params, rounds = args
+    with ThreadPoolExecutor(max_workers=1) as one:  # one core per task: groups one after another
+        return improve(problem, sol, params, rounds, executor=one, workers=1)
+
+
+def _quality(sols: list[Solution]) -> tuple[int, float]:
+    served = sum(len(s.served) for s in sols)
+    return served, round(sum(s.travel_seconds for s in sols) / max(1, served), 1)
+
+
+def solve_country(regions: list[Region], executor: Executor, time_per_visit: float = 0.08,
+                  params: SolveParams | None = None, max_part_visits: int = 150, part_visits: int = 50,
+                  rounds: int = 8, progress: Callable[[str, int, int], None] | None = None,
+                  stages: list[Stage] | None = None) -> NationalResult:
+    """Solve every region: territories as tasks on ``executor``, then each split region's
+    regrouping rounds as one task; ``time_per_visit`` worker-seconds of search per visit."""
+    params = params or SolveParams()
+    stages = stages if stages is not None else []
+    tick = time.perf_counter()
+    parts: list[list[Problem]] = []
+    for r in regions:
+        big = len(r.problem.visits) > max_part_visits
+        parts.append(split(r.problem, part_visits) if big else [r.problem])
+    stages.append(Stage("split by territory", round(time.perf_counter() - tick, 2), peak_rss_mb(),
+                        sum(len(p) for p in parts)))
+
+    tick = time.perf_counter()
+    jobs = []
+    for i, ps in enumerate(parts):
+        share = 0.4 if len(ps) > 1 else 1.0
+        for j, part in enumerate(ps):
+            limit = max(1.0, share * time_per_visit * len(part.visits))
+            jobs.append((i, j, part, replace(params, time_limit=limit)))
+    jobs.sort(key=lambda job: -job[3].time_limit)  # longest first: the last wave stays short
+    futures = {executor.submit(_solve_task, (part, p)): (i, j) for i, j, part, p in jobs}
+    found: dict[tuple[int, int], Solution] = {}
+    for n, f in enumerate(as_completed(futures), 1):
+        found[futures[f]] = f.result()
+        if progress:
+            progress("territories", n, len(futures))
+    sols = []
+    for i, (r, ps) in enumerate(zip(regions, parts)):
+        sol = merge(r.problem, [found[(i, j)] for j in range(len(ps))])
+        _recost(sol, r.problem, params)
+        sols.append(sol)
+    stages.append(Stage("territories", round(time.perf_counter() - tick, 2), peak_rss_mb(), len(futures),
+                        *_quality(sols)))
+
+    tick = time.perf_counter()
+    split_regions = [i for i, ps in enumerate(parts) if len(ps) > 1]
+    futures = {}
+    for i in sorted(split_regions, key=lambda i: -len(regions[i].problem.visits)):
+        problem = regions[i].problem
+        p = replace(params, time_limit=max(1.0, 0.6 * time_per_visit * len(problem.visits)))
+        futures[executor.submit(_regroup_task, (problem, sols[i], p, rounds))] = i
+    for n, f in enumerate(as_completed(futures), 1):
+        sols[futures[f]] = f.result()
+        if progress:
+            progress("regrouping", n, len(futures))
+    stages.append(Stage("regrouping rounds", round(time.perf_counter() - tick, 2), peak_rss_mb(), len(futures),
+                        *_quality(sols)))
+    return NationalResult(regions, sols, stages)
+
+
+def markdown(summary: dict[str, Any], title: str = "") -> str:
+    """The stage table and the totals of a national run."""
+    lines = [f"**{title}**", ""] if title else []
+    lines += ["| stage | tasks | wall_s | driver peak MB | served | travel s / served visit |",
+              "|---|---|---|---|---|---|"]
+    for st in summary["stages"]:
+        served = "" if st["served"] is None else f"{st['served']} ({st['served'] / summary['visits']:.1%})"
+        travel = "" if st["travel_seconds_per_served"] is None else f"{st['travel_seconds_per_served']:.0f}"
+        lines.append(f"| {st['name']} | {st['tasks'] or ''} | {st['wall_seconds']:.1f} | {st['peak_rss_mb']:.0f} | "
+                     f"{served} | {travel} |")
+    lines.append(f"| **total** | | {summary['wall_seconds']:.1f} | {summary['peak_rss_mb']:.0f} | "
+                 f"{summary['served']} / {summary['visits']} ({summary['served'] / summary['visits']:.1%}) | "
+                 f"{summary['travel_seconds_per_served']:.0f} |")
+    lines += ["", f"priority served {summary['priority_served']} of {summary['priority_total']} "
+                  f"({summary['priority_served'] / max(1, summary['priority_total']):.2%}); "
+                  f"unassigned by reason: {summary['unassigned'] or 'none'}; {summary['regions']} regions "
+                  f"(contractor × province), {summary['technicians']} technicians"]
+    return "\n".join(lines)

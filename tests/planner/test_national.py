@@ -1,0 +1,112 @@
+"""The national benchmark: a synthetic country day split by contractor and province, then by
+territory, solved as tasks; its figures on the command line and in --json."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fieldsvc.planner import national
+from fieldsvc.planner.cli import bench
+
+GEO = Path(__file__).resolve().parent.parent / "data" / "geo"
+
+
+def test_country_day_follows_population_and_keeps_regions_apart():
+    regions = national.country_day(3000, 200, seed=1, directory=GEO)
+    visits = [v for r in regions for v in r.problem.visits]
+    assert len(visits) == 3000 and sum(len(r.problem.technicians) for r in regions) == 200
+    assert len({v.id for v in visits}) == 3000  # ids unique across the country
+    per_province: dict[str, int] = {}
+    for r in regions:
+        per_province[r.province] = per_province.get(r.province, 0) + len(r.problem.visits)
+    total = sum(national.PROVINCE_POPULATION[p] for p in per_province)
+    for province, n in per_province.items():  # visits in proportion to the population
+        assert abs(n - 3000 * national.PROVINCE_POPULATION[province] / total) <= 1
+    contractors = {}
+    for r in regions:
+        contractors.setdefault(r.province, set()).add(r.contractor)
+    assert all(len(c) >= 2 for c in contractors.values())  # several contractors per province
+    kinds = {v.kind for v in visits}
+    assert kinds == {"pm", "em"} and all(v.time_windows for v in visits)  # the city day's mix
+
+
+def test_too_few_technicians_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"--technicians 124"):
+        national.country_day(1000, 100, directory=GEO)
+
+
+def test_missing_geodata_says_where_it_looked(tmp_path):
+    with pytest.raises(FileNotFoundError, match=str(tmp_path)):
+        national.country_day(100, 124, directory=tmp_path)
+    out = CliRunner().invoke(bench, ["national", "--visits", "100", "--technicians", "124"],
+                             env={"FIELDSVC_SHARED_DATA": str(tmp_path)})
+    assert out.exit_code == 1
+    assert f"iran_provinces.osm.min.geojson, iran_cities_2025-01-18.json in {tmp_path / 'geo'}" in out.output
+    assert "FIELDSVC_SHARED_DATA" in out.output
+
+
+@pytest.mark.slow
+def test_bench_national_prints_and_writes_the_figures(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIELDSVC_SHARED_DATA", str(GEO.parent))
+    out_json = tmp_path / "national.json"
+    out = CliRunner().invoke(bench, ["national", "--visits", "400", "--technicians", "124", "--workers", "2",
+                                     "--time-per-visit", "0.01", "--json", str(out_json)])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out_json.read_text())
+    assert {"visits", "served", "priority_served", "travel_seconds_per_served", "wall_seconds", "peak_rss_mb",
+            "stages"} <= set(data)
+    assert data["visits"] == 400 and 0 < data["served"] <= 400
+    assert [s["name"] for s in data["stages"]] == ["generate and split by contractor × province",
+                                                  "split by territory", "territories", "regrouping rounds"]
+    assert sum(data["unassigned"].values()) == 400 - data["served"]
+    assert "| territories |" in out.output and "priority served" in out.output
+
+
+@pytest.mark.slow
+def test_matrices_are_built_per_part_never_for_the_country(monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fieldsvc.planner import pm
+
+    sizes: list[int] = []
+    build = pm.travel_matrices
+
+    def recording(points, *args, **kwargs):
+        sizes.append(len(points))
+        return build(points, *args, **kwargs)
+
+    monkeypatch.setattr(pm, "travel_matrices", recording)
+    regions = national.country_day(1500, 124, seed=2, directory=GEO)
+    biggest = max(len(r.problem.visits) + 2 * len(r.problem.technicians) for r in regions)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # tasks in this process: their matrices are seen here
+        result = national.solve_country(regions, pool, time_per_visit=0.001)
+    assert sizes and max(sizes) <= biggest < 1500 / 2  # one region or territory at a time
+    assert result.summary()["visits"] == 1500
+
+
+def test_a_group_that_or_tools_refuses_keeps_its_routes(monkeypatch):
+    """Seen at 20,000 visits under load: one regrouped model answered "invalid"; the day must not be lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fieldsvc.planner import pm
+    from fieldsvc.planner.params import SolveParams
+    from fieldsvc.planner.partition import improve, merge, split
+    from fieldsvc.planner.synth import city_day
+
+    problem = city_day(120, 10, seed=4)
+    params = SolveParams(time_limit=5, solution_limit=20)
+    sol = merge(problem, [pm.solve(part, params) for part in split(problem, 40)])
+    solve = pm.solve
+
+    def refuse_warm_starts(problem, params=None, initial=None):
+        if initial:
+            raise RuntimeError("OR-Tools rejected the model or the search parameters (see its log)")
+        return solve(problem, params, initial)
+
+    monkeypatch.setattr(pm, "solve", refuse_warm_starts)
+    with ThreadPoolExecutor(max_workers=1) as one:
+        out = improve(problem, sol, params, rounds=1, executor=one, workers=1)
+    assert sorted(out.served) == sorted(sol.served)
