@@ -95,7 +95,7 @@ def _drop_everything() -> None:
 
 def build_rows(seed: int = DEFAULT_SEED, merchants: int = DEFAULT_MERCHANTS, today: date | None = None,
                password_hash: str = "", progress: Optional[Progress] = None) -> DemoRows:
-    """All demo rows in memory (no database): master data plus 90 days of history."""
+    """All demo rows in memory (no database): master data plus a year of history."""
     today = today or tehran_today()
     step = progress or (lambda _label: None)
     step("master data")

@@ -26,7 +26,7 @@ from fieldsvc.visits.contracts.sla import deadlines, elapsed_working_minutes
 
 TZ = ZoneInfo("Asia/Tehran")
 UTC = timezone.utc
-HISTORY_DAYS = 90
+HISTORY_DAYS = 365
 #: EM calls per terminal and year.
 FAILURES_PER_TERMINAL_YEAR = 1.3
 #: Relative call arrivals per local hour (0-23): quiet nights, late-morning and evening peaks.
@@ -480,7 +480,7 @@ def _nearest_technicians(rows: DemoRows) -> dict[int, list[dict[str, Any]]]:
 
 
 def generate_history(rows: DemoRows, seed: int) -> None:
-    """Add 90 days of PM/EM history and today's open work to ``rows`` (in place)."""
+    """Add a year (HISTORY_DAYS) of PM/EM history and today's open work to ``rows`` (in place)."""
     today = rows.today
     by_merchant: dict[int, list[dict[str, Any]]] = {}
     for t in rows.terminal:

@@ -102,7 +102,7 @@ def test_history_has_breaches_open_work_and_real_sla_arithmetic(app):
     assert (c.response_by, c.resolution_by) == tuple(deadlines(c.reported_at, c.priority,
                                                                SlaTargets.from_dict(k.em_targets),
                                                                CalendarSpec.from_dict(k.calendar)))
-    # calls arrive over the whole 90 days, fewer on Fridays
+    # calls arrive over the whole year of history, fewer on Fridays
     days = {c.reported_at.date() for c in calls}
     assert min(days) <= TODAY - timedelta(days=85)
     visits = s.scalars(select(m.Visit)).all()
