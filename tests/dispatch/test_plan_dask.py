@@ -35,6 +35,7 @@ def test_nightly_job_uses_the_configured_dask_scheduler(app, pm_world, dask_clus
     assert sum("solve_day" in str(t["key"]) for t in stream.data) == 2
 
 
+@pytest.mark.slow
 def test_unreachable_dask_scheduler_fails_the_run_with_the_address(app, pm_world):
     run = plan_contractor_day(pm_world.contractors[0].id, DAY, time_limit=1, dask_scheduler="tcp://127.0.0.1:1")
     assert run.status == m.PlanStatus.FAILED
