@@ -3,6 +3,8 @@ it rolls back (issue 16, point 9): one mechanism, fieldsvc.visits.uploads, used 
 and the check-out photos; a source check keeps every other writer out of the upload folder."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import ast
 import io
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from fieldsvc.db import db
+from fieldsvc.db import utcnow, db
 from fieldsvc.visits import uploads
 from fieldsvc.visits.field import checkin
 from fieldsvc.visits import models as m
@@ -95,8 +97,9 @@ def test_an_accepted_intake_writes_its_photo(app, tenants, clients) -> None:
 
 def _check_out(clients, visit: m.Visit, **extra):
     import base64
-    body = {"outcome": "pm_done" if visit.kind == "pm" else "fixed", "notes": "", "at": "2026-11-30T10:00:00+00:00",
-            "client_event_id": f"photo-test-{visit.id}-{len(extra)}", **extra,
+    body = {"outcome": "pm_done" if visit.kind == "pm" else "fixed", "notes": "", "at": utcnow().isoformat(),
+            "client_event_id": f"photo-test-{visit.id}-{len(extra)}", "reason": "any hour: photos are tested",
+            **extra,
             "photos": [{"filename": "a.png", "data": base64.b64encode(_png()).decode()}]}
     return clients["technician"].post(f"/api/v1/visits/{visit.id}/check-out", json=body)
 
@@ -105,8 +108,9 @@ def test_a_check_out_that_fails_after_its_photos_were_taken_in_writes_none(app, 
                                                                            monkeypatch) -> None:
     merchant = tenants.a.pm_visit.merchant
     r = clients["technician"].post(f"/api/v1/visits/{tenants.a.pm_visit.id}/check-in", json={
-        "lat": merchant.lat, "lon": merchant.lon, "accuracy_m": 5, "at": "2026-11-30T09:00:00+00:00",
-        "client_event_id": "photo-test-checkin"})
+        "lat": merchant.lat, "lon": merchant.lon, "accuracy_m": 5,
+        "at": (utcnow() - timedelta(minutes=10)).isoformat(), "client_event_id": "photo-test-checkin",
+        "reason": "whatever the hour: this test is about the photos"})
     assert r.status_code == 200
     before = _files(app)
 
