@@ -2,11 +2,6 @@
 last spare taken by two technicians at once, and bad input refused with nothing written."""
 from __future__ import annotations
 
-import json
-import threading
-import urllib.error
-import urllib.request
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +11,7 @@ from fieldsvc.visits import models as m
 from fieldsvc.visits.stock import places
 from tests.conftest import login
 from tests.lifecycle.helpers import spare, van_of
+from tests.race import at_once, post_json
 
 
 def _moves() -> int:
@@ -115,37 +111,15 @@ def test_consumables_are_counted_never_negative_and_flag_low_stock(client, world
     db.session.rollback()
 
 
-def _post(url: str, body: dict, token: str | None = None) -> tuple[int, dict]:
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read())
-
-
 def test_two_technicians_taking_the_last_spare_at_once_one_wins(live_server, world):
     wh = places.contractor_warehouse(world.contractors[0])
     spare("LAST-1", world.psps[0], wh)
     for tech in world.technicians[:2]:
         van_of(tech)
-    tokens = [_post(f"{live_server}/api/v1/auth/token", {"username": u, "password": "demo"})[1]["token"]
+    tokens = [post_json(f"{live_server}/api/v1/auth/token", {"username": u, "password": "demo"})[1]["token"]
               for u in ("tech-c1-1", "tech-c1-2")]
-    barrier = threading.Barrier(2)
-    results: list[tuple[int, dict]] = []
-
-    def take(tok: str) -> None:
-        barrier.wait()
-        results.append(_post(f"{live_server}/api/v1/stock/spares", {"family": "pax"}, tok))
-
-    threads = [threading.Thread(target=take, args=(t,)) for t in tokens]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(60)
+    results = at_once([lambda tok=tok: post_json(f"{live_server}/api/v1/stock/spares", {"family": "pax"}, tok)
+                       for tok in tokens])
     codes = sorted(code for code, _ in results)
     assert codes == [200, 409], results
     loser = next(body for code, body in results if code == 409)
