@@ -2,6 +2,7 @@
 history, clock and lifecycle actions; dispatchers see slot options there and accept one."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
@@ -125,13 +126,14 @@ def show(call_id: int):
     user = _user()
     require_role(user, *VIEW_ROLES)
     call = get_scoped(ServiceCall, call_id, user)
-    options, technicians = [], []
+    answer, technicians = None, []
     if user.role in (Role.DISPATCHER, Role.ADMIN) and call.status in (CallStatus.OPEN, CallStatus.ASSIGNED):
-        options = slotting.slot_options(call.id, user)
+        answer = slotting.slot_answer(call.id, user)
         technicians = svc.technicians_for(call, user)
+    options = answer.options if answer else []
     allowed = {str(s) for s in CALL_TRANSITIONS[CallStatus(call.status)]}
     return render_template("calls/show.html", call=call, flags=svc.sla_flags(call), history=svc.history(call),
-                           options=options, technicians=technicians, allowed=allowed, svc=svc,
+                           options=options, answer=answer, technicians=technicians, allowed=allowed, svc=svc,
                            tracking_url=svc.tracking_url(call, current_app.config["PUBLIC_BASE_URL"]),
                            paused=svc.is_paused(call), recent=_recent_history(call))
 
@@ -184,8 +186,14 @@ def assign(call_id: int):
         flash(_("Choose a technician."), "error")
         return redirect(url_for("psp_calls.show", call_id=call_id), 303)
     try:
+        day = dt.date.fromisoformat(request.form["date"]) if request.form.get("date") else None
+    except ValueError:
+        flash(_("date: use YYYY-MM-DD."), "error")
+        return redirect(url_for("psp_calls.show", call_id=call_id), 303)
+    try:
         slotting.assign_call(call_id, technician_id, request_int(request.form, "position"), user,
-                             request_int(request.form, "version"))
+                             request_int(request.form, "version"), day=day,
+                             on_call=request.form.get("on_call") == "1")
     except svc.CallError as e:
         flash(e.message, "error")
         return redirect(url_for("psp_calls.show", call_id=call_id), 303)
