@@ -310,7 +310,7 @@ def _options(call: ServiceCall, groups: list[tuple[dt.date, list[LiveTech]]], ba
         return []
     routes: list[LiveRoute] = []
     names: dict[int, str] = {}
-    for (day, off), (_, live) in zip(offsets, groups):
+    for (day, off), (_day, live) in zip(offsets, groups):
         routes.extend(lt.live_route(off, (day - base_day).days) for lt in live)
         names.update((lt.technician.id, lt.technician.name) for lt in live)
     ranked = em.slot_options(routes, visit, params or SolveParams(), limit=limit)
