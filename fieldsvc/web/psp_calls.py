@@ -22,6 +22,7 @@ from fieldsvc.visits.models import Role, ServiceCall
 from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.states import CALL_TRANSITIONS, IllegalTransition, CallStatus
 from fieldsvc.web.forms import code_filter, text_filter
+from fieldsvc.web.i18n import lang
 from fieldsvc.web.ids import request_int
 from fieldsvc.web.nav import add_nav
 
@@ -128,7 +129,7 @@ def show(call_id: int):
     call = get_scoped(ServiceCall, call_id, user)
     answer, technicians = None, []
     if user.role in (Role.DISPATCHER, Role.ADMIN) and call.status in (CallStatus.OPEN, CallStatus.ASSIGNED):
-        answer = slotting.slot_answer(call.id, user)
+        answer = slotting.slot_answer(call.id, user, lang=lang())
         technicians = svc.technicians_for(call, user)
     options = answer.options if answer else []
     allowed = {str(s) for s in CALL_TRANSITIONS[CallStatus(call.status)]}

@@ -354,24 +354,28 @@ class SlotAnswer:
         return {"options": [o.as_dict() for o in self.options], "reason": self.reason, "message": self.message}
 
 
-def _why_not_today(call: ServiceCall, skilled: list[Technician], today: dt.date, now: dt.datetime) -> SlotAnswer:
+def _why_not_today(call: ServiceCall, skilled: list[Technician], today: dt.date, now: dt.datetime,
+                   lang: str) -> SlotAnswer:
     """The reason today's routes give no option (no options yet)."""
-    if merchant_windows(call.merchant, today) is None:
-        return SlotAnswer([], "merchant_closed_today", _("The merchant is closed today."))
     calendars = contract_calendars(call.contractor_id, today)
     if not any(technician_works(t, today, calendars) for t in skilled):
-        name = is_holiday(due.contract_calendar(call.contract, today), today)
+        name = is_holiday(due.contract_calendar(call.contract, today), today, lang)
         if name:
             return SlotAnswer([], "not_working_day", _("Today is a public holiday (%(name)s).", name=name))
-        return SlotAnswer([], "not_working_day", _("Nobody trained for this terminal works today."))
+        return SlotAnswer([], "not_working_day", _("Today is not a working day for the technicians trained "
+                                                    "for this terminal."))
+    if merchant_windows(call.merchant, today) is None:
+        return SlotAnswer([], "merchant_closed_today", _("The merchant is closed today."))
     working = {lt.technician.id for lt in load_live_day(call.contractor_id, today, now)}
     if not any(t.id in working for t in skilled):
         return SlotAnswer([], "shift_over", _("Today's shifts are over."))
     return SlotAnswer([], "no_room_today", _("No route of today has room for this call."))
 
 
-def slot_answer(call_id: int, user: User, now: dt.datetime | None = None, limit: int = 5) -> SlotAnswer:
-    """The options the dispatcher sees for a call (see the module docstring), best first."""
+def slot_answer(call_id: int, user: User, now: dt.datetime | None = None, limit: int = 5,
+                lang: str = "en") -> SlotAnswer:
+    """The options the dispatcher sees for a call (see the module docstring), best first;
+    ``lang`` names a public holiday in the reader's language ("en" or "fa")."""
     require_role(user, Role.DISPATCHER, Role.ADMIN)
     call = get_scoped(ServiceCall, call_id, user)
     now = now or utcnow()
@@ -390,7 +394,7 @@ def slot_answer(call_id: int, user: User, now: dt.datetime | None = None, limit:
     found = _options(call, [(today, live_today)], today, limit)
     if found:
         return SlotAnswer(found)
-    why = _why_not_today(call, skilled, today, now)
+    why = _why_not_today(call, skilled, today, now, lang)
     on_call = (load_on_call(call.contractor_id, now, {lt.technician.id for lt in live_today})
                if runs_24x7(call, today) else [])
     open_any = merchant_windows(call.merchant, today) is not None

@@ -18,6 +18,7 @@ from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.scope import get_scoped
 from fieldsvc.web.api.routes_api import MerchantRef
 from fieldsvc.web.errors import ApiError
+from fieldsvc.web.i18n import lang
 from fieldsvc.web.ids import DbInt
 
 blp = Blueprint("calls_api", __name__, url_prefix="/api/v1/service-calls",
@@ -258,7 +259,7 @@ class SlotOptions(MethodView):
         """Best technicians, days and positions, best first (dispatchers): today's live routes; when
         they cannot take the call, the next working day's plan and on-call technicians (7x24
         contracts). ``reason``/``message`` say why today gives none, or why the list is empty."""
-        return slotting.slot_answer(call_id, _user()).as_dict()
+        return slotting.slot_answer(call_id, _user(), lang=lang()).as_dict()
 
 
 @blp.route("/<int:call_id>/assign")
