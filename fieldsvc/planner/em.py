@@ -20,10 +20,12 @@ default model of :func:`fieldsvc.planner.matrix.travel_seconds`.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-from typing import Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Callable, Hashable, Sequence
 
-from .matrix import travel_seconds
+import numpy as np
+
+from .matrix import haversine_matrix, travel_seconds
 from .params import SolveParams
 from .problem import Break, Id, Point, TimeWindow, Visit
 
@@ -80,6 +82,16 @@ class Timing:
 
 
 @dataclass(frozen=True)
+class _State:
+    """Where the technician is before a stop: free at ``t`` at ``here``, travel so far, break."""
+
+    t: int
+    here: Point
+    travel: int
+    break_at: int | None
+
+
+@dataclass(frozen=True)
 class Timed:
     """A re-timed route: per stop its timing or None (no longer fits); totals; the break start."""
 
@@ -87,6 +99,8 @@ class Timed:
     travel: int
     end: int
     break_at: int | None
+    #: the state before each stop and after the last (lets an insertion rejoin this schedule)
+    states: tuple[_State, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -111,7 +125,8 @@ class SlotOption:
         return d
 
 
-Leg = Callable[[Point, Point], int]
+Key = Hashable
+Leg = Callable[[Key, Key], int]
 
 
 def _fit(arr: int, windows: tuple[TimeWindow, ...]) -> int | None:
@@ -124,45 +139,116 @@ def _fit(arr: int, windows: tuple[TimeWindow, ...]) -> int | None:
     return None
 
 
-def _leg_fn(route: LiveRoute, params: SolveParams) -> Leg:
-    """Travel seconds by the route's profile, memoised for one ranking."""
-    cache: dict[tuple[Point, Point], int] = {}
+def _point_leg(route: LiveRoute, params: SolveParams) -> Leg:
+    """Travel seconds between points by the route's profile, memoised."""
+    cache: dict[tuple[Key, Key], int] = {}
 
-    def leg(a: Point, b: Point) -> int:
-        key = (a, b)
-        v = cache.get(key)
+    def leg(a: Key, b: Key) -> int:
+        v = cache.get((a, b))
         if v is None:
-            v = cache[key] = travel_seconds(a, b, route.profile, params)
+            v = cache[(a, b)] = travel_seconds(a, b, route.profile, params)  # type: ignore[arg-type]
         return v
     return leg
 
 
-def retime(route: LiveRoute, stops: tuple[LiveStop, ...] | list[LiveStop], params: SolveParams | None = None,
-           leg: Leg | None = None) -> Timed:
+def _step(route: LiveRoute, s: LiveStop, key: Key, st: _State, leg: Leg) -> tuple[Timing | None, _State]:
+    """Time stop ``s`` (at place ``key``) from state ``st``: the break first if the stop would end
+    after the break's latest start, then travel and the window; None when it no longer fits."""
+    lg = leg(st.here, key)
+    t, break_at = st.t, st.break_at
+    brk = route.break_
+    if brk is not None and break_at is None:
+        guess = _fit(t + lg, s.time_windows)
+        if guess is not None and guess + s.service > brk.window.end - brk.duration:
+            break_at = max(t, brk.window.start)
+            t = break_at + brk.duration
+    arr = t + lg
+    start = _fit(arr, s.time_windows)
+    if start is None or start + s.service > route.shift_end:
+        return None, _State(t, st.here, st.travel, break_at)
+    return Timing(arr, start, start + s.service, lg), _State(start + s.service, key, st.travel + lg, break_at)
+
+
+def _retime(route: LiveRoute, stops: Sequence[LiveStop], keys: Sequence[Key], start: Key, end: Key,
+            leg: Leg) -> Timed:
+    st = _State(route.time, start, 0, None)
+    states, out = [st], []
+    for s, key in zip(stops, keys):
+        tm, st = _step(route, s, key, st, leg)
+        out.append(tm)
+        states.append(st)
+    back = leg(st.here, end)
+    return Timed(tuple(out), st.travel + back, st.t + back, st.break_at, tuple(states))
+
+
+def retime(route: LiveRoute, stops: Sequence[LiveStop], params: SolveParams | None = None) -> Timed:
     """Forward timing of ``stops`` (in this order) from the route's place and time, with the break
     and windows; stops that no longer fit (past all windows or the shift end) are None."""
-    params = params or SolveParams()
-    leg = leg or _leg_fn(route, params)
-    t, here, travel = route.time, route.position, 0
-    brk = route.break_
-    break_at: int | None = None
-    out: list[Timing | None] = []
-    for s in stops:
-        lg = leg(here, s.location)
-        if brk is not None and break_at is None:
-            start_guess = _fit(t + lg, s.time_windows)
-            if start_guess is not None and start_guess + s.service > brk.window.end - brk.duration:
-                break_at = max(t, brk.window.start)
-                t = break_at + brk.duration
-        arr = t + lg
-        st = _fit(arr, s.time_windows)
-        if st is None or st + s.service > route.shift_end:
-            out.append(None)
-            continue
-        out.append(Timing(arr, st, st + s.service, lg))
-        t, here, travel = st + s.service, s.location, travel + lg
-    back = leg(here, route.end or route.position)
-    return Timed(tuple(out), travel + back, t + back, break_at)
+    leg = _point_leg(route, params or SolveParams())
+    return _retime(route, stops, [s.location for s in stops], route.position, route.end or route.position, leg)
+
+
+class _Insertion:
+    """One route and one new visit: integer legs between its places (0 = the technician's
+    position, k = stop k-1, n+1 = the end, n+2 = the new visit) and the current schedule."""
+
+    def __init__(self, route: LiveRoute, visit: Visit, params: SolveParams) -> None:
+        self.route, self.new = route, as_stop(visit)
+        n = len(route.stops)
+        pts = [route.position, *(s.location for s in route.stops), route.end or route.position, self.new.location]
+        speed = params.speeds_mps.get(route.profile, params.speeds_mps["car"])
+        secs = np.rint(haversine_matrix(pts) * params.detour_factor / speed).astype(np.int64).tolist()
+        self.leg: Leg = lambda a, b: secs[a][b]  # noqa: E731 - the hot path
+        self.keys, self.end, self.new_key = list(range(1, n + 1)), n + 1, n + 2
+        self.base = _retime(route, route.stops, self.keys, 0, self.end, self.leg)
+        self.out = sum(tm is None for tm in self.base.times)  # stops already out of the day
+
+    def timed(self, k: int) -> Timed | None:
+        """``retime`` with the new visit at index ``k``, reusing the current schedule: the prefix
+        is the same, and once a later stop leaves in the same state the rest is too."""
+        route, base, leg = self.route, self.base, self.leg
+        tm, st = _step(route, self.new, self.new_key, base.states[k], leg)
+        if tm is None:
+            return None
+        times = list(base.times[:k]) + [tm]
+        for j in range(k, len(route.stops)):
+            tm, st = _step(route, route.stops[j], j + 1, st, leg)
+            times.append(tm)
+            b = base.states[j + 1]
+            if st.t == b.t and st.here == b.here and (st.break_at is None) == (b.break_at is None):
+                times.extend(base.times[j + 1:])
+                return Timed(tuple(times), st.travel + base.travel - b.travel, base.end,
+                             st.break_at if st.break_at is not None else base.break_at)
+        back = leg(st.here, self.end)
+        return Timed(tuple(times), st.travel + back, st.t + back, st.break_at)
+
+    def option(self, k: int, allow_displacement: bool = True) -> tuple[SlotOption, Timed] | None:
+        """The option of the new visit at index ``k``, or None when it is refused."""
+        route, base, new = self.route, self.base, self.new
+        stops = route.stops
+        if not route.frozen <= k <= len(stops):
+            return None
+        timed = self.timed(k)
+        if timed is None:
+            return None
+        mine = timed.times[k]
+        displaced: list[Id] = []
+        for j in range(k, len(stops)):  # the prefix is unchanged
+            s, old, tm = stops[j], base.times[j], timed.times[j + 1]
+            if tm is None:
+                if old is None:
+                    continue  # out of the day already
+                if not s.movable or not allow_displacement:
+                    return None
+                displaced.append(s.visit_id)
+            elif s.sla_deadline is not None and old is not None and old.start <= s.sla_deadline < tm.start:
+                return None  # another EM stop that met its deadline must still meet it
+        if route.max_visits is not None and len(stops) + 1 - len(displaced) - self.out > route.max_visits:
+            return None
+        late = max(0, mine.start - new.sla_deadline) if new.sla_deadline is not None else 0
+        option = SlotOption(route.technician_id, k, mine.start, mine.arrival, max(0, timed.travel - base.travel),
+                            late == 0, tuple(displaced), late, route.day, route.on_call)
+        return option, timed
 
 
 def as_stop(visit: Visit) -> LiveStop:
@@ -173,44 +259,10 @@ def as_stop(visit: Visit) -> LiveStop:
 
 
 def evaluate(route: LiveRoute, visit: Visit, position: int, params: SolveParams | None = None,
-             base: Timed | None = None, allow_displacement: bool = True, leg: Leg | None = None
-             ) -> tuple[SlotOption, Timed] | None:
+             allow_displacement: bool = True) -> tuple[SlotOption, Timed] | None:
     """The option of inserting ``visit`` at ``position`` (an index into the stops, not inside the
     frozen prefix) of ``route`` and the re-timed route, or None when it is refused."""
-    params = params or SolveParams()
-    leg = leg or _leg_fn(route, params)
-    stops = route.stops
-    k = position
-    if not route.frozen <= k <= len(stops):
-        return None
-    base = base or retime(route, stops, params, leg)
-    new = as_stop(visit)
-    order = stops[:k] + (new,) + stops[k:]
-    timed = retime(route, order, params, leg)
-    mine = timed.times[k]
-    if mine is None:
-        return None
-    was_out = {s.visit_id for s, tm in zip(stops, base.times) if tm is None}
-    displaced: list[Id] = []
-    for s, tm in zip(order, timed.times):
-        if s is new or tm is not None or s.visit_id in was_out:
-            continue
-        if not s.movable or not allow_displacement:
-            return None
-        displaced.append(s.visit_id)
-    if route.max_visits is not None and len(order) - len(displaced) - len(was_out) > route.max_visits:
-        return None
-    before = {s.visit_id: tm for s, tm in zip(stops, base.times)}
-    for s, tm in zip(order, timed.times):  # another EM stop that met its deadline must still meet it
-        if s is new or tm is None or s.sla_deadline is None:
-            continue
-        old = before.get(s.visit_id)
-        if old is not None and old.start <= s.sla_deadline < tm.start:
-            return None
-    late = max(0, mine.start - visit.sla_deadline) if visit.sla_deadline is not None else 0
-    option = SlotOption(route.technician_id, position, mine.start, mine.arrival, max(0, timed.travel - base.travel),
-                        late == 0, tuple(displaced), late, route.day, route.on_call)
-    return option, timed
+    return _Insertion(route, visit, params or SolveParams()).option(position, allow_displacement)
 
 
 def rank_key(o: SlotOption) -> tuple:
@@ -235,10 +287,9 @@ def slot_options(routes: list[LiveRoute], visit: Visit, params: SolveParams | No
     for r in routes:
         if not _eligible(r, visit, params):
             continue
-        leg = _leg_fn(r, params)
-        base = retime(r, r.stops, params, leg)
+        ins = _Insertion(r, visit, params)
         for p in range(r.frozen, len(r.stops) + 1):
-            found = evaluate(r, visit, p, params, base, allow_displacement, leg)
+            found = ins.option(p, allow_displacement)
             if found is not None:
                 out.append(found[0])
     out.sort(key=rank_key)

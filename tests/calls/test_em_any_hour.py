@@ -169,3 +169,21 @@ def test_other_empty_answers_say_why(client, world, fixed_now):
     db.session.commit()
     answer = _answer(client, call.id)
     assert answer["options"] == [] and answer["reason"] == "no_room"
+
+
+def test_the_dispatcher_marks_a_technician_on_call_on_the_form_and_in_the_api(client, world):
+    tech = world.technicians[0]
+    login(client, "dispatcher-c1")
+    form = client.get(f"/setup/technicians/{tech.id}").text
+    assert 'name="on_call"' in form and 'type="checkbox"' in form
+    r = client.post(f"/setup/technicians/{tech.id}", data={
+        "contractor_id": tech.contractor_id, "code": tech.code, "name": tech.name, "home_lat": "35.70",
+        "home_lon": "51.40", "skills": "pax", "shift_start": "08:00", "shift_end": "17:00",
+        "vehicle": "motorbike", "days_off": "fri", "on_call": "y"})
+    assert r.status_code == 302, r.text[-2000:]
+    db.session.refresh(tech)
+    assert tech.on_call is True
+    r = client.patch(f"/api/v1/technicians/{tech.id}", json={"on_call": False})
+    assert r.status_code == 200 and r.get_json()["on_call"] is False
+    db.session.refresh(tech)
+    assert tech.on_call is False

@@ -107,3 +107,37 @@ def test_an_evening_arrival_after_closing_waits_for_tomorrow_only_within_the_shi
                  time_windows=(TimeWindow(16 * H, 21 * H), TimeWindow(DAY + 9 * H, DAY + 13 * H)))
     late_on_call = LiveRoute("oncall", pt(0.0), 21 * H + 60, (), end=pt(0.0), shift_end=DAY + 8 * H)
     assert slot_options([late_on_call], call, P) == []
+
+
+def test_the_insertion_shortcut_times_exactly_like_a_full_retime():
+    """evaluate() reuses the old schedule once a later stop leaves in the same state: the result
+    must equal re-timing the whole new order (random routes with windows, a break, a shift end)."""
+    import random
+
+    rng = random.Random(7)
+    checked = 0
+    for _ in range(150):
+        n = rng.randint(0, 8)
+        stops = tuple(LiveStop(f"s{i}", pt(rng.uniform(0, 0.01)), rng.choice([0, 600, 1200, 2400]),
+                               rng.choice([(), (TimeWindow(9 * H, 13 * H), TimeWindow(16 * H, 21 * H)),
+                                           (TimeWindow(rng.randint(8, 15) * H, rng.randint(16, 20) * H),)]),
+                               sla_deadline=rng.choice([None, rng.randint(9, 18) * H]))
+                      for i in range(n))
+        brk = rng.choice([None, Break(TimeWindow(12 * H, 14 * H), 1800)])
+        r = LiveRoute("t", pt(rng.uniform(0, 0.01)), rng.randint(8, 14) * H, stops, frozen=rng.randint(0, n),
+                      end=pt(0.0), shift_end=rng.choice([17, 19, 21]) * H, break_=brk)
+        call = Visit("em", location=pt(rng.uniform(0, 0.01)), service=rng.choice([600, 1800]),
+                     time_windows=rng.choice([(), (TimeWindow(9 * H, 13 * H), TimeWindow(16 * H, 21 * H))]),
+                     sla_deadline=rng.randint(9, 20) * H)
+        for p in range(r.frozen, n + 1):
+            found = evaluate(r, call, p, P)
+            order = stops[:p] + (LiveStop("em", call.location, call.service, call.time_windows, call.sla_deadline,
+                                          movable=False),) + stops[p:]
+            full = retime(r, order, P)
+            if found is None:
+                continue
+            timed = found[1]
+            assert (timed.times, timed.travel, timed.end, timed.break_at) == \
+                   (full.times, full.travel, full.end, full.break_at)
+            checked += 1
+    assert checked > 200
