@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk import slotting
+from fieldsvc.visits.desk.slot_answer import slot_answer
 from fieldsvc.visits.master.terminal_search import search_terminals, terminal_choice
 from fieldsvc.visits.models import Role, ServiceCall
 from fieldsvc.visits.scope import get_scoped, require_role
@@ -129,7 +130,7 @@ def show(call_id: int):
     call = get_scoped(ServiceCall, call_id, user)
     answer, technicians = None, []
     if user.role in (Role.DISPATCHER, Role.ADMIN) and call.status in (CallStatus.OPEN, CallStatus.ASSIGNED):
-        answer = slotting.slot_answer(call.id, user, lang=lang())
+        answer = slot_answer(call.id, user, lang=lang())
         technicians = svc.technicians_for(call, user)
     options = answer.options if answer else []
     allowed = {str(s) for s in CALL_TRANSITIONS[CallStatus(call.status)]}

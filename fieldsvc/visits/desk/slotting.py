@@ -9,11 +9,9 @@ its visits in ``route_position`` order. Visits checked in or finished are frozen
 is at the last of them, busy until its service ends; else at home), the rest can move; PM visits
 may be pushed back to the pool, EM calls and installations never.
 
-:func:`slot_answer` is what the call page and ``GET /service-calls/<id>/slot-options`` show:
-today's routes first; when they cannot take the call (the shifts are over, a Friday, an Iranian
-public holiday, no room) the next working day's plan — ranked together with on-call technicians
-when the call's contract runs 7×24 — each option with its expected start and SLA lateness. An
-empty answer always carries a reason code and a translated message.
+:func:`rank_options` ranks the live routes of one or several days together (today's on-call
+technicians and the next working day's plan, see :mod:`fieldsvc.visits.desk.slot_answer`, which
+is what the call page and ``GET /service-calls/<id>/slot-options`` show).
 
 :func:`assign_call` commits one option in a single transaction: the EM visit on the route of that
 day, every later ETA, displaced PM visits back to the due pool and the call scheduled. Two
@@ -23,7 +21,7 @@ call's optimistic version make exactly one win; the other gets a 409 :class:`Cal
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
@@ -34,7 +32,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from fieldsvc import config
-from fieldsvc.calendar import WEEKDAY_NAMES, is_holiday
+from fieldsvc.calendar import WEEKDAY_NAMES
 from fieldsvc.db import db, utcnow
 from fieldsvc.planner import em
 from fieldsvc.planner.em import LiveRoute, LiveStop, Timed
@@ -227,7 +225,8 @@ def _read_day(techs: list[Technician], day: dt.date, now: dt.datetime, on_call: 
     return [lt for lt in live if not lt.day_over()]  # a technician whose day is over is skipped
 
 
-def _active_technicians(contractor_id: int) -> list[Technician]:
+def active_technicians(contractor_id: int) -> list[Technician]:
+    """The contractor's active technicians, by id."""
     return list(db.session.scalars(select(Technician).where(Technician.contractor_id == contractor_id,
                                                             Technician.active.is_(True)).order_by(Technician.id)))
 
@@ -237,14 +236,14 @@ def load_live_day(contractor_id: int, day: dt.date, now: dt.datetime) -> list[Li
     holidays of the contractor's calendars as the day plan counts them) with the rest of their day;
     technicians whose day is over are left out."""
     calendars = contract_calendars(contractor_id, day)
-    techs = [t for t in _active_technicians(contractor_id) if technician_works(t, day, calendars)]
+    techs = [t for t in active_technicians(contractor_id) if technician_works(t, day, calendars)]
     return _read_day(techs, day, now, on_call=False)
 
 
 def load_on_call(contractor_id: int, now: dt.datetime, exclude: set[int] = frozenset()) -> list[LiveTech]:
     """The contractor's on-call technicians outside their shift today (not in ``exclude``, the
     ones still working): free from now until their next shift starts."""
-    techs = [t for t in _active_technicians(contractor_id) if t.on_call and t.id not in exclude]
+    techs = [t for t in active_technicians(contractor_id) if t.on_call and t.id not in exclude]
     return _read_day(techs, local_today(now), now, on_call=True)
 
 
@@ -300,7 +299,7 @@ def call_visit(call: ServiceCall, days: list[tuple[dt.date, int]], base: dt.date
                      sla_deadline=_secs(call.response_by, base) if call.response_by else None)
 
 
-def _options(call: ServiceCall, groups: list[tuple[dt.date, list[LiveTech]]], base_day: dt.date, limit: int,
+def rank_options(call: ServiceCall, groups: list[tuple[dt.date, list[LiveTech]]], base_day: dt.date, limit: int,
              params: SolveParams | None = None) -> list[Option]:
     """Ranked options over live days ``groups`` (one planner ranking; times from ``base_day``)."""
     base = day_origin(base_day)
@@ -323,12 +322,13 @@ def _options(call: ServiceCall, groups: list[tuple[dt.date, list[LiveTech]]], ba
 def options_for(call: ServiceCall, live: list[LiveTech], day: dt.date, limit: int = 5,
                 params: SolveParams | None = None) -> list[Option]:
     """Ranked options for ``call`` in the live day ``live`` of ``day`` (best first)."""
-    return _options(call, [(day, live)], day, limit, params)
+    return rank_options(call, [(day, live)], day, limit, params)
 
 
 def slot_options(call_id: int, user: User, now: dt.datetime | None = None, limit: int = 5) -> list[Option]:
-    """Ranked options to serve the call in today's routes only (see :func:`slot_answer` for the
-    whole answer with later days, on-call technicians and the reason of an empty answer)."""
+    """Ranked options to serve the call in today's routes only (see
+    :func:`fieldsvc.visits.desk.slot_answer.slot_answer` for the whole answer with later days,
+    on-call technicians and the reason of an empty answer)."""
     require_role(user, Role.DISPATCHER, Role.ADMIN)
     call = get_scoped(ServiceCall, call_id, user)
     now = now or utcnow()
@@ -336,84 +336,6 @@ def slot_options(call_id: int, user: User, now: dt.datetime | None = None, limit
         return []
     day = local_today(now)
     return options_for(call, load_live_day(call.contractor_id, day, now), day, limit)
-
-
-# --------------------------------------------------------------------------- the answer
-
-
-@dataclass
-class SlotAnswer:
-    """Options for a call, and why today's routes give none (``reason`` code, translated
-    ``message``): when ``options`` is empty, the reason explains the empty answer."""
-
-    options: list[Option]
-    reason: Optional[str] = None
-    message: Optional[str] = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"options": [o.as_dict() for o in self.options], "reason": self.reason, "message": self.message}
-
-
-def _why_not_today(call: ServiceCall, skilled: list[Technician], today: dt.date, now: dt.datetime,
-                   lang: str) -> SlotAnswer:
-    """The reason today's routes give no option (no options yet)."""
-    calendars = contract_calendars(call.contractor_id, today)
-    if not any(technician_works(t, today, calendars) for t in skilled):
-        name = is_holiday(due.contract_calendar(call.contract, today), today, lang)
-        if name:
-            return SlotAnswer([], "not_working_day", _("Today is a public holiday (%(name)s).", name=name))
-        return SlotAnswer([], "not_working_day", _("Today is not a working day for the technicians trained "
-                                                    "for this terminal."))
-    if merchant_windows(call.merchant, today) is None:
-        return SlotAnswer([], "merchant_closed_today", _("The merchant is closed today."))
-    working = {lt.technician.id for lt in load_live_day(call.contractor_id, today, now)}
-    if not any(t.id in working for t in skilled):
-        return SlotAnswer([], "shift_over", _("Today's shifts are over."))
-    return SlotAnswer([], "no_room_today", _("No route of today has room for this call."))
-
-
-def slot_answer(call_id: int, user: User, now: dt.datetime | None = None, limit: int = 5,
-                lang: str = "en") -> SlotAnswer:
-    """The options the dispatcher sees for a call (see the module docstring), best first;
-    ``lang`` names a public holiday in the reader's language ("en" or "fa")."""
-    require_role(user, Role.DISPATCHER, Role.ADMIN)
-    call = get_scoped(ServiceCall, call_id, user)
-    now = now or utcnow()
-    if call.status not in (CallStatus.OPEN, CallStatus.ASSIGNED):
-        return SlotAnswer([], "not_open", _("This call is %(status)s: it needs no slot.", status=call.status))
-    techs = _active_technicians(call.contractor_id)
-    if not techs:
-        return SlotAnswer([], "no_technician", _("The contractor has no active technician."))
-    family = call.terminal.family
-    skilled = [t for t in techs if not family or family in (t.skills or [])]
-    if not skilled:
-        return SlotAnswer([], "no_skill", _("No active technician of the contractor is trained for %(family)s "
-                                            "terminals.", family=family))
-    today = local_today(now)
-    live_today = load_live_day(call.contractor_id, today, now)
-    found = _options(call, [(today, live_today)], today, limit)
-    if found:
-        return SlotAnswer(found)
-    why = _why_not_today(call, skilled, today, now, lang)
-    on_call = (load_on_call(call.contractor_id, now, {lt.technician.id for lt in live_today})
-               if runs_24x7(call, today) else [])
-    open_any = merchant_windows(call.merchant, today) is not None
-    for offset in range(1, LOOK_AHEAD_DAYS + 1):
-        day = today + dt.timedelta(days=offset)
-        live = load_live_day(call.contractor_id, day, now)
-        open_any = open_any or merchant_windows(call.merchant, day) is not None
-        if not live and not on_call:
-            continue
-        groups = [(today, on_call), (day, live)] if on_call else [(day, live)]
-        found = _options(call, groups, today, limit)
-        if found:
-            return replace(why, options=found)
-    if not open_any:
-        return SlotAnswer([], "merchant_closed", _("The merchant is closed on each of the next %(n)s days.",
-                                                   n=LOOK_AHEAD_DAYS + 1))
-    return SlotAnswer([], "no_room", _("No technician has room for this call today or in the next %(n)s days "
-                                       "(shifts, opening hours, visits a day, other calls' deadlines).",
-                                       n=LOOK_AHEAD_DAYS))
 
 
 # --------------------------------------------------------------------------- committing

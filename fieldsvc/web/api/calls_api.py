@@ -13,6 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk import slotting
+from fieldsvc.visits.desk.slot_answer import slot_answer
 from fieldsvc.visits.models import Channel, Route, ServiceCall
 from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.scope import get_scoped
@@ -259,7 +260,7 @@ class SlotOptions(MethodView):
         """Best technicians, days and positions, best first (dispatchers): today's live routes; when
         they cannot take the call, the next working day's plan and on-call technicians (7x24
         contracts). ``reason``/``message`` say why today gives none, or why the list is empty."""
-        return slotting.slot_answer(call_id, _user(), lang=lang()).as_dict()
+        return slot_answer(call_id, _user(), lang=lang()).as_dict()
 
 
 @blp.route("/<int:call_id>/assign")
