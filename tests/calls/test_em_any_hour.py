@@ -187,3 +187,22 @@ def test_the_dispatcher_marks_a_technician_on_call_on_the_form_and_in_the_api(cl
     assert r.status_code == 200 and r.get_json()["on_call"] is False
     db.session.refresh(tech)
     assert tech.on_call is False
+
+
+def test_the_technicians_file_sets_the_on_call_flag(world, tmp_path):
+    from fieldsvc.visits.master.importer import import_file
+
+    path = tmp_path / "techs.csv"
+    path.write_text("contractor,code,name,phone,home_lat,home_lon,skills,on_call\n"
+                    "c1,t8,Night Tech,09351234567,35.70,51.40,pax,yes\n"
+                    "c1,t1,Tech 1-1,09350001100,35.70,51.40,pax,no\n", encoding="utf-8")
+    r = import_file("technicians", path, path.name)
+    assert r.ok, r.errors
+    techs = {t.code: t for t in db.session.scalars(select(m.Technician).where(m.Technician.contractor_id
+                                                                           == world.contractors[0].id))}
+    assert techs["t8"].on_call is True and techs["t1"].on_call is False
+    bad = tmp_path / "bad.csv"
+    bad.write_text("contractor,code,name,phone,home_lat,home_lon,skills,on_call\n"
+                   "c1,t7,X,09351234567,35.70,51.40,pax,perhaps\n", encoding="utf-8")
+    r = import_file("technicians", bad, bad.name)
+    assert not r.ok and r.errors[0].column == "on_call"

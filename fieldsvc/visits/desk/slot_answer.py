@@ -37,9 +37,10 @@ class SlotAnswer:
         return {"options": [o.as_dict() for o in self.options], "reason": self.reason, "message": self.message}
 
 
-def _why_not_today(call: ServiceCall, skilled: list[Technician], today: dt.date, now: dt.datetime,
+def _why_not_today(call: ServiceCall, skilled: list[Technician], today: dt.date, working: set[int],
                    lang: str) -> SlotAnswer:
-    """The reason today's routes give no option (no options yet)."""
+    """The reason today's routes give no option (no options yet); ``working``: the technicians
+    whose day is not over."""
     calendars = contract_calendars(call.contractor_id, today)
     if not any(technician_works(t, today, calendars) for t in skilled):
         name = is_holiday(due.contract_calendar(call.contract, today), today, lang)
@@ -49,7 +50,6 @@ def _why_not_today(call: ServiceCall, skilled: list[Technician], today: dt.date,
                                                     "for this terminal."))
     if merchant_windows(call.merchant, today) is None:
         return SlotAnswer([], "merchant_closed_today", _("The merchant is closed today."))
-    working = {lt.technician.id for lt in load_live_day(call.contractor_id, today, now)}
     if not any(t.id in working for t in skilled):
         return SlotAnswer([], "shift_over", _("Today's shifts are over."))
     return SlotAnswer([], "no_room_today", _("No route of today has room for this call."))
@@ -77,9 +77,9 @@ def slot_answer(call_id: int, user: User, now: dt.datetime | None = None, limit:
     found = rank_options(call, [(today, live_today)], today, limit)
     if found:
         return SlotAnswer(found)
-    why = _why_not_today(call, skilled, today, now, lang)
-    on_call = (load_on_call(call.contractor_id, now, {lt.technician.id for lt in live_today})
-               if runs_24x7(call, today) else [])
+    working = {lt.technician.id for lt in live_today}
+    why = _why_not_today(call, skilled, today, working, lang)
+    on_call = load_on_call(call.contractor_id, now, working) if runs_24x7(call, today) else []
     open_any = merchant_windows(call.merchant, today) is not None
     for offset in range(1, LOOK_AHEAD_DAYS + 1):
         day = today + dt.timedelta(days=offset)

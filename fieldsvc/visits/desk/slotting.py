@@ -300,7 +300,7 @@ def call_visit(call: ServiceCall, days: list[tuple[dt.date, int]], base: dt.date
 
 
 def rank_options(call: ServiceCall, groups: list[tuple[dt.date, list[LiveTech]]], base_day: dt.date, limit: int,
-             params: SolveParams | None = None) -> list[Option]:
+                 params: SolveParams | None = None) -> list[Option]:
     """Ranked options over live days ``groups`` (one planner ranking; times from ``base_day``)."""
     base = day_origin(base_day)
     offsets = [(day, _secs(day_origin(day), base)) for day, _ in groups]
