@@ -150,7 +150,6 @@ def visits_layer(routes: list[LiveRoute], calls: list[Visit]) -> tuple[list[floa
     import datetime as dt
 
     from fieldsvc.visits import models as m
-    from fieldsvc.planner.em import LiveStop
     from fieldsvc.planner.problem import Break, TimeWindow
     from fieldsvc.visits.desk.slotting import LiveTech, day_origin, options_for
 
