@@ -8,15 +8,17 @@ to :class:`LiveRoute` / :class:`LiveStop` and maps the chosen :class:`SlotOption
   break's latest start), so calls come before lunch; a stop past all its windows or the shift end
   no longer fits (``None``).
 * **Options** (:func:`evaluate`, :func:`slot_options`): every technician with the skills, every
-  position after the frozen prefix, fully re-timed. An option is refused when the new visit does
+  position after the frozen prefix, re-timed (the old schedule is reused from the first later
+  stop that leaves in the same state: a few tens of ms for 40 technicians / 600 stops). An option is refused when the new visit does
   not fit, when it would push a stop that may not move (an EM call, an installation) out of the
   day, when another EM stop that met its deadline would miss it, or above ``max_visits``.
 * **Ranking** (:func:`rank_key`): SLA met first, then least lateness, least added travel, fewest
   displaced visits, earliest start; then the best option of each technician comes first.
 
 Routes of several days (or on-call technicians outside their shift) are ranked together when
-their times count from one origin: ``LiveRoute.day`` is carried to the options.  Travel is the
-default model of :func:`fieldsvc.planner.matrix.travel_seconds`.
+their times count from one origin (:func:`shifted`): ``LiveRoute.day`` is carried to the
+options.  Travel is the default model of :mod:`fieldsvc.planner.matrix` (haversine × detour ÷
+the profile's speed, one numpy matrix per route).
 """
 from __future__ import annotations
 
