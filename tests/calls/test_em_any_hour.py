@@ -206,3 +206,21 @@ def test_the_technicians_file_sets_the_on_call_flag(world, tmp_path):
                    "c1,t7,X,09351234567,35.70,51.40,pax,perhaps\n", encoding="utf-8")
     r = import_file("technicians", bad, bad.name)
     assert not r.ok and r.errors[0].column == "on_call"
+
+
+def test_assigning_an_option_checks_the_day(client, world, fixed_now):
+    call = new_call(world)
+    tech = world.technicians[0]
+    login(client, "dispatcher-c1")
+    for day, field in ((DAY - timedelta(days=1), "date"), (DAY + timedelta(days=30), "date")):
+        res = client.post(f"/api/v1/service-calls/{call.id}/assign",
+                          json={"technician_id": tech.id, "date": day.isoformat()})
+        assert res.status_code == 422 and res.get_json()["error"]["field"] == field
+    friday = DAY + timedelta(days=(4 - DAY.weekday()) % 7)
+    res = client.post(f"/api/v1/service-calls/{call.id}/assign",
+                      json={"technician_id": tech.id, "date": friday.isoformat()})
+    assert res.status_code == 422 and res.get_json()["error"]["code"] == "day_off"
+    res = client.post(f"/psp/calls/{call.id}/assign", data={"technician_id": tech.id, "date": "tomorrow"})
+    assert res.status_code == 303
+    db.session.expire_all()
+    assert call.status == "open"  # nothing written
