@@ -268,6 +268,9 @@ class Technician(TimestampMixin, Model):
     #: Weekday names the technician does not work ("fri" always off unless listed in workdays).
     days_off: Mapped[list] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: On call: takes EM calls of 7x24 contracts outside the shift (evenings, days off, holidays)
+    #: until the next shift starts; see fieldsvc.visits.desk.slotting.
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Last known position (from check-ins), for re-planning a day under way.
     last_lat: Mapped[Optional[float]] = mapped_column(Float)
     last_lon: Mapped[Optional[float]] = mapped_column(Float)

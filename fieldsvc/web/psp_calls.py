@@ -2,6 +2,7 @@
 history, clock and lifecycle actions; dispatchers see slot options there and accept one."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
@@ -16,11 +17,13 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk import slotting
+from fieldsvc.visits.desk.slot_answer import slot_answer
 from fieldsvc.visits.master.terminal_search import search_terminals, terminal_choice
 from fieldsvc.visits.models import Role, ServiceCall
 from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.states import CALL_TRANSITIONS, IllegalTransition, CallStatus
 from fieldsvc.web.forms import code_filter, text_filter
+from fieldsvc.web.i18n import lang
 from fieldsvc.web.ids import request_int
 from fieldsvc.web.nav import add_nav
 
@@ -125,13 +128,14 @@ def show(call_id: int):
     user = _user()
     require_role(user, *VIEW_ROLES)
     call = get_scoped(ServiceCall, call_id, user)
-    options, technicians = [], []
+    answer, technicians = None, []
     if user.role in (Role.DISPATCHER, Role.ADMIN) and call.status in (CallStatus.OPEN, CallStatus.ASSIGNED):
-        options = slotting.slot_options(call.id, user)
+        answer = slot_answer(call.id, user, lang=lang())
         technicians = svc.technicians_for(call, user)
+    options = answer.options if answer else []
     allowed = {str(s) for s in CALL_TRANSITIONS[CallStatus(call.status)]}
     return render_template("calls/show.html", call=call, flags=svc.sla_flags(call), history=svc.history(call),
-                           options=options, technicians=technicians, allowed=allowed, svc=svc,
+                           options=options, answer=answer, technicians=technicians, allowed=allowed, svc=svc,
                            tracking_url=svc.tracking_url(call, current_app.config["PUBLIC_BASE_URL"]),
                            paused=svc.is_paused(call), recent=_recent_history(call))
 
@@ -184,8 +188,14 @@ def assign(call_id: int):
         flash(_("Choose a technician."), "error")
         return redirect(url_for("psp_calls.show", call_id=call_id), 303)
     try:
+        day = dt.date.fromisoformat(request.form["date"]) if request.form.get("date") else None
+    except ValueError:
+        flash(_("date: use YYYY-MM-DD."), "error")
+        return redirect(url_for("psp_calls.show", call_id=call_id), 303)
+    try:
         slotting.assign_call(call_id, technician_id, request_int(request.form, "position"), user,
-                             request_int(request.form, "version"))
+                             request_int(request.form, "version"), day=day,
+                             on_call=request.form.get("on_call") == "1")
     except svc.CallError as e:
         flash(e.message, "error")
         return redirect(url_for("psp_calls.show", call_id=call_id), 303)

@@ -145,23 +145,24 @@ def _hhmm(sec: int) -> str:
 
 
 def visits_layer(routes: list[LiveRoute], calls: list[Visit]) -> tuple[list[float], int, int]:
-    """The same calls through fieldsvc.visits.desk.slotting.options_for (planner candidates, then
-    re-timing with the lunch break and the rules on other EM calls), on transient objects."""
+    """The same calls through fieldsvc.visits.desk.slotting.options_for (rows mapped to the planner's
+    engine, with the lunch break and the rules on other EM calls), on transient objects."""
     import datetime as dt
 
     from fieldsvc.visits import models as m
-    from fieldsvc.visits.desk.slotting import LiveTech, SimStop, day_origin, options_for
+    from fieldsvc.planner.problem import Break, TimeWindow
+    from fieldsvc.visits.desk.slotting import LiveTech, day_origin, options_for
 
     day = dt.date(2026, 11, 22)  # a Sunday
     origin = day_origin(day)
     live = []
     for i, r in enumerate(routes, start=1):
         tech = m.Technician(id=i, name=str(r.technician_id), skills=sorted(r.skills), vehicle=r.profile)
-        brk = (12 * H, 14 * H + 1800, 1800) if r.time + 1800 <= 14 * H + 1800 else None
+        brk = Break(TimeWindow(12 * H, 14 * H + 1800), 1800) if r.time + 1800 <= 14 * H + 1800 else None
         lt = LiveTech(tech, None, r.position, r.time, r.end or r.position, r.shift_end, brk,
                       r.max_visits if r.max_visits is not None else 10 ** 6)
-        lt.stops = [SimStop(s.visit_id, s.location, s.service, s.time_windows,
-                            "em" if s.sla_deadline is not None else "pm", s.sla_deadline) for s in r.stops]
+        lt.stops = [LiveStop(s.visit_id, s.location, s.service, s.time_windows, s.sla_deadline,
+                             movable=s.sla_deadline is None) for s in r.stops]
         live.append(lt)
     latencies, met, empty = [], 0, 0
     for i, v in enumerate(calls, start=1):

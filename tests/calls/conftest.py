@@ -59,9 +59,11 @@ def fixed_now(monkeypatch):
         return state["now"]
 
     import fieldsvc.visits.desk.calls as calls_mod
+    import fieldsvc.visits.desk.slot_answer as answer_mod
     import fieldsvc.visits.desk.slotting as slot_mod
     monkeypatch.setattr(calls_mod, "utcnow", now)
     monkeypatch.setattr(slot_mod, "utcnow", now)
+    monkeypatch.setattr(answer_mod, "utcnow", now)
 
     def set_now(value: datetime) -> None:
         state["now"] = value

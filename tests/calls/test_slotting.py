@@ -94,7 +94,7 @@ def test_assign_updates_later_etas_and_pushes_displaced_pm_back(client, world, f
     old_eta = pm1.eta
     call = new_call(world)
     login(client, "dispatcher-c1")
-    options = client.get(f"/api/v1/service-calls/{call.id}/slot-options").json
+    options = client.get(f"/api/v1/service-calls/{call.id}/slot-options").json["options"]
     first = next(o for o in options if o["position"] == 0)
     assert first["displaced_visits"] == [pm2.id] and first["sla_met"]
     r = client.post(f"/api/v1/service-calls/{call.id}/assign",

@@ -40,11 +40,13 @@ def test_a_checked_in_job_running_past_the_shift_end_leaves_no_room(world, fixed
     assert ids == [world.technicians[1].id]
 
 
-def test_late_evening_slot_options_are_empty_not_an_error(client, world, fixed_now):
+def test_late_evening_slot_options_come_from_the_next_day_not_an_error(client, world, fixed_now):
     call = new_call(world)
     fixed_now(tehran(DAY, "21:38"))
     assert slotting.load_live_day(world.contractors[0].id, DAY, tehran(DAY, "21:38")) == []
     login(client, "dispatcher-c1")
     res = client.get(f"/api/v1/service-calls/{call.id}/slot-options")
-    assert res.status_code == 200 and res.get_json() == []
+    body = res.get_json()
+    assert res.status_code == 200 and body["reason"] == "shift_over" and body["message"]
+    assert body["options"] and {o["date"] for o in body["options"]} == {"2026-11-23"}  # more in test_em_any_hour
     assert client.get(f"/psp/calls/{call.id}").status_code == 200

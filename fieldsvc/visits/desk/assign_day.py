@@ -3,10 +3,11 @@
 "Assign" on the call page names a technician but no position. The call still goes on a route
 right away, so the technician's phone shows it with an ETA: today's route at its best position
 when it fits (shift, opening hours, visits a day, other calls' deadlines), otherwise the first
-of the next days the technician works where it fits, again at the best position. The visit is
-pinned to the technician, so the nightly plan keeps it with them. Only when no day of the next
-:data:`LOOK_AHEAD_DAYS` fits does the call stay "assigned" without a visit (the next plan of a
-day places it, pinned to the technician).
+of the next days the technician works where it fits, again at the best position. Each day is
+timed and ranked by the one EM engine (:func:`fieldsvc.visits.desk.slotting.assign_on_day`). The
+visit is pinned to the technician, so the nightly plan keeps it with them. Only when no day of
+the next :data:`LOOK_AHEAD_DAYS` fits does the call stay "assigned" without a visit (the next
+plan of a day places it, pinned to the technician).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from fieldsvc.db import db, utcnow
 from fieldsvc.visits.desk import slotting
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.models import ServiceCall, Technician, User, Visit
+from fieldsvc.visits.plans.planning import contract_calendars, technician_works
 from fieldsvc.visits.states import VisitStatus
 
 #: days tried, today included
@@ -31,16 +33,14 @@ def place_on_technicians_day(call: ServiceCall, technician: Technician, actor: U
                              now: Optional[dt.datetime] = None) -> Optional[Visit]:
     """Put ``call`` on ``technician``'s route of the first day it fits (see the module docstring);
     the call becomes scheduled. Returns the new EM visit, or None when no day fits. No commit."""
-    from fieldsvc.visits.plans.planning import _contract_calendars, technician_works
-
     now = now or utcnow()
     today = slotting.local_today(now)
     for offset in range(LOOK_AHEAD_DAYS):
         day = today + dt.timedelta(days=offset)
-        if offset and not technician_works(technician, day, _contract_calendars(technician.contractor_id, day)):
+        if offset and not technician_works(technician, day, contract_calendars(technician.contractor_id, day)):
             continue
         try:
-            route = slotting._assign(call.id, technician.id, None, actor, None, now, day=day)
+            route = slotting.assign_on_day(call.id, technician.id, None, actor, now, day)
         except CallError as e:
             if e.code in NOT_THIS_DAY:
                 continue

@@ -1,17 +1,22 @@
-"""Slotting an EM call into today's live routes, and committing the dispatcher's choice.
+"""Slotting an EM call into live routes, and committing the dispatcher's choice.
 
-The live day is read from the database: each working technician's :class:`Route` of today with
+This module only maps the database to the planner's EM engine and back: timing (waiting for
+opening windows, the break), the refusal rules and the ranking are
+:mod:`fieldsvc.planner.em`'s (one engine for the call page, the API and "assign to a technician").
+
+The live day is read from the database: each working technician's :class:`Route` of the day with
 its visits in ``route_position`` order. Visits checked in or finished are frozen (the technician
-is at the last of them, busy until its service ends; else at home), the rest can move. The
-planner's exhaustive insertion (:func:`fieldsvc.planner.em.slot_options`) proposes positions;
-each candidate is then re-timed here with the technician's break, and options that would push
-another EM call out of the route are dropped. Ranking: SLA met first, then least lateness, then
-added travel, then displaced PM visits.
+is at the last of them, busy until its service ends; else at home), the rest can move; PM visits
+may be pushed back to the pool, EM calls and installations never.
 
-:func:`assign_call` commits one option in a single transaction: the EM visit on the route, every
-later ETA, displaced PM visits back to the due pool and the call scheduled. Two dispatchers
-racing for one call: the row lock (``SELECT … FOR UPDATE`` on PostgreSQL) and the call's
-optimistic version make exactly one win; the other gets a 409 :class:`CallError`.
+:func:`rank_options` ranks the live routes of one or several days together (today's on-call
+technicians and the next working day's plan, see :mod:`fieldsvc.visits.desk.slot_answer`, which
+is what the call page and ``GET /service-calls/<id>/slot-options`` show).
+
+:func:`assign_call` commits one option in a single transaction: the EM visit on the route of that
+day, every later ETA, displaced PM visits back to the due pool and the call scheduled. Two
+dispatchers racing for one call: the row lock (``SELECT … FOR UPDATE`` on PostgreSQL) and the
+call's optimistic version make exactly one win; the other gets a 409 :class:`CallError`.
 """
 from __future__ import annotations
 
@@ -29,12 +34,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from fieldsvc import config
 from fieldsvc.calendar import WEEKDAY_NAMES
 from fieldsvc.db import db, utcnow
-from fieldsvc.planner.em import LiveRoute, LiveStop, slot_options as planner_slot_options
+from fieldsvc.planner import em
+from fieldsvc.planner.em import LiveRoute, LiveStop, Timed
 from fieldsvc.planner.matrix import travel_seconds
 from fieldsvc.planner.params import SolveParams
-from fieldsvc.planner.problem import Point, TimeWindow
+from fieldsvc.planner.problem import Break, Point, TimeWindow
 from fieldsvc.planner.problem import Visit as PlanVisit
 from fieldsvc.visits.plans import due
+from fieldsvc.visits.plans.planning import contract_calendars, technician_works
 from fieldsvc.visits.audit import record, transition_call, transition_visit
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.models import Merchant, Role, Route, ServiceCall, Technician, User, Visit, VisitKind
@@ -44,8 +51,8 @@ from fieldsvc.visits.states import CallStatus, LOCKED_VISIT_STATES, VisitStatus
 DAY = 24 * 3600
 #: Visits no longer on the day's plan at all.
 GONE_STATES = frozenset({VisitStatus.MISSED, VisitStatus.CANCELLED})
-#: How many planner candidates are re-timed with breaks before the final ranking.
-RETIME_CANDIDATES = 40
+#: Days after today searched for a working day with room (and the furthest day a call is put on).
+LOOK_AHEAD_DAYS = 7
 
 
 def _tz() -> ZoneInfo:
@@ -81,24 +88,17 @@ def merchant_windows(merchant: Any, day: dt.date) -> tuple[TimeWindow, ...] | No
     return tuple(TimeWindow(_hhmm(a), _hhmm(b)) for a, b in wins)
 
 
+def _profile(tech: Technician) -> str:
+    return tech.vehicle if tech.vehicle in SolveParams().speeds_mps else "car"
+
+
 # --------------------------------------------------------------------------- the live day
 
 
 @dataclass
-class SimStop:
-    """A stop to time: visit id (None for the new call), place, service, windows, EM deadline."""
-
-    visit_id: Optional[int]
-    location: Point
-    service: int
-    windows: tuple[TimeWindow, ...] = ()
-    kind: str = "pm"
-    deadline: Optional[int] = None
-
-
-@dataclass
 class LiveTech:
-    """One technician's remaining day, in seconds from local midnight."""
+    """One technician's remaining day, in seconds from local midnight of that day (the ORM rows
+    beside the planner's view). ``on_call``: outside the shift, until the next shift starts."""
 
     technician: Technician
     route: Optional[Route]
@@ -106,33 +106,34 @@ class LiveTech:
     time: int
     home: Point
     shift_end: int
-    break_window: Optional[tuple[int, int, int]]  # (earliest start, latest end, duration)
+    break_window: Optional[Break]
     max_visits: int
-    stops: list[SimStop] = field(default_factory=list)
-    frozen: list[Visit] = field(default_factory=list)
-    remaining: list[Visit] = field(default_factory=list)
+    stops: list[LiveStop] = field(default_factory=list)
+    frozen: list[Any] = field(default_factory=list)
+    remaining: list[Any] = field(default_factory=list)
+    on_call: bool = False
 
     def day_over(self, params: SolveParams | None = None) -> bool:
         """True when the shift is over, or the work under way and the way home reach its end: the
         technician takes no new call today (as a re-plan leaves them out, see planner.day_over)."""
-        profile = self.live_route().profile
-        return self.time + travel_seconds(self.position, self.home, profile, params or SolveParams()) >= self.shift_end
+        back = travel_seconds(self.position, self.home, _profile(self.technician), params or SolveParams())
+        return self.time + back >= self.shift_end
 
-    def live_route(self) -> LiveRoute:
-        """The planner's view of this remainder of the day."""
-        return LiveRoute(
-            technician_id=self.technician.id, position=self.position, time=self.time,
-            stops=tuple(LiveStop(s.visit_id, s.location, s.service, s.windows, s.deadline) for s in self.stops),
+    def live_route(self, offset: int = 0, day: int = 0) -> LiveRoute:
+        """The planner's view of this remainder of the day (times moved by ``offset`` seconds)."""
+        route = LiveRoute(
+            technician_id=self.technician.id, position=self.position, time=self.time, stops=tuple(self.stops),
             frozen=0, end=self.home, shift_end=self.shift_end, skills=frozenset(self.technician.skills or []),
-            profile=self.technician.vehicle if self.technician.vehicle in SolveParams().speeds_mps else "car",
-            max_visits=self.max_visits)
+            profile=_profile(self.technician), max_visits=self.max_visits, break_=self.break_window,
+            on_call=self.on_call)
+        return em.shifted(route, offset, day)
 
 
-def _stop_of(v: Visit, day: dt.date, origin: dt.datetime) -> SimStop:
+def _stop_of(v: Any, day: dt.date, origin: dt.datetime) -> LiveStop:
     wins = merchant_windows(v.merchant, day)
-    return SimStop(v.id, Point(v.merchant.lat, v.merchant.lon), int(v.service_minutes or 0) * 60,
-                   wins or (), str(v.kind),
-                   _secs(v.deadline, origin) if v.kind == VisitKind.EM and v.deadline else None)
+    return LiveStop(v.id, Point(v.merchant.lat, v.merchant.lon), int(v.service_minutes or 0) * 60, wins or (),
+                    _secs(v.deadline, origin) if v.kind == VisitKind.EM and v.deadline else None,
+                    movable=v.kind == VisitKind.PM)
 
 
 @dataclass(frozen=True)
@@ -159,8 +160,10 @@ class _VisitRow:
 
 
 def _build_live_tech(tech: Technician, day: dt.date, now: dt.datetime, visits: list[Any],
-                     route: Optional[Route], break_started: bool) -> Optional[LiveTech]:
-    if WEEKDAY_NAMES[day.weekday()] in (tech.days_off or []) or not tech.active:
+                     route: Optional[Route], break_started: bool, on_call: bool = False) -> Optional[LiveTech]:
+    """The technician's rest of ``day``; ``on_call``: from now until the next shift starts,
+    no break and no daily visit limit (the on-call duty is outside the working day)."""
+    if not tech.active or (not on_call and WEEKDAY_NAMES[day.weekday()] in (tech.days_off or [])):
         return None
     origin = day_origin(day)
     visits = sorted((v for v in visits if v.status not in GONE_STATES),
@@ -168,7 +171,7 @@ def _build_live_tech(tech: Technician, day: dt.date, now: dt.datetime, visits: l
     frozen = [v for v in visits if v.status in LOCKED_VISIT_STATES]
     remaining = [v for v in visits if v.status not in LOCKED_VISIT_STATES]
     home = Point(tech.home_lat, tech.home_lon)
-    t_now = max(_secs(now, origin), _hhmm(tech.shift_start))
+    t_now = _secs(now, origin) if on_call else max(_secs(now, origin), _hhmm(tech.shift_start))
     position, free_at = home, t_now
     if frozen:
         last = max(frozen, key=lambda v: (v.checkin_at or origin, v.route_position or 0))
@@ -179,28 +182,31 @@ def _build_live_tech(tech: Technician, day: dt.date, now: dt.datetime, visits: l
         elif last.checkout_at is not None:
             free_at = max(t_now, _secs(last.checkout_at, origin))
     bs, be, dur = _hhmm(tech.break_start), _hhmm(tech.break_end), int(tech.break_minutes or 0) * 60
-    brk = (bs, be, dur) if dur > 0 and free_at + dur <= be and not break_started else None
-    lt = LiveTech(tech, route, position, free_at, home, _hhmm(tech.shift_end), brk,
-                  max(0, int(tech.max_visits or 0) - len(frozen)), frozen=frozen, remaining=remaining)
+    brk = (Break(TimeWindow(bs, be), dur) if dur > 0 and free_at + dur <= be and not break_started and not on_call
+           else None)
+    if on_call:
+        shift_end, max_visits = DAY + _hhmm(tech.shift_start), len(remaining) + 1
+    else:
+        shift_end, max_visits = _hhmm(tech.shift_end), max(0, int(tech.max_visits or 0) - len(frozen))
+    lt = LiveTech(tech, route, position, free_at, home, shift_end, brk, max_visits, frozen=frozen,
+                  remaining=remaining, on_call=on_call)
     lt.stops = [_stop_of(v, day, origin) for v in remaining]
     return lt
 
 
-def load_live_tech(tech: Technician, day: dt.date, now: dt.datetime) -> Optional[LiveTech]:
+def load_live_tech(tech: Technician, day: dt.date, now: dt.datetime, on_call: bool = False) -> Optional[LiveTech]:
     """The rest of ``tech``'s ``day`` as of ``now`` with its ORM route and visits, for changing
     them (None on a day off)."""
     route = db.session.scalars(select(Route).where(Route.technician_id == tech.id, Route.date == day)
                                .options(selectinload(Route.visits).selectinload(Visit.merchant))).first()
     started = bool(route is not None and route.break_start is not None and route.break_start <= now)
-    return _build_live_tech(tech, day, now, list(route.visits) if route else [], route, started)
+    return _build_live_tech(tech, day, now, list(route.visits) if route else [], route, started, on_call)
 
 
-def load_live_day(contractor_id: int, day: dt.date, now: dt.datetime) -> list[LiveTech]:
-    """Every working technician of the contractor with the rest of their ``day`` (read only: the
-    visits are plain rows, which keeps a 600-stop day fast)."""
-    techs = db.session.scalars(select(Technician).where(Technician.contractor_id == contractor_id,
-                                                        Technician.active.is_(True))
-                               .order_by(Technician.id)).all()
+def _read_day(techs: list[Technician], day: dt.date, now: dt.datetime, on_call: bool) -> list[LiveTech]:
+    """The live day of ``techs`` read as plain rows (keeps a 600-stop day fast)."""
+    if not techs:
+        return []
     q = (select(Route.technician_id, Route.break_start, Visit.id, Visit.kind, Visit.status, Visit.route_position,
                 Visit.service_minutes, Visit.deadline, Visit.checkin_at, Visit.checkout_at, Merchant.lat,
                 Merchant.lon, Merchant.opening_hours, Merchant.closed_dates)
@@ -215,70 +221,35 @@ def load_live_day(contractor_id: int, day: dt.date, now: dt.datetime) -> list[Li
             _MerchantRow(r.lat, r.lon, r.opening_hours or {}, r.closed_dates or [])))
         break_started[r.technician_id] = r.break_start is not None and r.break_start <= now
     live = [lt for t in techs if (lt := _build_live_tech(t, day, now, rows.get(t.id, []), None,
-                                                         break_started.get(t.id, False))) is not None]
+                                                         break_started.get(t.id, False), on_call)) is not None]
     return [lt for lt in live if not lt.day_over()]  # a technician whose day is over is skipped
 
 
-# --------------------------------------------------------------------------- timing with breaks
+def active_technicians(contractor_id: int) -> list[Technician]:
+    """The contractor's active technicians, by id."""
+    return list(db.session.scalars(select(Technician).where(Technician.contractor_id == contractor_id,
+                                                            Technician.active.is_(True)).order_by(Technician.id)))
 
 
-def _fit(arr: int, windows: tuple[TimeWindow, ...]) -> Optional[int]:
-    if not windows:
-        return arr
-    for w in windows:
-        if arr <= w.end:
-            return max(arr, w.start)
-    return None
+def load_live_day(contractor_id: int, day: dt.date, now: dt.datetime) -> list[LiveTech]:
+    """Every technician of the contractor working ``day`` (personal days off, Fridays and public
+    holidays of the contractor's calendars as the day plan counts them) with the rest of their day;
+    technicians whose day is over are left out."""
+    calendars = contract_calendars(contractor_id, day)
+    techs = [t for t in active_technicians(contractor_id) if technician_works(t, day, calendars)]
+    return _read_day(techs, day, now, on_call=False)
 
 
-@dataclass
-class Timing:
-    """Times of one stop in a re-timed route (None when the stop no longer fits)."""
-
-    arrival: int
-    start: int
-    end: int
-    travel: int
+def load_on_call(contractor_id: int, now: dt.datetime, exclude: set[int] = frozenset()) -> list[LiveTech]:
+    """The contractor's on-call technicians outside their shift today (not in ``exclude``, the
+    ones still working): free from now until their next shift starts."""
+    techs = [t for t in active_technicians(contractor_id) if t.on_call and t.id not in exclude]
+    return _read_day(techs, local_today(now), now, on_call=True)
 
 
-@dataclass
-class Timed:
-    """A re-timed route: per stop its timing or None (displaced); totals."""
-
-    times: list[Optional[Timing]]
-    travel: int
-    end: int
-    break_at: Optional[int]
-
-
-def retime(lt: LiveTech, stops: list[SimStop], params: SolveParams | None = None) -> Timed:
-    """Forward timing of ``stops`` from the technician's position and time: waiting for opening
-    windows; the break is taken as late as possible (before the first stop that would end after the
-    break's latest start, waiting for its window if need be), so calls come before lunch; stops past
-    every window or the shift are displaced."""
-    params = params or SolveParams()
-    profile = lt.live_route().profile
-    t, here, travel = lt.time, lt.position, 0
-    brk = lt.break_window
-    break_at: Optional[int] = None
-    out: list[Optional[Timing]] = []
-    for s in stops:
-        leg = travel_seconds(here, s.location, profile, params)
-        if brk and break_at is None:
-            bs, be, dur = brk
-            start_guess = _fit(t + leg, s.windows)
-            if start_guess is not None and start_guess + s.service > be - dur:
-                break_at = max(t, bs)
-                t = break_at + dur
-        arr = t + leg
-        st = _fit(arr, s.windows)
-        if st is None or st + s.service > lt.shift_end:
-            out.append(None)
-            continue
-        out.append(Timing(arr, st, st + s.service, leg))
-        t, here, travel = st + s.service, s.location, travel + leg
-    back = travel_seconds(here, lt.home, profile, params)
-    return Timed(out, travel + back, t + back, break_at)
+def runs_24x7(call: ServiceCall, day: dt.date) -> bool:
+    """Does the call's contract run its clock 7×24 (on-call technicians may take it)?"""
+    return due.contract_calendar(call.contract, day).mode == "24x7"
 
 
 # --------------------------------------------------------------------------- options
@@ -286,7 +257,7 @@ def retime(lt: LiveTech, stops: list[SimStop], params: SolveParams | None = None
 
 @dataclass
 class Option:
-    """One way to serve the call: technician, position among the remaining stops, times."""
+    """One way to serve the call: technician, day, position among the remaining stops, times."""
 
     technician_id: int
     technician_name: str
@@ -297,99 +268,67 @@ class Option:
     sla_met: bool
     late_seconds: int
     displaced_visits: list[int]
+    day: Optional[dt.date] = None
+    on_call: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {"technician_id": self.technician_id, "technician_name": self.technician_name,
                 "position": self.position, "eta": self.eta, "arrival": self.arrival,
                 "added_travel_seconds": self.added_travel_seconds, "sla_met": self.sla_met,
-                "late_seconds": self.late_seconds, "displaced_visits": self.displaced_visits}
+                "late_seconds": self.late_seconds, "displaced_visits": self.displaced_visits,
+                "date": self.day, "on_call": self.on_call}
 
 
-def _rank(o: Option) -> tuple:
-    return (not o.sla_met, o.late_seconds, o.added_travel_seconds, len(o.displaced_visits), o.eta)
-
-
-def call_stop(call: ServiceCall, day: dt.date) -> SimStop:
-    """The new EM visit of ``call`` as a stop of ``day`` (None windows = merchant closed)."""
-    origin = day_origin(day)
-    wins = merchant_windows(call.merchant, day)
-    return SimStop(None, Point(call.merchant.lat, call.merchant.lon), due.service_minutes(VisitKind.EM, 1) * 60,
-                   wins or (), "em", _secs(call.response_by, origin))
-
-
-def _evaluate(lt: LiveTech, new: SimStop, position: int, base: Timed, origin: dt.datetime,
-              params: SolveParams) -> Optional[Option]:
-    order = lt.stops[:position] + [new] + lt.stops[position:]
-    timed = retime(lt, order, params)
-    mine = timed.times[position]
-    if mine is None:
-        return None
-    was_out = {s.visit_id for s, tm in zip(lt.stops, base.times) if tm is None}
-    displaced: list[int] = []
-    for s, tm in zip(order, timed.times):
-        if s is new or tm is not None or s.visit_id in was_out:
+def call_visit(call: ServiceCall, days: list[tuple[dt.date, int]], base: dt.datetime) -> Optional[PlanVisit]:
+    """The new EM visit of ``call`` for the planner: the merchant's windows on each ``(day,
+    offset)`` (seconds from ``base``), the SLA deadline from ``base``; None when closed on all."""
+    wins: list[TimeWindow] = []
+    for day, off in sorted(days, key=lambda d: d[1]):
+        w = merchant_windows(call.merchant, day)
+        if w is None:
             continue
-        if s.kind != VisitKind.PM:
-            return None  # never push another EM call (or an installation) out of the day
-        displaced.append(int(s.visit_id))
-    if len(order) - len(displaced) - len(was_out) > lt.max_visits:
+        wins.extend(TimeWindow(x.start + off, x.end + off) for x in (w or (TimeWindow(0, DAY),)))
+    if not wins:
         return None
-    # another EM stop that met its deadline before must still meet it
-    before = {s.visit_id: tm for s, tm in zip(lt.stops, base.times)}
-    for s, tm in zip(order, timed.times):
-        if s is new or tm is None or s.deadline is None:
-            continue
-        old = before.get(s.visit_id)
-        if old is not None and old.start <= s.deadline < tm.start:
-            return None
-    late = max(0, mine.start - new.deadline) if new.deadline is not None else 0
-    return Option(lt.technician.id, lt.technician.name, position,
-                  origin + dt.timedelta(seconds=mine.start), origin + dt.timedelta(seconds=mine.arrival),
-                  max(0, timed.travel - base.travel), late == 0, late, displaced)
+    if len(days) == 1 and merchant_windows(call.merchant, days[0][0]) == ():
+        wins = []  # open any time
+    family = call.terminal.family
+    return PlanVisit(id=f"call:{call.id}", location=Point(call.merchant.lat, call.merchant.lon),
+                     service=due.service_minutes(VisitKind.EM, 1) * 60, time_windows=tuple(wins),
+                     skills=frozenset({family}) if family else frozenset(), kind="em",
+                     sla_deadline=_secs(call.response_by, base) if call.response_by else None)
+
+
+def rank_options(call: ServiceCall, groups: list[tuple[dt.date, list[LiveTech]]], base_day: dt.date, limit: int,
+                 params: SolveParams | None = None) -> list[Option]:
+    """Ranked options over live days ``groups`` (one planner ranking; times from ``base_day``)."""
+    base = day_origin(base_day)
+    offsets = [(day, _secs(day_origin(day), base)) for day, _ in groups]
+    visit = call_visit(call, offsets, base)
+    if visit is None:
+        return []
+    routes: list[LiveRoute] = []
+    names: dict[int, str] = {}
+    for (day, off), (_day, live) in zip(offsets, groups):
+        routes.extend(lt.live_route(off, (day - base_day).days) for lt in live)
+        names.update((lt.technician.id, lt.technician.name) for lt in live)
+    ranked = em.slot_options(routes, visit, params or SolveParams(), limit=limit)
+    return [Option(o.technician_id, names[o.technician_id], o.position, base + dt.timedelta(seconds=o.eta),
+                   base + dt.timedelta(seconds=o.arrival), o.added_travel_seconds, o.sla_met, o.late_seconds,
+                   [int(v) for v in o.displaced_visits], base_day + dt.timedelta(days=o.day), o.on_call)
+            for o in ranked]
 
 
 def options_for(call: ServiceCall, live: list[LiveTech], day: dt.date, limit: int = 5,
                 params: SolveParams | None = None) -> list[Option]:
-    """Ranked options for ``call`` in the live day ``live`` (best first)."""
-    params = params or SolveParams()
-    new = call_stop(call, day)
-    if merchant_windows(call.merchant, day) is None:
-        return []
-    origin = day_origin(day)
-    family = call.terminal.family
-    pv = PlanVisit(id=f"call:{call.id}", location=new.location, service=new.service, time_windows=new.windows,
-                   skills=frozenset({family}) if family else frozenset(), kind="em", sla_deadline=new.deadline)
-    by_id = {lt.technician.id: lt for lt in live}
-    candidates = planner_slot_options([lt.live_route() for lt in live], pv, params, limit=None)
-    bases: dict[int, Timed] = {}
-    seen: set[tuple[int, int]] = set()
-    out: list[Option] = []
-    for cand in candidates:
-        if len(out) >= RETIME_CANDIDATES:
-            break
-        key = (cand.technician_id, cand.position)
-        if key in seen:
-            continue
-        seen.add(key)
-        lt = by_id[cand.technician_id]
-        if lt.technician.id not in bases:
-            bases[lt.technician.id] = retime(lt, lt.stops, params)
-        opt = _evaluate(lt, new, cand.position, bases[lt.technician.id], origin, params)
-        if opt is not None:
-            out.append(opt)
-    out.sort(key=_rank)
-    best_per_tech: list[Option] = []
-    techs: set[int] = set()
-    for o in out:  # the best few technicians first, then further positions
-        if o.technician_id not in techs:
-            techs.add(o.technician_id)
-            best_per_tech.append(o)
-    rest = [o for o in out if o not in best_per_tech]
-    return (best_per_tech + rest)[:limit]
+    """Ranked options for ``call`` in the live day ``live`` of ``day`` (best first)."""
+    return rank_options(call, [(day, live)], day, limit, params)
 
 
 def slot_options(call_id: int, user: User, now: dt.datetime | None = None, limit: int = 5) -> list[Option]:
-    """Ranked options to serve the call today, for a dispatcher (or admin) who may see it."""
+    """Ranked options to serve the call in today's routes only (see
+    :func:`fieldsvc.visits.desk.slot_answer.slot_answer` for the whole answer with later days,
+    on-call technicians and the reason of an empty answer)."""
     require_role(user, Role.DISPATCHER, Role.ADMIN)
     call = get_scoped(ServiceCall, call_id, user)
     now = now or utcnow()
@@ -431,7 +370,7 @@ def _write_times(lt: LiveTech, order: list[Visit], timed: Timed, origin: dt.date
         route.service_seconds = sum(tm.end - tm.start for tm in timed.times if tm is not None)
         if timed.break_at is not None and lt.break_window:
             route.break_start = origin + dt.timedelta(seconds=timed.break_at)
-            route.break_end = route.break_start + dt.timedelta(seconds=lt.break_window[2])
+            route.break_end = route.break_start + dt.timedelta(seconds=lt.break_window.duration)
         route.end_at = origin + dt.timedelta(seconds=timed.end)
 
 
@@ -445,14 +384,17 @@ def _push_back(v: Visit, actor: Optional[User], why: str) -> None:
 
 
 def assign_call(call_id: int, technician_id: int, position: Optional[int], actor: User,
-                expected_version: Optional[int] = None, now: dt.datetime | None = None) -> Route:
-    """Put the call on ``technician_id``'s route of today at ``position`` (None: the best one) in one
-    transaction; later ETAs move, displaced PM visits go back to the due pool, the call becomes
-    scheduled. 409 CallError when someone else changed or assigned the call first."""
+                expected_version: Optional[int] = None, now: dt.datetime | None = None,
+                day: Optional[dt.date] = None, on_call: bool = False) -> Route:
+    """Put the call on ``technician_id``'s route of ``day`` (today by default; ``on_call``: today
+    outside the shift) at ``position`` (None: the best one) in one transaction; later ETAs move,
+    displaced PM visits go back to the due pool, the call becomes scheduled. 409 CallError when
+    someone else changed or assigned the call first."""
     require_role(actor, Role.DISPATCHER, Role.ADMIN)
     now = now or utcnow()
     try:
-        route = _assign(call_id, technician_id, position, actor, expected_version, now)
+        route = assign_on_day(call_id, technician_id, position, actor, now, day,
+                              expected_version=expected_version, on_call=on_call)
         db.session.commit()
     except (StaleDataError, IntegrityError, OperationalError) as e:
         db.session.rollback()
@@ -466,9 +408,7 @@ def assign_call(call_id: int, technician_id: int, position: Optional[int], actor
     return route
 
 
-def _assign(call_id: int, technician_id: int, position: Optional[int], actor: User,
-            expected_version: Optional[int], now: dt.datetime, day: Optional[dt.date] = None) -> Route:
-    call = _lock_call(call_id, actor)
+def _check_call(call: ServiceCall, expected_version: Optional[int]) -> None:
     if call.status not in (CallStatus.OPEN, CallStatus.ASSIGNED):
         who = call.technician.name if call.technician else "—"
         raise CallError(409, "already_assigned", _("This call is already %(status)s (technician: %(who)s); "
@@ -477,7 +417,9 @@ def _assign(call_id: int, technician_id: int, position: Optional[int], actor: Us
     if expected_version is not None and call.version != expected_version:
         raise CallError(409, "stale", _("Someone else changed this call meanwhile; reload the page and try "
                                         "again."), "version", call_id=call.id)
-    tech = db.session.get(Technician, technician_id)
+
+
+def _check_technician(call: ServiceCall, tech: Optional[Technician]) -> Technician:
     if tech is None or tech.contractor_id != call.contractor_id or not tech.active:
         raise CallError(422, "technician", _("Choose an active technician of the call's contractor."),
                         "technician_id")
@@ -485,12 +427,23 @@ def _assign(call_id: int, technician_id: int, position: Optional[int], actor: Us
     if family and family not in (tech.skills or []):
         raise CallError(422, "skills", _("%(name)s is not trained for %(family)s terminals.", name=tech.name,
                                          family=family), "technician_id")
-    day = day or local_today(now)
-    origin = day_origin(day)
-    route = db.session.scalars(select(Route).where(Route.technician_id == tech.id, Route.date == day)
-                               .with_for_update() if db.session.get_bind().dialect.name == "postgresql"
-                               else select(Route).where(Route.technician_id == tech.id, Route.date == day)).first()
-    lt = load_live_tech(tech, day, now)
+    return tech
+
+
+def _live_for_assign(call: ServiceCall, tech: Technician, day: dt.date, today: dt.date, now: dt.datetime,
+                     on_call: bool) -> LiveTech:
+    """The technician's live day to put the call on, or the CallError saying why not."""
+    if not today <= day <= today + dt.timedelta(days=LOOK_AHEAD_DAYS):
+        raise CallError(422, "date", _("Choose a day from today to %(n)s days ahead.", n=LOOK_AHEAD_DAYS), "date")
+    if on_call:
+        if day != today or not tech.on_call or not runs_24x7(call, day):
+            raise CallError(422, "on_call", _("Only today, an on-call technician and a 7×24 contract allow an "
+                                              "on-call assignment."), "on_call")
+    elif not technician_works(tech, day, contract_calendars(call.contractor_id, day)):
+        if day == today:
+            raise CallError(422, "day_off", _("%(name)s does not work today.", name=tech.name), "technician_id")
+        raise CallError(422, "day_off", _("%(name)s does not work on that day.", name=tech.name), "technician_id")
+    lt = load_live_tech(tech, day, now, on_call=on_call)
     if lt is None:
         raise CallError(422, "day_off", _("%(name)s does not work today.", name=tech.name), "technician_id")
     if lt.day_over():
@@ -498,22 +451,46 @@ def _assign(call_id: int, technician_id: int, position: Optional[int], actor: Us
                                            "choose another technician or leave the call for tomorrow's plan.",
                                            name=tech.name, end=tech.shift_end), "technician_id")
     if merchant_windows(call.merchant, day) is None:
-        raise CallError(422, "closed", _("The merchant is closed today; pause the call instead."), "position")
-    new = call_stop(call, day)
-    base = retime(lt, lt.stops)
+        raise CallError(422, "closed", _("The merchant is closed today; pause the call instead.") if day == today
+                        else _("The merchant is closed on that day."), "position")
+    return lt
+
+
+def assign_on_day(call_id: int, technician_id: int, position: Optional[int], actor: User, now: dt.datetime,
+                  day: Optional[dt.date] = None, expected_version: Optional[int] = None,
+                  on_call: bool = False) -> Route:
+    """The work of :func:`assign_call` without the commit: the call on ``technician_id``'s route of
+    ``day`` (today by default) at ``position`` (None: the best one); a future day's visit is pinned
+    to the technician so that day's plan keeps it with them."""
+    call = _lock_call(call_id, actor)
+    _check_call(call, expected_version)
+    tech = _check_technician(call, db.session.get(Technician, technician_id))
+    today = local_today(now)
+    day = day or today
+    origin = day_origin(day)
+    q = select(Route).where(Route.technician_id == tech.id, Route.date == day)
+    route = db.session.scalars(q.with_for_update() if db.session.get_bind().dialect.name == "postgresql"
+                               else q).first()
+    lt = _live_for_assign(call, tech, day, today, now, on_call)
+    visit_of_call = call_visit(call, [(day, 0)], origin)
+    assert visit_of_call is not None  # the merchant is open that day (checked above)
+    live = lt.live_route()
+    params = SolveParams()
     if position is None:
-        opts = [o for p in range(len(lt.stops) + 1) if (o := _evaluate(lt, new, p, base, origin, SolveParams()))]
-        if not opts:
-            raise CallError(422, "no_slot", _("%(name)s has no room for this call today.", name=tech.name),
-                            "technician_id")
-        position = min(opts, key=_rank).position
+        best = em.slot_options([live], visit_of_call, params, limit=1)
+        if not best:
+            raise CallError(422, "no_slot", _("%(name)s has no room for this call today.", name=tech.name)
+                            if day == today else _("%(name)s has no room for this call on that day.",
+                                                   name=tech.name), "technician_id")
+        position = best[0].position
     if not 0 <= position <= len(lt.stops):
         raise CallError(422, "position", _("Position must be between 0 and %(n)s.", n=len(lt.stops)), "position")
-    opt = _evaluate(lt, new, position, base, origin, SolveParams())
-    if opt is None:
+    found = em.evaluate(live, visit_of_call, position, params)
+    if found is None:
         raise CallError(422, "no_slot", _("This position does not fit %(name)s's day (opening hours, shift, "
                                           "visits a day or another EM call's deadline).", name=tech.name),
                         "position")
+    opt, timed = found
     if route is None:
         route = Route(technician_id=tech.id, date=day, start_at=origin + dt.timedelta(seconds=lt.time))
         db.session.add(route)
@@ -522,13 +499,12 @@ def _assign(call_id: int, technician_id: int, position: Optional[int], actor: Us
     visit = Visit(kind=VisitKind.EM, status=VisitStatus.PLANNED, merchant_id=call.merchant_id,
                   contractor_id=call.contractor_id, contract_id=call.contract_id, service_call_id=call.id,
                   technician_id=tech.id, route_id=route.id, planned_date=day,
-                  service_minutes=new.service // 60, deadline=call.response_by, due_date=day)
+                  service_minutes=visit_of_call.service // 60, deadline=call.response_by, due_date=day,
+                  pinned_technician_id=tech.id if day != today else None)
     visit.terminals = [call.terminal]
     db.session.add(visit)
     db.session.flush()
     order = lt.remaining[:position] + [visit] + lt.remaining[position:]
-    stops = lt.stops[:position] + [new] + lt.stops[position:]
-    timed = retime(lt, stops)
     why = _("Displaced by EM call %(number)s", number=call.tracking_number)
     for v in order:
         if v.id in opt.displaced_visits and v is not visit:
@@ -539,7 +515,7 @@ def _assign(call_id: int, technician_id: int, position: Optional[int], actor: Us
                     eta=visit.eta)
     record("slotted", call, actor=actor, technician_id=tech.id, position=position, eta=visit.eta,
            added_travel_seconds=opt.added_travel_seconds, sla_met=opt.sla_met,
-           displaced=list(opt.displaced_visits))
+           displaced=list(opt.displaced_visits), date=day.isoformat(), on_call=on_call)
     db.session.flush()
     return route
 
@@ -553,5 +529,5 @@ def refresh_route_times(route_id: int, now: dt.datetime | None = None) -> None:
     lt = load_live_tech(route.technician, route.date, max(now, day_origin(route.date)))
     if lt is None:
         return
-    timed = retime(lt, lt.stops)
+    timed = em.retime(lt.live_route(), lt.stops)
     _write_times(lt, lt.remaining, timed, day_origin(route.date))

@@ -314,6 +314,7 @@ COLUMNS: dict[str, dict[str, Column]] = {
         Column("max_visits", False, lambda v: parse_whole(v, 1, 40), "visits a day at most, default 16"),
         Column("days_off", False, parse_list, "weekdays off, comma separated (default fri)"),
         Column("active", False, parse_bool, "yes (default) or no"),
+        Column("on_call", False, parse_bool, "yes or no (default): takes EM calls of 7x24 contracts outside the shift"),
     ),
 }
 
@@ -606,7 +607,8 @@ def _technicians(rows: list[tuple[int, dict[str, Any]]], refs: _Refs, errors: li
             errors.append(RowError(n, "break_end", f"{v['break_end']} must be after break_start {v['break_start']}"))
             continue
         row = {k: v[k] for k in ("name", "phone", "home_lat", "home_lon", "skills", "vehicle", "shift_start",
-                                 "shift_end", "break_start", "break_end", "break_minutes", "max_visits", "active")
+                                 "shift_end", "break_start", "break_end", "break_minutes", "max_visits", "active",
+                                 "on_call")
                if k in v}
         if "days_off" in v:
             row["days_off"] = days
@@ -615,7 +617,7 @@ def _technicians(rows: list[tuple[int, dict[str, Any]]], refs: _Refs, errors: li
         else:
             base = {"vehicle": "motorbike", "shift_start": "08:00", "shift_end": "17:00", "break_start": "12:30",
                     "break_end": "14:30", "break_minutes": 30, "max_visits": 16, "days_off": ["fri"],
-                    "active": True}
+                    "active": True, "on_call": False}
             new.append(_now_stamps({**base, **row, "contractor_id": cid, "code": v["code"]}, True))
     return m.Technician, new, upd
 

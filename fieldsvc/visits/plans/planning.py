@@ -102,7 +102,8 @@ def technician_works(tech: m.Technician, day: dt.date, calendars: list[CalendarS
     return True
 
 
-def _contract_calendars(contractor_id: int, day: dt.date) -> list[CalendarSpec]:
+def contract_calendars(contractor_id: int, day: dt.date) -> list[CalendarSpec]:
+    """The calendars of the contractor's contracts in force on ``day`` (who works that day)."""
     rows = db.session.scalars(select(m.Contract).where(m.Contract.contractor_id == contractor_id,
                                                        m.Contract.valid_from <= day)).all()
     return [contract_calendar(c, day) for c in rows if c.active and (c.valid_to is None or c.valid_to >= day)]
@@ -267,7 +268,7 @@ def build_day(contractor_id: int, day: dt.date, *, now: dt.datetime | None = Non
     tz = local_tz()
     start = day_start_utc(day, tz)
     now = now or utcnow()
-    calendars = _contract_calendars(contractor_id, day)
+    calendars = contract_calendars(contractor_id, day)
     techs = list(db.session.scalars(select(m.Technician).where(m.Technician.contractor_id == contractor_id)
                                     .order_by(m.Technician.id)))
     routes = {r.technician_id: r for r in db.session.scalars(
@@ -772,7 +773,7 @@ def _plan_horizon_one(con: m.Contractor, run: m.PlanRun, horizon: list[dt.date],
                               m.Visit.window_start <= last)
         .options(selectinload(m.Visit.terminals), selectinload(m.Visit.merchant),
                  selectinload(m.Visit.contract)).order_by(m.Visit.id)))
-    calendars = _contract_calendars(con.id, start)
+    calendars = contract_calendars(con.id, start)
     techs = list(db.session.scalars(select(m.Technician).where(m.Technician.contractor_id == con.id,
                                                               m.Technician.active.is_(True))))
     htechs = []

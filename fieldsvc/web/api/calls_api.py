@@ -13,11 +13,13 @@ from marshmallow import Schema, fields, validate
 
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk import slotting
+from fieldsvc.visits.desk.slot_answer import slot_answer
 from fieldsvc.visits.models import Channel, Route, ServiceCall
 from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.scope import get_scoped
 from fieldsvc.web.api.routes_api import MerchantRef
 from fieldsvc.web.errors import ApiError
+from fieldsvc.web.i18n import lang
 from fieldsvc.web.ids import DbInt
 
 blp = Blueprint("calls_api", __name__, url_prefix="/api/v1/service-calls",
@@ -109,11 +111,25 @@ class SlotOptionSchema(Schema):
     sla_met = fields.Boolean()
     late_seconds = fields.Integer()
     displaced_visits = fields.List(fields.Integer(), metadata={"description": "PM visits pushed back to the pool"})
+    date = fields.Date(metadata={"description": "the day of the route (today, or the next working day)"})
+    on_call = fields.Boolean(metadata={"description": "an on-call technician outside the shift (7x24 contracts)"})
+
+
+class SlotAnswerSchema(Schema):
+    options = fields.List(fields.Nested(SlotOptionSchema), metadata={"description": "best first"})
+    reason = fields.String(allow_none=True, metadata={
+        "description": "why today's routes give no option, or why the answer is empty: not_open, no_technician, "
+                       "no_skill, merchant_closed_today, not_working_day, shift_over, no_room_today, "
+                       "merchant_closed, no_room; null when the options are today's"})
+    message = fields.String(allow_none=True, metadata={"description": "the reason in the user's language"})
 
 
 class AssignSchema(Schema):
     technician_id = DbInt(required=True)
     position = DbInt(load_default=None, allow_none=True)
+    date = fields.Date(load_default=None, allow_none=True,
+                       metadata={"description": "the option's date (default today)"})
+    on_call = fields.Boolean(load_default=False, metadata={"description": "the option's on_call"})
     version = DbInt(load_default=None, allow_none=True,
                              metadata={"description": "the call's version you saw; 409 if it changed"})
 
@@ -239,10 +255,12 @@ class Call(MethodView):
 class SlotOptions(MethodView):
     decorators = [login_required]
 
-    @blp.response(200, SlotOptionSchema(many=True))
+    @blp.response(200, SlotAnswerSchema)
     def get(self, call_id: int):
-        """Best technicians and positions in today's live routes, best first (dispatchers)."""
-        return [o.as_dict() for o in slotting.slot_options(call_id, _user())]
+        """Best technicians, days and positions, best first (dispatchers): today's live routes; when
+        they cannot take the call, the next working day's plan and on-call technicians (7x24
+        contracts). ``reason``/``message`` say why today gives none, or why the list is empty."""
+        return slot_answer(call_id, _user(), lang=lang()).as_dict()
 
 
 @blp.route("/<int:call_id>/assign")
@@ -252,11 +270,12 @@ class Assign(MethodView):
     @blp.arguments(AssignSchema)
     @blp.response(200, AssignedRouteSchema)
     def post(self, body: dict, call_id: int):
-        """Put the call on a technician's route of today (position: the best one when omitted).
+        """Put the call on a technician's route of today or of the option's ``date`` (position: the
+        best one when omitted; ``on_call`` for an on-call option).
         409 when another dispatcher assigned it first or the version changed."""
         try:
             route = slotting.assign_call(call_id, body["technician_id"], body.get("position"), _user(),
-                                         body.get("version"))
+                                         body.get("version"), day=body.get("date"), on_call=body["on_call"])
         except svc.CallError as e:
             raise _error(e) from e
         return route_dict(route)

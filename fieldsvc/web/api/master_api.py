@@ -165,6 +165,7 @@ class TechnicianIn(Schema):
     max_visits = fields.Integer(validate=validate.Range(1, 60))
     days_off = fields.List(fields.String(validate=validate.OneOf(["sat", "sun", "mon", "tue", "wed", "thu", "fri"])))
     active = fields.Boolean()
+    on_call = fields.Boolean(metadata={"description": "takes EM calls of 7x24 contracts outside the shift"})
 
 
 class TechnicianOut(Schema):
@@ -185,6 +186,7 @@ class TechnicianOut(Schema):
     max_visits = fields.Integer(validate=validate.Range(0, 1_000_000))
     days_off = fields.List(fields.String())
     active = fields.Boolean()
+    on_call = fields.Boolean()
 
 
 SCHEMAS = {"psps": (PspIn, PspOut), "contractors": (ContractorIn, ContractorOut), "regions": (RegionIn, RegionOut),

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional as Opt, Regexp
 
 from fieldsvc.db import db
@@ -102,7 +102,10 @@ FIELDS: dict[str, list[Field]] = {
                     Field("skills", _l("Skills (terminal families)"), "list", help=_l("Separated by commas")),
                     Field("vehicle", _l("Vehicle"), "select", choices=VEHICLE),
                     Field("max_visits", _l("Most visits a day"), "int"),
-                    Field("days_off", _l("Days off"), "list", help=_l("sat, sun, mon, tue, wed, thu, fri"))],
+                    Field("days_off", _l("Days off"), "list", help=_l("sat, sun, mon, tue, wed, thu, fri")),
+                    Field("on_call", _l("On call"), "bool",
+                          help=_l("Takes EM calls of 7×24 contracts outside the shift (evenings, days off, "
+                                  "holidays) until the next shift starts."))],
 }
 
 #: Columns of the list pages: (attribute, label, sortable).
@@ -123,6 +126,8 @@ TITLES = {"psps": _l("Payment companies"), "contractors": _l("Contractors"), "re
 def _wtf_field(f: Field, user: m.User) -> Any:
     validators: list[Any] = [DataRequired()] if f.required else [Opt()]
     kw = {"description": f.help}
+    if f.kind == "bool":
+        return BooleanField(f.label, **kw)
     if f.kind == "select":
         choices = f.choices(user) if f.choices else []
         return SelectField(f.label, choices=choices, validators=[DataRequired()] if f.required else [], **kw)
@@ -170,6 +175,8 @@ def initial(kind: str, obj: Any) -> dict[str, Any]:
             value = ", ".join(value or [])
         elif f.kind == "geojson":
             value = json.dumps(value) if value else ""
+        elif f.kind == "bool":
+            value = bool(value)
         out[f.name] = value
     return out
 
@@ -190,7 +197,9 @@ def values(kind: str, form: FlaskForm, user: m.User) -> dict[str, Any]:
         if f.name not in form._fields:
             continue
         raw = form[f.name].data
-        if f.kind == "select":
+        if f.kind == "bool":
+            out[f.name] = bool(raw)
+        elif f.kind == "select":
             if f.name.endswith("_id"):
                 out[f.name] = int(raw) if raw else None
             elif raw:
