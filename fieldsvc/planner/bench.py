@@ -290,3 +290,60 @@ def em_timing(technicians: int = 40, stops: int = 15, calls: int = 50, seed: int
             "p50_ms": round(1000 * times[len(times) // 2], 1),
             "p95_ms": round(1000 * times[min(len(times) - 1, int(0.95 * len(times)))], 1),
             "max_ms": round(1000 * times[-1], 1)}
+
+
+# ---------------------------------------------------------------- city seed sweep
+def parse_seeds(text: str) -> list[int]:
+    """Seeds from ``"0-9"``, ``"0,3,5"`` or ``"0-2,7"``; a ValueError names the bad part."""
+    out: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        try:
+            a, b = (int(lo), int(hi)) if sep else (int(part), int(part))
+        except ValueError:
+            raise ValueError(f"seeds: {part!r} is not a seed or a range such as 0-9") from None
+        if b < a:
+            raise ValueError(f"seeds: {part!r} is an empty range")
+        out.extend(s for s in range(a, b + 1) if s not in out)
+    if not out:
+        raise ValueError("seeds: no seed given")
+    return out
+
+
+def _spread(values: list) -> str:
+    """``median (min–max)`` of ``values`` (the middle one for an odd count, the upper middle else)."""
+    vs = sorted(values)
+    med = vs[len(vs) // 2]
+    return f"{med}" if vs[0] == vs[-1] else f"{med} ({vs[0]}–{vs[-1]})"
+
+
+def meets_vroom(ours: dict, vroom: dict) -> bool:
+    """Issue 19's city target for one run: at least VROOM's served priority with no more travel."""
+    return ours["priority"] >= vroom["priority"] and ours["travel_h"] <= vroom["travel_h"]
+
+
+def sweep_row(seed: int, view: str, runs: list[dict], vroom: dict | None) -> dict:
+    """One line of the seed sweep: our runs of ``view`` on ``seed`` (median and min–max of each
+    figure) beside VROOM's run of the same day, and how many of our runs meet the target."""
+    row = {"seed": seed, "view": view, "runs": len(runs)}
+    for key in ("served", "priority", "travel_h", "em_late_min", "wall_s"):
+        row[key] = _spread([r[key] for r in runs])
+    if vroom is not None:
+        row.update({"vroom_served": vroom["served"], "vroom_priority": vroom["priority"],
+                    "vroom_travel_h": vroom["travel_h"], "vroom_wall_s": vroom["wall_s"],
+                    "meets": f"{sum(meets_vroom(r, vroom) for r in runs)}/{len(runs)}"})
+    return row
+
+
+SWEEP_KEYS = ("seed", "view", "runs", "served", "priority", "travel_h", "em_late_min", "wall_s",
+              "vroom_served", "vroom_priority", "vroom_travel_h", "vroom_wall_s", "meets")
+
+
+def markdown_sweep(rows: list[dict], title: str = "") -> str:
+    """The seed sweep as a markdown table (VROOM's columns empty when it was not run)."""
+    lines = ([f"**{title}**", ""] if title else []) + ["| " + " | ".join(SWEEP_KEYS) + " |",
+                                                        "|" + "---|" * len(SWEEP_KEYS)]
+    lines += ["| " + " | ".join(str(r.get(k, "–")) for k in SWEEP_KEYS) + " |" for r in rows]
+    return "\n".join(lines)
