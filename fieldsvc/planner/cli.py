@@ -231,6 +231,42 @@ def _city_sweep(visits: int, technicians: int, seeds: str, views: str, time_limi
         json_out.write_text(json.dumps({"rows": rows, "runs": raw}, indent=1))
 
 
+@bench.command("small-days")
+@click.option("--days", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--smallest", type=click.IntRange(min=1), default=10, show_default=True, help="Visits of the smallest day.")
+@click.option("--largest", type=click.IntRange(min=1), default=50, show_default=True, help="Visits of the largest day.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first day (the next ones count up).")
+@click.option("--time-limit", type=float, default=30.0, show_default=True,
+              help="The upper bound of the quick solve and the search time of the reference solve.")
+@click.option("--stagnation", type=click.FloatRange(min=0.01), default=None,
+              help="Seconds of search without a better solution that end a small day (default: SolveParams').")
+@click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+def bench_small_days_cmd(days: int, smallest: int, largest: int, seed: int, time_limit: float,
+                         stagnation: float | None, md_out: Path | None, json_out: Path | None) -> None:
+    """Small days (10–50 visits, like the city day): the default solve, which stops when it stops
+    improving, against the search running the whole time limit; per day served, priority, travel,
+    time, and how many match."""
+    from . import bench as b
+
+    if largest < smallest:
+        raise click.BadParameter(f"{largest} is below --smallest {smallest}", param_hint="--largest")
+    params = SolveParams(time_limit=time_limit)
+    if stagnation is not None:
+        params = replace(params, small_day_stagnation=stagnation)
+    rows = b.bench_small_days(b.small_days(days, smallest, largest, seed), time_limit, params,
+                              progress=lambda row: click.echo(json.dumps(row), err=True))
+    stag = params.small_day_stagnation
+    md = b.markdown_small_days(rows, f"{days} small days ({smallest}–{largest} visits, seeds {seed}–{seed + days - 1}): "
+                                     f"default (stagnation {stag:g} s of search, limit {time_limit:g} s) against "
+                                     f"{time_limit:g} s of search")
+    click.echo(md)
+    if md_out:
+        md_out.write_text(md + "\n")
+    if json_out:
+        json_out.write_text(json.dumps(rows, indent=1))
+
+
 @bench.command("national")
 @click.option("--visits", type=click.IntRange(min=1), default=20000, show_default=True)
 @click.option("--technicians", type=click.IntRange(min=1), default=1000, show_default=True)
