@@ -194,9 +194,15 @@ def _ils_watched(routing: pywrapcp.RoutingModel, params, budget: float, stagnati
     """
     info = _Watched()
     read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded process": the child runs C++ only
-        pid = os.fork()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded process": the child runs C++ only
+            pid = os.fork()
+    except OSError:  # no process to spare: search here, to the time limit
+        os.close(read_end)
+        os.close(write_end)
+        params.time_limit.FromMilliseconds(max(1, int(budget * 1000)))
+        return routing.SolveWithIteratedLocalSearch(params), info
     if pid == 0:  # the child: search, report, never return into the caller's code
         try:
             os.close(read_end)

@@ -91,3 +91,15 @@ def test_bench_small_days_prints_both_results_and_the_count_that_match():
     rows = [line for line in res.output.splitlines() if line.startswith("| tehran-")]
     assert len(rows) == 2 and rows[0].startswith("| tehran-12-1-s0 | 12 | 1 |")
     assert "of 2 days give the same result" in res.output
+
+
+def test_without_a_process_to_spare_the_search_runs_here(monkeypatch):
+    import os
+
+    def no_fork():
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    day = city_day(24, 2, seed=5)
+    sol = solve_day(day, SolveParams(time_limit=1.5))
+    assert "stopped" not in sol.statistics and len(sol.served) + len(sol.unassigned) == 24
