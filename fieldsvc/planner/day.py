@@ -46,8 +46,10 @@ def solve_day(problem: Problem, params: SolveParams | None = None, executor: Exe
 def small_day_params(problem: Problem, params: SolveParams) -> SolveParams:
     """``params`` with the small-day stagnation rule when ``problem`` is a small day and no
     ``stagnation`` was asked for: such a day's search ends ``params.small_day_stagnation``
-    seconds of search after its last better solution, ``time_limit`` staying the upper bound."""
-    if params.stagnation is None and params.small_day_stagnation and len(problem.visits) <= params.small_day_visits:
+    seconds of search after its last better solution, ``time_limit`` staying the upper bound.
+    A search bounded by ``solution_limit`` (repeatable to the visit) keeps that bound only."""
+    if (params.stagnation is None and params.small_day_stagnation and params.solution_limit is None
+            and len(problem.visits) <= params.small_day_visits):
         return replace(params, stagnation=params.small_day_stagnation)
     return params
 

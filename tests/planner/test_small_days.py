@@ -36,6 +36,8 @@ def test_the_rule_is_for_small_single_model_days_unless_asked_for():
     assert small_day_params(city_day(51, 4, seed=1), params).stagnation is None
     assert small_day_params(city_day(20, 2, seed=1), replace(params, stagnation=3.0)).stagnation == 3.0
     assert small_day_params(city_day(20, 2, seed=1), replace(params, small_day_stagnation=None)).stagnation is None
+    # a search bounded by a number of solutions stays repeatable
+    assert small_day_params(city_day(20, 2, seed=1), replace(params, solution_limit=40)).stagnation is None
 
 
 @pytest.mark.parametrize("name", ["stagnation", "small_day_stagnation"])
