@@ -212,7 +212,9 @@ def _ils_watched(routing: pywrapcp.RoutingModel, params, budget: float, stagnati
                 cost = routing.CostVar().Value()
                 if not best or cost < best[0]:
                     best[:] = [cost]
-                    os.write(write_end, (json.dumps([cost, _route_indices(routing)]) + "\n").encode())
+                    data = memoryview((json.dumps([cost, _route_indices(routing)]) + "\n").encode())
+                    while data:  # a pipe may take a big message in parts
+                        data = data[os.write(write_end, data):]
 
             routing.AddAtSolutionCallback(report)
             params.time_limit.FromMilliseconds(max(50, int((budget - 0.2) * 1000)))
