@@ -94,3 +94,6 @@ class RawResult:
     warm_start: str | None = None  # "used" / "rejected" when initial routes were given
     search: str = ""  # the metaheuristic that ran
     stagnated: bool = False  # the search stopped because it stopped improving
+    #: (CPU seconds, objective) of each better solution of a watched search (see _ortools._ils_watched)
+    trace: list = field(default_factory=list)
+    search_cpu: float | None = None  # CPU seconds of a watched search

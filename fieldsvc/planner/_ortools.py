@@ -6,7 +6,12 @@ outgoing arc of the time dimension.
 """
 from __future__ import annotations
 
+import json
+import os
+import select
+import signal
 import time as _time
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -37,11 +42,13 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     ``ruin[1]``, simulated-annealing acceptance cooling from ``temperatures[0]`` to ``[1]``
     cost units, or from temperatures OR-Tools derives from the first solution when None).
     ILS does not take a warm start: with ``m.initial_routes`` GLS is used, and also on small
-    models (see :func:`_ils_safe`). With ``stagnation``, a guided local search also stops after
-    that many seconds without a better solution (``time_limit`` stays the upper bound). The ILS
-    driver of the 9.15 wheel restarts the inner searches that a limit ends and its own time
-    limit cannot be changed from Python (``UpdateTimeLimit`` takes an ``absl::Duration`` that
-    the wrapper cannot build), so ILS always runs to ``time_limit``.
+    models (see :func:`_ils_safe`). With ``stagnation``, the search stops after that many
+    seconds without a better solution (``time_limit`` stays the upper bound): a guided local
+    search through a search limit; the ILS driver of the 9.15 wheel cannot be stopped from
+    Python (it restarts the inner searches a limit ends, ignores ``CancelSearch``, and its time
+    limit takes an ``absl::Duration`` the wrapper cannot build), so it runs in a forked copy
+    of this process that reports every better solution, and is ended when none came for
+    ``stagnation`` seconds (see :func:`_ils_watched`).
     """
     t0 = _time.perf_counter()
     n = len(m.service)
@@ -96,6 +103,7 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     _guard("search parameters", m, routing.CloseModelWithParameters, params)
     _add_prefixes(routing, manager, m)
     watch = _add_stagnation(routing, stagnation) if stagnation and not use_ils else None
+    watched = None
 
     sol = None
     warm = None
@@ -109,7 +117,10 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
         if initial is not None:
             sol = _guard("search (from the initial routes)", m, routing.SolveFromAssignmentWithParameters,
                          initial, params)
-    if sol is None:
+    if sol is None and use_ils and stagnation and hasattr(os, "fork"):
+        left = max(0.05, time_limit - (_time.perf_counter() - t0))
+        sol, watched = _guard("search", m, _ils_watched, routing, params, left, stagnation)
+    elif sol is None:
         sol = _guard("search", m, routing.SolveWithIteratedLocalSearch if use_ils else routing.SolveWithParameters,
                      params)
     status = _STATUS.get(routing.status(), str(routing.status()))
@@ -123,25 +134,152 @@ def solve_model(m: RoutingModel, time_limit: float, first_solution: str = "PARAL
     res = _extract(routing, manager, m, sol, time_dim, breaks, status, t0)
     res.warm_start = warm
     res.search = ILS if use_ils else metaheuristic
-    res.stagnated = bool(watch and watch.stalled())
+    res.stagnated = bool(watch and watch.stalled()) or bool(watched and watched.stalled)
+    if watched is not None:
+        res.trace, res.search_cpu = watched.trace, round(watched.cpu, 2)
     return res
 
 
+class _Watched:
+    """What :func:`_ils_watched` saw: better solutions reported, and whether it ended the search."""
+
+    def __init__(self) -> None:
+        self.stalled = False
+        self.cost: int | None = None
+        #: (CPU seconds of search, objective) of every better solution
+        self.trace: list[tuple[float, int]] = []
+        self.cpu = 0.0
+
+
+def _route_indices(routing: pywrapcp.RoutingModel) -> list[list[int]]:
+    """The current solution's routes as lists of routing indices (starts and ends left out)."""
+    routes = []
+    for v in range(routing.vehicles()):
+        idx, route = routing.NextVar(routing.Start(v)).Value(), []
+        while not routing.IsEnd(idx):
+            route.append(idx)
+            idx = routing.NextVar(idx).Value()
+        routes.append(route)
+    return routes
+
+
+class _ChildClock:
+    """Seconds of CPU a child process has used (Linux ``/proc``); wall seconds elsewhere.
+
+    Stagnation is counted in the search's own CPU time, so a machine busy with other work
+    stretches the wall time of a search but not the amount of search it gets before it stops."""
+
+    def __init__(self, pid: int) -> None:
+        self.path, self.t0 = f"/proc/{pid}/stat", _time.perf_counter()
+        self.tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+    def seconds(self) -> float:
+        try:
+            with open(self.path, "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / self.tick  # utime + stime
+        except (OSError, IndexError, ValueError):
+            return _time.perf_counter() - self.t0
+
+
+def _ils_watched(routing: pywrapcp.RoutingModel, params, budget: float, stagnation: float):
+    """Iterated local search that ends ``stagnation`` seconds after its last better solution.
+
+    The search runs in a forked child (a copy of the closed model, copy-on-write) that writes each
+    better solution's routes down a pipe; this process ends the child when none came for
+    ``stagnation`` seconds of its CPU time, or at ``budget`` (the child's own limit is a little
+    shorter, to hand over its last message), and rebuilds the best routes in its own model
+    (``ReadAssignmentFromRoutes``, then a descent from them that only keeps or improves them, or
+    ``RestoreAssignment`` when no time is left for it). Returns (assignment or None, :class:`_Watched`).
+    """
+    info = _Watched()
+    read_end, write_end = os.pipe()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded process": the child runs C++ only
+            pid = os.fork()
+    except OSError:  # no process to spare: search here, to the time limit
+        os.close(read_end)
+        os.close(write_end)
+        params.time_limit.FromMilliseconds(max(1, int(budget * 1000)))
+        return routing.SolveWithIteratedLocalSearch(params), info
+    if pid == 0:  # the child: search, report, never return into the caller's code
+        try:
+            os.close(read_end)
+            best: list[int] = []
+
+            def report() -> None:
+                cost = routing.CostVar().Value()
+                if not best or cost < best[0]:
+                    best[:] = [cost]
+                    data = memoryview((json.dumps([cost, _route_indices(routing)]) + "\n").encode())
+                    while data:  # a pipe may take a big message in parts
+                        data = data[os.write(write_end, data):]
+
+            routing.AddAtSolutionCallback(report)
+            params.time_limit.FromMilliseconds(max(50, int((budget - 0.2) * 1000)))
+            routing.SolveWithIteratedLocalSearch(params)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    start = _time.perf_counter()
+    clock = _ChildClock(pid)
+    end, last, routes, buf = start + max(0.1, budget - 0.1), 0.0, None, b""
+    try:
+        while True:
+            now = _time.perf_counter()
+            if now >= end:
+                break
+            if routes is not None and clock.seconds() - last >= stagnation:
+                info.stalled = True
+                break
+            ready, _, _ = select.select([read_end], [], [], min(0.05, end - now))
+            if not ready:
+                continue
+            chunk = os.read(read_end, 1 << 16)
+            if not chunk:
+                break  # the child finished its time limit
+            buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                info.cost, routes = json.loads(line)
+                last = clock.seconds()
+                info.trace.append((round(last, 2), info.cost))
+    finally:
+        info.cpu = clock.seconds()
+        os.close(read_end)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+    if routes is None:
+        return None, info
+    assignment = routing.ReadAssignmentFromRoutes(routes, True)
+    if assignment is None:
+        return None, info
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    params.use_iterated_local_search = False
+    params.time_limit.FromMilliseconds(int(1000 * min(0.5, max(0.05, budget - (_time.perf_counter() - start)))))
+    sol = routing.SolveFromAssignmentWithParameters(assignment, params)
+    return (sol if sol is not None else routing.RestoreAssignment(assignment)), info
+
+
 class _Stagnation:
-    """Stops the search ``seconds`` after the last improving solution."""
+    """Stops the search ``seconds`` of search (this thread's CPU time) after the last improving solution."""
 
     def __init__(self, routing: pywrapcp.RoutingModel, seconds: float) -> None:
         self.routing, self.seconds = routing, seconds
         self.best: int | None = None
-        self.since = _time.perf_counter()
+        self.since = _time.thread_time()
 
     def solution(self) -> None:
         cost = self.routing.CostVar().Value()
         if self.best is None or cost < self.best:
-            self.best, self.since = cost, _time.perf_counter()
+            self.best, self.since = cost, _time.thread_time()
 
     def stalled(self) -> bool:
-        return self.best is not None and _time.perf_counter() - self.since > self.seconds
+        return self.best is not None and _time.thread_time() - self.since > self.seconds
 
 
 def _add_stagnation(routing: pywrapcp.RoutingModel, seconds: float) -> _Stagnation:

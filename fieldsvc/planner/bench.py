@@ -290,3 +290,138 @@ def em_timing(technicians: int = 40, stops: int = 15, calls: int = 50, seed: int
             "p50_ms": round(1000 * times[len(times) // 2], 1),
             "p95_ms": round(1000 * times[min(len(times) - 1, int(0.95 * len(times)))], 1),
             "max_ms": round(1000 * times[-1], 1)}
+
+
+# ---------------------------------------------------------------- city seed sweep
+def parse_seeds(text: str) -> list[int]:
+    """Seeds from ``"0-9"``, ``"0,3,5"`` or ``"0-2,7"``; a ValueError names the bad part."""
+    out: list[int] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        lo, sep, hi = part.partition("-")
+        try:
+            a, b = (int(lo), int(hi)) if sep else (int(part), int(part))
+        except ValueError:
+            raise ValueError(f"seeds: {part!r} is not a seed or a range such as 0-9") from None
+        if b < a:
+            raise ValueError(f"seeds: {part!r} is an empty range")
+        out.extend(s for s in range(a, b + 1) if s not in out)
+    if not out:
+        raise ValueError("seeds: no seed given")
+    return out
+
+
+def _spread(values: list) -> str:
+    """``median (min–max)`` of ``values`` (the middle one for an odd count, the upper middle else)."""
+    vs = sorted(values)
+    med = vs[len(vs) // 2]
+    return f"{med}" if vs[0] == vs[-1] else f"{med} ({vs[0]}–{vs[-1]})"
+
+
+def meets_vroom(ours: dict, vroom: dict) -> bool:
+    """Issue 19's city target for one run: at least VROOM's served priority with no more travel."""
+    return ours["priority"] >= vroom["priority"] and ours["travel_h"] <= vroom["travel_h"]
+
+
+def sweep_row(seed: int, view: str, runs: list[dict], vroom: dict | None) -> dict:
+    """One line of the seed sweep: our runs of ``view`` on ``seed`` (median and min–max of each
+    figure) beside VROOM's run of the same day, and how many of our runs meet the target."""
+    row = {"seed": seed, "view": view, "runs": len(runs)}
+    for key in ("served", "priority", "travel_h", "em_late_min", "wall_s"):
+        row[key] = _spread([r[key] for r in runs])
+    if vroom is not None:
+        row.update({"vroom_served": vroom["served"], "vroom_priority": vroom["priority"],
+                    "vroom_travel_h": vroom["travel_h"], "vroom_wall_s": vroom["wall_s"],
+                    "meets": f"{sum(meets_vroom(r, vroom) for r in runs)}/{len(runs)}"})
+    return row
+
+
+SWEEP_KEYS = ("seed", "view", "runs", "served", "priority", "travel_h", "em_late_min", "wall_s",
+              "vroom_served", "vroom_priority", "vroom_travel_h", "vroom_wall_s", "meets")
+
+
+def markdown_sweep(rows: list[dict], title: str = "") -> str:
+    """The seed sweep as a markdown table (VROOM's columns empty when it was not run)."""
+    lines = ([f"**{title}**", ""] if title else []) + ["| " + " | ".join(SWEEP_KEYS) + " |",
+                                                        "|" + "---|" * len(SWEEP_KEYS)]
+    lines += ["| " + " | ".join(str(r.get(k, "–")) for k in SWEEP_KEYS) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- small days
+def small_days(count: int = 20, smallest: int = 10, largest: int = 50, seed: int = 0) -> list[Problem]:
+    """``count`` synthetic small days generated like the city day (:func:`synth.city_day`), from
+    ``smallest`` to ``largest`` visits evenly, one technician per 12 visits, seeds from ``seed``."""
+    from .synth import city_day
+
+    out = []
+    for i in range(count):
+        n = smallest + round((largest - smallest) * i / max(1, count - 1))
+        out.append(city_day(n, max(1, round(n / 12)), seed + i))
+    return out
+
+
+def _small_row(problem: Problem, sol: Solution, wall: float) -> dict:
+    return {"served": len(sol.served), "priority": sol.served_priority(problem), "travel_s": sol.travel_seconds,
+            "wall_s": round(wall, 2), "cpu_s": sol.statistics.get("search_cpu_seconds"),
+            "stopped": sol.statistics.get("stopped", "time limit"),
+            "last_better_cpu_s": (sol.statistics.get("improvements") or [[None]])[-1][0]}
+
+
+def same_result(quick: dict, reference: dict, travel_tolerance: float = 0.0) -> bool:
+    """Whether ``quick`` serves what ``reference`` serves (visits and priority) with at most
+    ``travel_tolerance`` (a fraction) more travel."""
+    return (quick["served"] >= reference["served"] and quick["priority"] >= reference["priority"]
+            and quick["travel_s"] <= reference["travel_s"] * (1 + travel_tolerance))
+
+
+def bench_small_days(days: list[Problem], reference_limit: float = 30.0, params: SolveParams | None = None,
+                     progress: Callable[[dict], None] | None = None) -> list[dict]:
+    """Each day solved by :func:`solve_day` with ``params`` (default: the small-day stagnation
+    rule, ``time_limit`` 30 s as the upper bound), then with the iterated local search running the
+    whole ``reference_limit`` (no stagnation rule); one row per day with both results."""
+    from .day import solve_day
+
+    params = params or SolveParams(time_limit=reference_limit)
+    # the reference searches the whole limit; a stagnation of more seconds than that never ends it
+    # and lets the search report each better solution (the "improvements" trace)
+    reference = replace(params, time_limit=reference_limit, stagnation=1e6, small_day_stagnation=None)
+    rows = []
+    for problem in days:
+        row: dict = {"day": problem.name, "visits": len(problem.visits), "technicians": len(problem.technicians)}
+        for label, p in (("quick", params), ("ref", reference)):
+            t0 = time.perf_counter()
+            sol = solve_day(problem, p)
+            row[label] = _small_row(problem, sol, time.perf_counter() - t0)
+        row["same"] = same_result(row["quick"], row["ref"])
+        row["same_1pct"] = same_result(row["quick"], row["ref"], 0.01)
+        rows.append(row)
+        if progress:
+            progress(row)
+    return rows
+
+
+def _dash(x: object) -> str:
+    return "–" if x is None else str(x)
+
+
+def markdown_small_days(rows: list[dict], title: str = "") -> str:
+    """The small-day table: per day the quick and the reference result, and the counts that match."""
+    head = ("| day | visits | techs | served | priority | travel min | wall s | CPU s | stopped "
+            "| ref served | ref priority | ref travel min | ref wall s | ref CPU s | ref last better at CPU s | same |")
+    lines = ([f"**{title}**", ""] if title else []) + [head, "|" + "---|" * 16]
+    for r in rows:
+        q, f = r["quick"], r["ref"]
+        same = "yes" if r["same"] else ("≤ 1 % travel" if r["same_1pct"] else "no")
+        lines.append(f"| {r['day']} | {r['visits']} | {r['technicians']} | {q['served']} | {q['priority']} | "
+                     f"{round(q['travel_s'] / 60)} | {q['wall_s']} | {_dash(q['cpu_s'])} | "
+                     f"{q['stopped']} | {f['served']} | {f['priority']} | {round(f['travel_s'] / 60)} | {f['wall_s']} | "
+                     f"{_dash(f['cpu_s'])} | {_dash(f['last_better_cpu_s'])} | {same} |")
+    walls = sorted(r["quick"]["wall_s"] for r in rows)
+    if walls:
+        lines += ["", f"{sum(r['same'] for r in rows)} of {len(rows)} days give the same result (served, priority, "
+                      f"travel no more than the reference); {sum(r['same_1pct'] for r in rows)} within 1 % of its "
+                      f"travel. Quick wall time: median {walls[len(walls) // 2]} s, max {walls[-1]} s; "
+                      f"{sum(w <= 3 for w in walls)} of {len(walls)} within 3 s."]
+    return "\n".join(lines)

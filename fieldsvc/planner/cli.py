@@ -130,15 +130,26 @@ def bench_solomon_cmd(directory: str | None, time_limit: float, compare: str, on
               help="Solve our rows this many times; the table shows the median run and the ranges.")
 @click.option("--matrix-only", is_flag=True,
               help="Give every solver the day as duration/distance matrices with location_index only.")
+@click.option("--seeds", default=None, metavar="0-9",
+              help="Sweep these seeds (a range and/or a comma list) in both views (see --views): one "
+                   "table line per seed and view, median and min–max of --runs runs, VROOM beside it.")
+@click.option("--views", default="coords,matrix", show_default=True,
+              help="With --seeds: coords (coordinates), matrix (matrices with location_index only), or both.")
 @click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --seeds: every run as JSON (also appended to FILE.partial.jsonl as it goes).")
 @search_option
 def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, compare: str, exploration: int,
                    threads: int, max_part_visits: int, plain: bool, vroom_view: bool, runs: int, matrix_only: bool,
-                   md_out: Path | None, search: str) -> None:
+                   seeds: str | None, views: str, md_out: Path | None, json_out: Path | None, search: str) -> None:
     """A synthetic Tehran day: served visits, served priority, travel and wall time per solver."""
     from . import bench as b
     from .synth import city_day
 
+    if seeds is not None:
+        _city_sweep(visits, technicians, seeds, "matrix" if matrix_only else views, time_limit, compare, exploration,
+                    threads, max_part_visits, runs, md_out, json_out, search)
+        return
     problem = city_day(visits, technicians, seed)
     if matrix_only:
         problem = b.matrix_only(problem)
@@ -163,6 +174,97 @@ def bench_city_cmd(visits: int, technicians: int, seed: int, time_limit: float, 
     click.echo(md)
     if md_out:
         md_out.write_text(md + "\n")
+
+
+def _city_sweep(visits: int, technicians: int, seeds: str, views: str, time_limit: float, compare: str,
+                exploration: int, threads: int, max_part_visits: int, runs: int, md_out: Path | None,
+                json_out: Path | None, search: str) -> None:
+    """``bench city --seeds``: every seed in every view, ``runs`` runs each, VROOM once per seed."""
+    import time
+
+    from . import bench as b
+    from .synth import city_day
+
+    try:
+        seed_list = b.parse_seeds(seeds)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--seeds") from None
+    view_list = [v.strip() for v in views.split(",") if v.strip()]
+    bad = [v for v in view_list if v not in ("coords", "matrix")]
+    if bad or not view_list:
+        raise click.BadParameter(f"{', '.join(bad) or 'nothing'}: views are coords and matrix", param_hint="--views")
+    params = SolveParams(metaheuristic=SEARCHES[search])
+    with_vroom = "vroom" in _compare(compare)
+    partial = json_out.with_suffix(".partial.jsonl") if json_out else None
+    rows, raw = [], []
+    t0 = time.perf_counter()
+
+    def keep(record: dict) -> None:
+        raw.append(record)
+        click.echo(json.dumps(record), err=True)
+        if partial:
+            with partial.open("a") as fh:
+                fh.write(json.dumps(record) + "\n")
+
+    for s in seed_list:
+        day = city_day(visits, technicians, s)
+        vroom = None
+        if with_vroom:
+            vroom = b.city_vroom(day, exploration, threads)
+            keep({"seed": s, "view": "coords", **vroom})
+        for view in view_list:
+            problem = b.matrix_only(day) if view == "matrix" else day
+            ours = []
+            for _ in range(runs):
+                ours.append(b.city_ours(problem, time_limit, params, "fieldsvc", workers=threads,
+                                        max_part_visits=max_part_visits))
+                keep({"seed": s, "view": view, **ours[-1]})
+            rows.append(b.sweep_row(s, view, ours, vroom))
+    vroom_note = f", VROOM x{exploration} (one run per seed, on the coordinates' identical matrices)" if with_vroom else ""
+    md = b.markdown_sweep(rows, f"{visits} visits / {technicians} technicians, seeds {seeds}, {runs} run(s) per "
+                                f"seed and view, limit {time_limit:g} s{vroom_note}; sweep took "
+                                f"{round(time.perf_counter() - t0)} s")
+    click.echo(md)
+    if md_out:
+        md_out.write_text(md + "\n")
+    if json_out:
+        json_out.write_text(json.dumps({"rows": rows, "runs": raw}, indent=1))
+
+
+@bench.command("small-days")
+@click.option("--days", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--smallest", type=click.IntRange(min=1), default=10, show_default=True, help="Visits of the smallest day.")
+@click.option("--largest", type=click.IntRange(min=1), default=50, show_default=True, help="Visits of the largest day.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the first day (the next ones count up).")
+@click.option("--time-limit", type=float, default=30.0, show_default=True,
+              help="The upper bound of the quick solve and the search time of the reference solve.")
+@click.option("--stagnation", type=click.FloatRange(min=0.01), default=None,
+              help="Seconds of search without a better solution that end a small day (default: SolveParams').")
+@click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+def bench_small_days_cmd(days: int, smallest: int, largest: int, seed: int, time_limit: float,
+                         stagnation: float | None, md_out: Path | None, json_out: Path | None) -> None:
+    """Small days (10–50 visits, like the city day): the default solve, which stops when it stops
+    improving, against the search running the whole time limit; per day served, priority, travel,
+    time, and how many match."""
+    from . import bench as b
+
+    if largest < smallest:
+        raise click.BadParameter(f"{largest} is below --smallest {smallest}", param_hint="--largest")
+    params = SolveParams(time_limit=time_limit)
+    if stagnation is not None:
+        params = replace(params, small_day_stagnation=stagnation)
+    rows = b.bench_small_days(b.small_days(days, smallest, largest, seed), time_limit, params,
+                              progress=lambda row: click.echo(json.dumps(row), err=True))
+    stag = params.small_day_stagnation
+    md = b.markdown_small_days(rows, f"{days} small days ({smallest}–{largest} visits, seeds {seed}–{seed + days - 1}): "
+                                     f"default (stagnation {stag:g} s of search, limit {time_limit:g} s) against "
+                                     f"{time_limit:g} s of search")
+    click.echo(md)
+    if md_out:
+        md_out.write_text(md + "\n")
+    if json_out:
+        json_out.write_text(json.dumps(rows, indent=1))
 
 
 @bench.command("national")

@@ -32,13 +32,26 @@ def solve_day(problem: Problem, params: SolveParams | None = None, executor: Exe
     :func:`fieldsvc.planner.partition.solve_partitioned`).  ``initial``
     (technician id → visit ids, or a previous Solution; by default the technicians' given
     ``steps``) warm-starts a single model directly.  Days with shipments are one model.
+    A small day (at most ``params.small_day_visits``) stops when it stops improving, see
+    :func:`small_day_params`.
     """
     params = params or SolveParams()
     if not initial and any(t.steps for t in problem.technicians):  # given steps: the warm start
         initial = {t.id: [sid for typ, sid in t.steps if typ != "break"] for t in problem.technicians}
     if len(problem.visits) <= max_part_visits or initial or problem.shipments:
-        return solve(problem, params, initial or None)
+        return solve(problem, small_day_params(problem, params), initial or None)
     return solve_partitioned(problem, params, executor, part_visits, workers, rounds=rounds)
+
+
+def small_day_params(problem: Problem, params: SolveParams) -> SolveParams:
+    """``params`` with the small-day stagnation rule when ``problem`` is a small day and no
+    ``stagnation`` was asked for: such a day's search ends ``params.small_day_stagnation``
+    seconds of search after its last better solution, ``time_limit`` staying the upper bound.
+    A search bounded by ``solution_limit`` (repeatable to the visit) keeps that bound only."""
+    if (params.stagnation is None and params.small_day_stagnation and params.solution_limit is None
+            and len(problem.visits) <= params.small_day_visits):
+        return replace(params, stagnation=params.small_day_stagnation)
+    return params
 
 
 @dataclass(frozen=True)

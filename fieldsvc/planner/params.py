@@ -75,9 +75,15 @@ class SolveParams:
     """
 
     time_limit: float = 10.0
-    #: a guided local search (warm starts, small models) stops this many seconds after its last
-    #: better solution; None: it searches until ``time_limit`` (ILS always does)
+    #: the search stops this many seconds after its last better solution (a guided local search:
+    #: wall seconds; the iterated local search: its own CPU seconds, see ``_ortools._ils_watched``);
+    #: None: until ``time_limit``, except on small days (below)
     stagnation: float | None = None
+    #: a day of at most ``small_day_visits`` visits solved as one model (:func:`solve_day`) stops
+    #: after ``small_day_stagnation`` seconds without a better solution when ``stagnation`` is
+    #: None (None here: small days search until ``time_limit`` too)
+    small_day_visits: int = 50
+    small_day_stagnation: float | None = 1.0
     solution_limit: int | None = None
     first_solution: FirstSolution = FirstSolution.PARALLEL_CHEAPEST_INSERTION
     #: an OR-Tools LocalSearchMetaheuristic name, or "ITERATED_LOCAL_SEARCH": ruin (SISR: about
@@ -116,6 +122,10 @@ class SolveParams:
                 raise ValueError(f"{name}: {value!r} is not one of {allowed}") from None
         if not self.time_limit > 0:
             raise ValueError(f"time_limit: {self.time_limit!r} must be more than 0 seconds")
+        for name in ("stagnation", "small_day_stagnation"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise ValueError(f"{name}: {value!r} must be more than 0 seconds, or None")
 
     def __hash__(self) -> int:
         return hash(tuple(_frozen(getattr(self, f.name)) for f in fields(self)))

@@ -441,6 +441,9 @@ def solve(problem: Problem, params: SolveParams | None = None,
         sol.statistics["warm_start"] = raw.warm_start
     if raw.stagnated:
         sol.statistics["stopped"] = "stagnation"
+    if raw.search_cpu is not None:
+        sol.statistics["search_cpu_seconds"] = raw.search_cpu
+        sol.statistics["improvements"] = [list(x) for x in raw.trace]
     if offset:
         sol.statistics["time_offset"] = offset
     return shift_solution(sol, offset)

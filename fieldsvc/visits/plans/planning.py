@@ -390,6 +390,8 @@ def _summary(ctx: DayContext, sol: Solution, unassigned: list[dict]) -> dict[str
         "served_share": round((len(served) + len(done)) / total, 4) if total else 1.0,
         "replanning": ctx.replanning, "solver_status": sol.status,
         "solver_seconds": sol.statistics.get("solver_seconds"),
+        # "stagnation" when the search ended because it stopped improving (else the time limit)
+        "solver_stopped": sol.statistics.get("stopped", "time limit"),
         "day_over": list(ctx.day_over.values()),
         "all_day_over": bool(ctx.day_over) and not ctx.technician_ids,
     }
