@@ -22,7 +22,7 @@ bp = Blueprint("campaigns", __name__)
 R = m.Role
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
-add_nav(lambda: _("Campaigns"), "campaigns.list_page", set(svc.VIEW_ROLES), "/campaigns")
+add_nav(lambda: _("Campaigns"), "campaigns.list_page", {R.PSP, R.DISPATCHER}, "/campaigns")
 
 
 def _user() -> m.User:

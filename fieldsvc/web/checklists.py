@@ -20,7 +20,7 @@ bp = Blueprint("checklists", __name__)
 R = m.Role
 VIEW = {R.PSP, R.ADMIN, R.DISPATCHER}
 
-add_nav(lambda: _("Checklists"), "checklists.list_page", VIEW, "/checklists")
+add_nav(lambda: _("Checklists"), "checklists.list_page", {R.PSP, R.DISPATCHER}, "/checklists")
 
 
 def _user() -> m.User:
