@@ -134,3 +134,24 @@ def test_campaign_page_with_an_uploaded_list(client, world):
                       content_type="multipart/form-data", headers={"Accept-Language": "en"})
     assert bad.status_code == 422 and "row 2" in bad.get_data(as_text=True)
     assert _count(Campaign) == 1
+
+
+def test_campaign_on_time_feeds_the_contractor_kpi(client, world):
+    from fieldsvc.visits.scorecards.kpis import compute_scorecard
+
+    login(client, "psp-p1")
+    deadline = dt.date.today() + dt.timedelta(days=5)
+    r = client.post(API, json={"code": "SIMS", "name": "SIM", "kind": "sim_swap", "deadline": deadline.isoformat(),
+                               "regions": ["r1"]})
+    serials = ["SN100", "SN101"]
+    client.post(f"{API}/{r.json['id']}/results", json={"results": [
+        {"serial": serials[0], "status": "done"}, {"serial": serials[1], "status": "failed", "reason": "shop refused"}]})
+    card = compute_scorecard(deadline, deadline, user=None)
+    row = next(x for x in card.rows if x.code == "c1")
+    # 4 tasks; done on time 1; decided: done + failed (the others are pending before the deadline)
+    assert (row.campaign_tasks_due, row.campaign_tasks_on_time, row.campaign_tasks_decided) == (4, 1, 2)
+    assert row.campaign_on_time_pct == 50.0
+    # after the deadline the pending ones count as decided (not on time)
+    late = compute_scorecard(deadline, deadline, user=None,
+                             now=dt.datetime.combine(deadline + dt.timedelta(days=2), dt.time(12), dt.timezone.utc))
+    assert next(x for x in late.rows if x.code == "c1").campaign_on_time_pct == 25.0
