@@ -9,7 +9,7 @@ from tests.tech.conftest import _device_times_just_before_the_day, day  # noqa: 
 
 
 @pytest.fixture
-def checklist(day, world):
+def checklist(day, world):  # noqa: F811 (the imported fixture)
     psp_user = world.users["psp-p1"]
     return svc.create_checklist(psp_user, family="pax", name="PAX PM", items=[
         svc.ItemInput(label="Printer prints clearly", label_fa="چاپگر تمیز چاپ می‌کند", on_fail="call"),

@@ -79,7 +79,8 @@ def route():
         prepare=prepare(visits),
         kind_labels=KIND_LABELS, kind_titles=KIND_TITLES, status_labels=STATUS_LABELS,
         outcome_labels={str(k): str(v) for k, v in OUTCOME_LABELS.items()},
-        messages=messages, feedback_question=str(FEEDBACK_QUESTION), max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES, symptoms=SYMPTOMS))
+        messages=messages, feedback_question=str(FEEDBACK_QUESTION),
+        max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES, symptoms=SYMPTOMS))
     resp.headers["Cache-Control"] = "no-cache, private"
     return resp
 
