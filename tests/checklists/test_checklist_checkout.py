@@ -144,3 +144,13 @@ def test_technician_page_shows_the_checklist_and_the_question(client, day, check
     assert "چاپگر تمیز چاپ می‌کند" in html and 'data-kind="reading"' in html
     assert html.count('class="feedback') == 2  # two PM stops, not the EM stop
 
+
+
+def test_visit_api_lists_the_checklist_to_fill(client, day, checklist):
+    login(client, "tech-c1-1")
+    v = client.get(f"/api/v1/visits/{day.pm.id}").json
+    assert len(v["checklists"]) == 2
+    items = v["checklists"][0]["items"]
+    assert [i["kind"] for i in items] == ["pass_fail", "reading", "photo"] and items[1]["min"] == 3.6
+    assert items[0]["label_fa"] == "چاپگر تمیز چاپ می‌کند"
+    assert client.get(f"/api/v1/visits/{day.em.id}").json["checklists"] == []

@@ -163,14 +163,13 @@ def create_checklist(user: m.User, *, family: str, name: str, model: str = "", p
 
 def visible_checklists(user: m.User) -> list[Checklist]:
     """Checklists the user may see (PSP: its own; dispatchers: those of PSPs they work for)."""
+    require_role(user, m.Role.PSP, m.Role.ADMIN, m.Role.DISPATCHER)
     q = select(Checklist)
     if user.role == m.Role.PSP:
         q = q.where(Checklist.psp_id == user.psp_id)
     elif user.role == m.Role.DISPATCHER:
         q = q.where(Checklist.psp_id.in_(select(m.Contract.psp_id).where(
             m.Contract.contractor_id == user.contractor_id)))
-    elif user.role != m.Role.ADMIN:
-        return []
     return list(db.session.scalars(q.order_by(Checklist.family, Checklist.model, Checklist.id)))
 
 
@@ -264,7 +263,7 @@ def phone_checklists(visit: m.Visit, lang: str) -> list[dict[str, Any]]:
     out = []
     for t, cl in visit_checklists(visit):
         out.append({"terminal": t.serial, "model": t.model, "checklist": cl.name, "items": [
-            {"id": it.id, "label": item_label(it, lang), "kind": it.kind, "unit": it.unit,
+            {"id": it.id, "label": item_label(it, lang), "label_fa": it.label_fa, "kind": it.kind, "unit": it.unit,
              "min": it.min_value, "max": it.max_value, "required": it.required}
             for it in active_items(cl)]})
     return out

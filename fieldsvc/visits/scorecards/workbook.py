@@ -410,7 +410,7 @@ def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str
             _failures(wb, failures, lang)
         if year_on_year is not None:
             from fieldsvc.visits.scorecards.year_on_year_sheet import add_sheet
-            add_sheet(wb, year_on_year, lang)
+            add_sheet(wb, year_on_year, lang, _Sheet, _date_text)
         _definitions(wb, lang)
     return wb
 

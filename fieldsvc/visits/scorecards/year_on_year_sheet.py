@@ -6,7 +6,7 @@ KPI, key, this period, the year before, change, change %), one row per contracto
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from flask_babel import gettext as _
 
@@ -16,10 +16,10 @@ from fieldsvc.visits.scorecards.year_on_year import YearOnYear
 FIRST_ROW = 4
 
 
-def add_sheet(wb: Any, yoy: YearOnYear, lang: str) -> None:
-    """Append the sheet to a write-only workbook being built (inside its ``force_locale``)."""
-    from fieldsvc.visits.scorecards.workbook import _date_text, _Sheet
-
+def add_sheet(wb: Any, yoy: YearOnYear, lang: str, sheet: Callable[..., Any], date_text: Callable[..., str]) -> None:
+    """Append the sheet to a write-only workbook being built (inside its ``force_locale``), with the
+    workbook's sheet writer and date text (passed in: this module does not import the workbook)."""
+    _Sheet, _date_text = sheet, date_text
     sh = _Sheet(wb, _("Year on year")[:31], lang)
     sh.add([_("%(start)s to %(end)s compared with %(pstart)s to %(pend)s",
               start=_date_text(yoy.current.start, lang), end=_date_text(yoy.current.end, lang),

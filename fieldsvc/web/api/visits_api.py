@@ -180,6 +180,8 @@ class TechVisitOut(Schema):
     outcomes = fields.List(fields.String())
     merchant = fields.Nested(TechMerchantOut)
     terminals = fields.List(fields.Dict())
+    checklists = fields.List(fields.Dict(), metadata={
+        "description": "PM: each terminal's inspection checklist to answer at check-out (issue 23)"})
     service_call = fields.Nested(TechCallOut, allow_none=True)
     checkin = fields.Nested(TechCheckInOut, allow_none=True)
     checkout = fields.Nested(TechCheckOutOut, allow_none=True)
