@@ -43,7 +43,7 @@ def item_from_form(form: Any) -> svc.ItemInput:
                          kind=form.get("kind", ItemKind.PASS_FAIL), unit=form.get("unit", ""),
                          min_value=_float(form.get("min_value", ""), "min_value"),
                          max_value=_float(form.get("max_value", ""), "max_value"),
-                         required=form.get("required") == "1", on_fail=form.get("on_fail", OnFail.NOTHING))
+                         required=form.get("required") in ("1", "yes", "on"), on_fail=form.get("on_fail", OnFail.NOTHING))
 
 
 def _ctx(**kw: Any) -> dict[str, Any]:

@@ -373,7 +373,7 @@
         const kind = el.dataset.kind;
         if (kind === 'pass_fail') {
           const picked = el.querySelector('input:checked');
-          if (picked) answer.passed = picked.value === '1';
+          if (picked) answer.passed = picked.value === 'pass';
         } else if (kind === 'reading') {
           const raw = el.querySelector('.ck-value').value.trim();
           if (raw) {
