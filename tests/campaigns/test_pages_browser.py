@@ -54,7 +54,7 @@ def test_campaign_checklist_and_comparison_pages_fit(chromium, live_server, worl
     assert errors == []
 
 
-def test_technician_checklist_fits_a_phone_in_persian(chromium, live_server, day, world):
+def test_technician_checklist_fits_a_phone_in_persian(chromium, live_server, day, world):  # noqa: F811
     """The PM stop with its checklist and the merchant's question, Persian, 360 px wide."""
     checklists.create_checklist(world.users["psp-p1"], family="pax", name="PAX PM", items=[
         checklists.ItemInput(label="Battery voltage", label_fa="ولتاژ باتری", kind="reading", min_value=3.6,
