@@ -155,3 +155,25 @@ def test_campaign_on_time_feeds_the_contractor_kpi(client, world):
     late = compute_scorecard(deadline, deadline, user=None,
                              now=dt.datetime.combine(deadline + dt.timedelta(days=2), dt.time(12), dt.timezone.utc))
     assert next(x for x in late.rows if x.code == "c1").campaign_on_time_pct == 25.0
+
+
+def test_two_copies_racing_make_one_campaign(world, monkeypatch):
+    """The second copy looked before the first committed: the unique code stops it and it is
+    answered as a repeat, with no second task or order."""
+    from fieldsvc.visits.orders import campaigns as svc
+
+    psp = world.users["psp-p1"]
+    inp = svc.CampaignInput(code="RACE", name="Race", kind="model_replacement",
+                            deadline=dt.date.today() + dt.timedelta(days=9), target_model="PAX A920", regions=["r1"])
+    first = svc.start_campaign(psp, inp)
+    real, calls = svc.existing_campaign, []
+
+    def blind_once(psp_id, code):
+        calls.append(code)
+        return None if len(calls) == 1 else real(psp_id, code)
+
+    monkeypatch.setattr(svc, "existing_campaign", blind_once)
+    again = svc.start_campaign(psp, inp)
+    assert again.campaign.id == first.campaign.id and again.created is False and again.added == 0
+    assert len(calls) == 2
+    assert _count(Campaign) == 1 and _count(CampaignTask) == 4 and _count(m.WorkOrder) == 4

@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any, Mapping, Optional, Sequence
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from fieldsvc.db import db
 from fieldsvc.text import normalize_code, normalize_digits, normalize_text
@@ -152,12 +153,18 @@ def create_checklist(user: m.User, *, family: str, name: str, model: str = "", p
                                "add items to it", psp=psp.code, name=existing.name), "family",
                              status=409, code="conflict")
     cl = Checklist(psp_id=psp.id, family=family, model=model, name=name[:200], active=True)
-    db.session.add(cl)
-    db.session.flush()
-    for pos, c in enumerate(cleaned):
-        db.session.add(ChecklistItem(checklist_id=cl.id, position=pos, **c))
-    record("created", cl, actor=user, family=family, model=model, items=len(cleaned))
-    db.session.commit()
+    try:
+        db.session.add(cl)
+        db.session.flush()
+        for pos, c in enumerate(cleaned):
+            db.session.add(ChecklistItem(checklist_id=cl.id, position=pos, **c))
+        record("created", cl, actor=user, family=family, model=model, items=len(cleaned))
+        db.session.commit()
+    except IntegrityError:  # the same checklist created at the same moment
+        db.session.rollback()
+        raise ChecklistError(_("family: %(psp)s already has checklist %(name)s for this family and model; "
+                               "add items to it", psp=psp.code, name=name), "family",
+                             status=409, code="conflict") from None
     return cl
 
 
@@ -439,7 +446,7 @@ def _follow_up_call(terminal: m.Terminal, why: str, user: Optional[m.User], at: 
                 db.session.add(call)
                 db.session.flush()
             break
-        except Exception:  # the same tracking number drawn twice: draw again
+        except IntegrityError:  # the same tracking number drawn twice: draw again
             if attempt == 7:
                 raise
     if contract is not None and call.confirmation_code is None:

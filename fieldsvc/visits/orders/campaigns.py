@@ -29,6 +29,7 @@ from typing import Any, Mapping, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -206,6 +207,10 @@ def validate(user: m.User, inp: CampaignInput) -> dict[str, Any]:
             "family": family, "selection": selection}
 
 
+def existing_campaign(psp_id: int, code: str) -> Optional[Campaign]:
+    return db.session.scalars(select(Campaign).where(Campaign.psp_id == psp_id, Campaign.code == code)).first()
+
+
 def _same_definition(c: Campaign, v: Mapping[str, Any]) -> bool:
     return (c.name, c.kind, c.deadline, c.target_version, c.target_model, c.selection) == (
         v["name"], v["kind"], v["deadline"], v["target_version"], v["target_model"], v["selection"])
@@ -216,11 +221,20 @@ def _same_definition(c: Campaign, v: Mapping[str, Any]) -> bool:
 
 def start_campaign(user: m.User, inp: CampaignInput) -> StartResult:
     """Create the campaign and its tasks; a repeat of the same campaign answers the existing one
-    (its selection run again). All or nothing; commits."""
+    (its selection run again). All or nothing; commits. Two copies of one request racing: the
+    unique (PSP, code) and (campaign, terminal) constraints stop the second, which is then
+    answered as a repeat."""
+    try:
+        return _start(user, inp)
+    except IntegrityError:
+        db.session.rollback()
+        return _start(user, inp)
+
+
+def _start(user: m.User, inp: CampaignInput) -> StartResult:
     try:
         v = validate(user, inp)
-        existing = db.session.scalars(select(Campaign).where(Campaign.psp_id == v["psp"].id,
-                                                             Campaign.code == v["code"])).first()
+        existing = existing_campaign(v["psp"].id, v["code"])
         if existing is not None:
             if not _same_definition(existing, v):
                 raise CampaignError(_("code: campaign %(code)s already exists with another definition",
@@ -248,13 +262,19 @@ def run_campaign(user: m.User, campaign: Campaign) -> int:
     """Run the selection again: add terminals not in the campaign yet, open missing orders,
     take in finished upgrades. Returns how many tasks were added; commits."""
     require_role(user, *MANAGE_ROLES)
-    try:
-        added = _run(campaign, user)
-        db.session.commit()
-        return added
-    except BaseException:
-        db.session.rollback()
-        raise
+    for attempt in (1, 2):
+        try:
+            added = _run(campaign, user)
+            db.session.commit()
+            return added
+        except IntegrityError:  # the same terminals added by a run at the same time: run again
+            db.session.rollback()
+            if attempt == 2:
+                raise
+        except BaseException:
+            db.session.rollback()
+            raise
+    return 0
 
 
 def selected_terminals(c: Campaign) -> list[m.Terminal]:
