@@ -677,3 +677,9 @@ from fieldsvc.visits.lifecycle_models import (ConsumableStock, OrderKind, PlaceK
 
 __all_lifecycle__ = (ConsumableStock, OrderKind, PlaceKind, StockMove, StockPlace, TerminalConfigChange,
                      TerminalPlace, WorkOrder)
+
+# PM inspection checklists and campaigns (issue 23) likewise.
+from fieldsvc.visits.service_seed_models import (Campaign, CampaignTask, Checklist, ChecklistItem,  # noqa: E402
+                                                 ChecklistResult, VisitFeedback)
+
+__all_service_seeds__ = (Campaign, CampaignTask, Checklist, ChecklistItem, ChecklistResult, VisitFeedback)

@@ -128,8 +128,12 @@ def _first_validation_error(e: HTTPException) -> tuple[str | None, str]:
     for _loc, by_field in messages.items():
         if isinstance(by_field, dict):
             for field, errs in by_field.items():
+                path = str(field)
+                while isinstance(errs, dict) and errs:  # nested: items[1].max_value
+                    key, errs = next(iter(errs.items()))
+                    path += f"[{key}]" if isinstance(key, int) else f".{key}"
                 msg = errs[0] if isinstance(errs, list) and errs else str(errs)
                 if isinstance(msg, dict):
                     msg = str(msg)
-                return str(field), f"{field}: {msg}"
+                return path, f"{path}: {msg}"
     return None, str(messages)

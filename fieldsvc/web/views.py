@@ -33,6 +33,10 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.imports_api",
     "fieldsvc.web.setup",
     "fieldsvc.web.health",
+    "fieldsvc.web.checklists",
+    "fieldsvc.web.api.checklists_api",
+    "fieldsvc.web.campaigns",
+    "fieldsvc.web.api.campaigns_api",
 ]
 
 

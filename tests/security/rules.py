@@ -365,3 +365,82 @@ RULES["setup.imports_confirm"] = Rule(ADMIN, form=lambda c: {"kind": "merchants"
 RULES["setup.users_edit"] = {"GET": Rule(OPS, params={"user_id": _user_id}, foreign=(404,)),
                              "POST": Rule(OPS, params={"user_id": _user_id}, form=lambda c: {"language": "fa"},
                                           foreign=(404,))}
+
+
+# --- PM inspection checklists and campaigns (issue 23: fieldsvc/web/checklists.py, campaigns.py and their APIs)
+def _checklist_id(ctx: Ctx) -> int:
+    """The side's PSP's PAX checklist with one item (made on first use)."""
+    from fieldsvc.visits.service_seed_models import Checklist, ChecklistItem
+    found = db.session.query(Checklist).filter_by(psp_id=ctx.objs.psp.id, family="pax", model="").first()
+    if found is None:
+        found = Checklist(psp_id=ctx.objs.psp.id, family="pax", model="", name="Matrix PM")
+        db.session.add(found)
+        db.session.flush()
+        db.session.add(ChecklistItem(checklist_id=found.id, label="Printer", position=0))
+        db.session.commit()
+    return found.id
+
+
+def _checklist_item_id(ctx: Ctx) -> int:
+    from fieldsvc.visits.service_seed_models import ChecklistItem
+    return db.session.query(ChecklistItem).filter_by(checklist_id=_checklist_id(ctx)).first().id
+
+
+def _campaign_id(ctx: Ctx) -> int:
+    """A SIM swap campaign of the side's PSP over the side's terminal (made on first use)."""
+    from fieldsvc.visits.service_seed_models import Campaign, CampaignTask
+    found = db.session.query(Campaign).filter_by(psp_id=ctx.objs.psp.id, code="MATRIX").first()
+    if found is None:
+        found = Campaign(psp_id=ctx.objs.psp.id, code="MATRIX", name="Matrix", kind="sim_swap", method="remote",
+                         deadline=ctx.tenants.today + dt.timedelta(days=30), selection={"serials": []})
+        db.session.add(found)
+        db.session.flush()
+        db.session.add(CampaignTask(campaign_id=found.id, terminal_id=ctx.objs.terminal.id,
+                                    contractor_id=ctx.objs.contractor.id))
+        db.session.commit()
+    return found.id
+
+
+def _new_campaign(ctx: Ctx) -> dict[str, Any]:
+    return {"code": _unique("K"), "name": "SIM", "kind": "sim_swap", "psp": ctx.objs.psp.code,
+            "deadline": (ctx.tenants.today + dt.timedelta(days=30)).isoformat(), "serials": [ctx.objs.terminal.serial]}
+
+
+_CL = {"checklist_id": _checklist_id}
+_CAMP = {"campaign_id": _campaign_id}
+RULES.update({
+    "checklists.list_page": {
+        "GET": Rule(OPS),
+        "POST": Rule(PSP, form=lambda c: {"family": "pax", "model": _unique("M"), "name": "X", "psp": c.objs.psp.code},
+                     ok=(302,)),
+    },
+    "checklists.detail_page": {
+        "GET": Rule(OPS, params=_CL, foreign=(404,)),
+        "POST": Rule(PSP, params=_CL, form=lambda c: {"action": "add", "label": _unique("item")}, ok=(302,),
+                     foreign=(404,)),
+    },
+    "checklists_api.Checklists": {
+        "GET": Rule(OPS),
+        "POST": Rule(PSP, json=lambda c: {"family": "pax", "model": _unique("M"), "name": "X", "psp": c.objs.psp.code}),
+    },
+    "checklists_api.OneChecklist": Rule(OPS, params=_CL, foreign=(404,)),
+    "checklists_api.ChecklistItems": Rule(PSP, params=_CL, json=lambda c: {"label": _unique("i")}, foreign=(404,)),
+    "checklists_api.RetireItem": Rule(PSP, params={"checklist_id": _checklist_id, "item_id": _checklist_item_id},
+                                      foreign=(404,)),
+    "checklists_api.VisitInspection": Rule(ANY_USER),
+    "campaigns.list_page": {
+        "GET": Rule(OPS),
+        "POST": Rule(PSP, form=lambda c: dict(_new_campaign(c), serials=c.objs.terminal.serial), ok=(302,)),
+    },
+    "campaigns.detail_page": {
+        "GET": Rule(OPS, params=_CAMP, foreign=(404,)),
+        "POST": Rule(PSP, params=_CAMP, form=lambda c: {"action": "run"}, ok=(302,), foreign=(404,)),
+    },
+    "campaigns_api.Campaigns": {"GET": Rule(OPS), "POST": Rule(PSP, json=_new_campaign)},
+    "campaigns_api.OneCampaign": Rule(OPS, params=_CAMP, foreign=(404,)),
+    "campaigns_api.RunCampaign": Rule(PSP, params=_CAMP, foreign=(404,)),
+    "campaigns_api.CampaignResults": Rule(PSP, params=_CAMP, foreign=(404,), json=lambda c: {
+        "results": [{"serial": c.objs.terminal.serial, "status": "done"}]}),
+    "scorecards_api.ScorecardsYearOnYear": Rule(OPS, query=_period, foreign=(404,)),
+    "psp.year_on_year": Rule(OPS),
+})

@@ -45,7 +45,7 @@ from fieldsvc.planner.matrix import distance_m
 from fieldsvc.planner.problem import Point
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code
-from fieldsvc.visits.field import order_checkout
+from fieldsvc.visits.field import checklists, order_checkout
 from fieldsvc.visits.desk.calls import calendar_of, pause_intervals, recompute_deadlines
 from fieldsvc.visits.field import checkin_rules as rules
 from fieldsvc.visits.field import outcomes as vo
@@ -388,22 +388,25 @@ def check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime,
               parts_used: Sequence[str] = (), old_serial: Optional[str] = None,
               new_serial: Optional[str] = None, confirmation_code: Optional[str] = None,
               photos: Iterable[tuple[str, bytes]] = (), *, received_at: Optional[datetime] = None,
-              upload_dir: str, reason: Optional[str] = None) -> EventResult:
+              upload_dir: str, reason: Optional[str] = None, checklist: Sequence[dict] = (),
+              feedback: Optional[dict] = None) -> EventResult:
     """Record the end of a visit with its outcome (see the module rules) and commit.
 
     `photos` are (file name, bytes) pairs, stored under `upload_dir`. A check-out that arrives before its check-in is kept
     pending and applied when the check-in arrives (EventResult.status == "pending").
+    `checklist` and `feedback`: the PM inspection's answers (:mod:`fieldsvc.visits.field.checklists`).
     Raises VisitEventError (422/409), NotFound (another technician's visit), Forbidden."""
     return _retrying(_check_out, visit_id, user, outcome, notes, at, client_event_id, parts_used, old_serial,
                      new_serial, confirmation_code, list(photos), received_at=received_at, upload_dir=upload_dir,
-                     reason=reason)
+                     reason=reason, checklist=list(checklist or ()), feedback=feedback)
 
 
 def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime, client_event_id: str,
                parts_used: Sequence[str], old_serial: Optional[str], new_serial: Optional[str],
                confirmation_code: Optional[str], photos: list[tuple[str, bytes]], *,
                received_at: Optional[datetime], upload_dir: str,
-               reason: Optional[str] = None) -> EventResult:
+               reason: Optional[str] = None, checklist: Sequence[dict] = (),
+               feedback: Optional[dict] = None) -> EventResult:
     visit = _visit_for(visit_id, user)
     existing = _existing(client_event_id, user, visit.id, CHECK_OUT)
     if existing is not None:
@@ -423,6 +426,10 @@ def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime
     if short and not reason:
         raise VisitEventError(422, "reason_required", rules.reason_message(short), "reason")
     payload["reason"] = reason
+    try:
+        payload["inspection"] = checklists.validate_answers(visit, checklist, feedback, len(photos))
+    except checklists.ChecklistError as e:
+        raise VisitEventError(e.status, e.code, e.message, e.field) from e
     try:
         checked = check_photos(photos)
     except PhotoError as e:
@@ -536,9 +543,12 @@ def _apply_check_out(visit: Visit, ev: ClientEvent, user: Optional[User]) -> Non
     visit.checkout_reason = p.get("reason") or ""
     if outcome in vo.FAILED_OUTCOMES:
         visit.failure_reason = vo.outcome_label(outcome) + (f": {visit.notes}" if visit.notes else "")
-    for ph in p.get("photos", []):
-        db.session.add(VisitPhoto(visit_id=visit.id, path=ph["path"], content_type=ph["content_type"],
-                                  size_bytes=ph["size_bytes"]))
+    added = [VisitPhoto(visit_id=visit.id, path=ph["path"], content_type=ph["content_type"],
+                        size_bytes=ph["size_bytes"]) for ph in p.get("photos", [])]
+    db.session.add_all(added)
+    if p.get("inspection"):
+        db.session.flush()
+        checklists.apply_answers(visit, p["inspection"], added, user, at)
     transition_visit(visit, vo.visit_status_after(outcome), actor=user, at=at, outcome=str(outcome),
                      clamped=clamped, client_event_id=ev.client_event_id, flags=list(visit.checkout_flags))
     day = local_date(visit, at)

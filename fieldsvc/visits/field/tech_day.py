@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from fieldsvc.db import db
 from fieldsvc.visits.field import outcomes as vo
 from fieldsvc.visits.field.checkin import geofence_m, requires_confirmation_code
+from fieldsvc.visits.field.checklists import phone_checklists
 from fieldsvc.visits.models import Route, ServiceCall, Technician, User, Visit
 from fieldsvc.visits.scope import require_role, scoped
 from fieldsvc.visits.states import VisitStatus
@@ -55,6 +56,7 @@ def visit_dict(visit: Visit) -> dict[str, Any]:
         "merchant": {"id": m.id, "name": m.name, "address": m.address, "phone": m.phone,
                      "lat": m.lat, "lon": m.lon, "opening_hours": m.opening_hours or {}},
         "terminals": [{"serial": t.serial, "model": t.model, "status": t.status} for t in visit.terminals],
+        "checklists": phone_checklists(visit, "en"),
         "service_call": None if call is None else {
             "id": call.id, "tracking_number": call.tracking_number, "priority": call.priority,
             "status": call.status, "symptom_code": call.symptom_code, "symptom_text": call.symptom_text,

@@ -9,6 +9,8 @@ Entries are plain dicts ``{"at", "kind", "jalali", ...details}``, oldest first:
   flags), outcome, technician, photos and, for EM visits, the call's SLA result;
 * ``swap`` — a swap in which the terminal went in or came out;
 * ``installed`` — the installation date known from the master data when no move records it;
+* ``inspection`` — a PM visit's checklist answers for the terminal (failed items, their follow-up
+  call or order) and the merchant's feedback (issue 23);
 * ``config`` — a configuration change (firmware, connection, SIM, switch MID/TID: old → new, who).
 """
 from __future__ import annotations
@@ -24,6 +26,7 @@ from fieldsvc.db import db
 from fieldsvc.text import normalize_code, normalize_phone, normalize_text
 from fieldsvc.visits import models as m
 from fieldsvc.visits.desk.calls import sla_flags
+from fieldsvc.visits.field.checklists import terminal_inspections
 from fieldsvc.visits.lifecycle_models import StockMove, TerminalConfigChange, WorkOrder
 from fieldsvc.visits.scope import NotFound, scoped
 from fieldsvc.visits.stock.places import place_label
@@ -111,6 +114,8 @@ def terminal_history(terminal: m.Terminal) -> list[dict[str, Any]]:
         if v.outcome == "swapped" and terminal.serial in (v.old_serial, v.new_serial):
             out.append(_entry(v.checkout_at, "swap", visit_id=v.id, old_serial=v.old_serial,
                               new_serial=v.new_serial, direction="out" if v.old_serial == terminal.serial else "in"))
+    for ins in terminal_inspections(terminal):
+        out.append(_entry(ins.pop("at"), "inspection", **ins))
     for c in db.session.scalars(select(m.ServiceCall).where(m.ServiceCall.terminal_id == terminal.id)):
         out.append(_call_entry(c))
     out += _order_entries(list(db.session.scalars(select(WorkOrder).where(or_(

@@ -33,6 +33,8 @@ computation):
 * **Check-ins outside the geofence %**: check-ins of the period flagged unverified
   (``checkin_verified`` false) / check-ins with a verification result.
 * **Satisfaction**: average survey score (1–5) of the period's calls.
+* **Inspection completeness %** and **campaign on time %** (issue 23): see
+  :mod:`fieldsvc.visits.scorecards.service_kpis`; reported with targets, not weighted in the score.
 * **Penalties**: penalty ledger lines of the period (by the day the breach occurred), not waived.
 * **Score** (0–100): weighted average of the ratios in :data:`WEIGHTS` (each 0–1; outside-geofence
   counts as 1 − share; satisfaction as (score − 1) / 4); KPIs without data are left out and the
@@ -58,6 +60,7 @@ from fieldsvc.visits.contracts.penalties import BreachKind
 from fieldsvc.visits.scope import Forbidden, scope_clause
 from fieldsvc.visits.contracts.sla import days_late, minutes_late
 from fieldsvc.visits.contracts.versions import version_in_force
+from fieldsvc.visits.scorecards import service_kpis
 from fieldsvc.visits.scorecards.sql_time import epoch
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
@@ -90,6 +93,8 @@ TARGETS: dict[str, tuple[float, bool]] = {
     "installs_on_time_pct": (90.0, True),
     "geofence_flagged_pct": (5.0, False),
     "satisfaction_avg": (4.0, True),
+    "inspection_completeness_pct": (95.0, True),
+    "campaign_on_time_pct": (90.0, True),
     "score": (90.0, True),
 }
 AT_RISK_MARGIN: dict[str, float] = {"satisfaction_avg": 0.5, "geofence_flagged_pct": 5.0}
@@ -105,6 +110,8 @@ KPI_KEYS: tuple[str, ...] = (
     "installs_due", "installs_on_time", "installs_decided", "installs_on_time_pct",
     "open_over_24h", "open_over_48h", "open_over_72h",
     "checkins", "checkins_flagged", "geofence_flagged_pct", "surveys", "satisfaction_avg",
+    "inspections_due", "inspections_complete", "inspection_completeness_pct",
+    "campaign_tasks_due", "campaign_tasks_on_time", "campaign_tasks_decided", "campaign_on_time_pct",
     "penalties_total", "score", "rank",
 )
 
@@ -206,6 +213,13 @@ class KpiRow:
     geofence_flagged_pct: float | None = None
     surveys: int = 0
     satisfaction_avg: float | None = None
+    inspections_due: int = 0
+    inspections_complete: int = 0
+    inspection_completeness_pct: float | None = None
+    campaign_tasks_due: int = 0
+    campaign_tasks_on_time: int = 0
+    campaign_tasks_decided: int = 0
+    campaign_on_time_pct: float | None = None
     penalties: dict[str, int] = field(default_factory=dict)
     penalties_total: int = 0
     score: float | None = None
@@ -725,7 +739,7 @@ def compute_scorecard(start: dt.date, end: dt.date, *, user: m.User | None,
     parts: list[dict[int, dict[str, Any]]] = [
         _pm(q), _em(q), _percentiles(q, m.ServiceCall.response_minutes, "response"),
         _percentiles(q, m.ServiceCall.resolution_minutes, "resolution"), _first_time_fix(q),
-        _repeats(q), _installs(q), _geofence(q), _penalties(q)]
+        _repeats(q), _installs(q), _geofence(q), _penalties(q), *service_kpis.parts(q)]
     keys = _base_keys(q).union(*[p.keys() for p in parts])
     labels = _labels(group_by, keys)
     kinds = _contract_kinds(q) if group_by == "contractor" else {}
@@ -743,6 +757,8 @@ def compute_scorecard(start: dt.date, end: dt.date, *, user: m.User | None,
         row.first_time_fix_pct = _pct(row.first_time_fixes, row.resolved_with_visit)
         row.installs_on_time_pct = _pct(row.installs_on_time, row.installs_decided)
         row.geofence_flagged_pct = _pct(row.checkins_flagged, row.checkins)
+        row.inspection_completeness_pct = _pct(row.inspections_complete, row.inspections_due)
+        row.campaign_on_time_pct = _pct(row.campaign_tasks_on_time, row.campaign_tasks_decided)
         row.score = _score(row)
         rows.append(row)
     card = Scorecard(start, end, group_by, now, _rank(rows))

@@ -44,6 +44,13 @@ KPI_LABELS = {
     "surveys": _l("Surveys"),
     "satisfaction_avg": _l("Average satisfaction (1-5)"),
     "penalties_total": _l("Penalties (Rial)"),
+    "inspections_due": _l("PM inspections due"),
+    "inspections_complete": _l("PM inspections complete"),
+    "inspection_completeness_pct": _l("Inspection completeness %"),
+    "campaign_tasks_due": _l("Campaign tasks due"),
+    "campaign_tasks_on_time": _l("Campaign tasks done on time"),
+    "campaign_tasks_decided": _l("Campaign tasks decided"),
+    "campaign_on_time_pct": _l("Campaign on time %"),
     "score": _l("Score"),
     "rank": _l("Rank"),
 }
@@ -71,6 +78,8 @@ KPI_DEFINITIONS = {
     "penalties_total": _l("Penalty ledger lines of the period (by the day the breached object belongs to), waived lines left out."),
     "score": _l("Weighted average of the ratios below (0-100); KPIs without data are left out and the other weights re-normalised. Outside the geofence counts as 1 minus its share, satisfaction as (score - 1) / 4."),
     "rank": _l("Contractors ordered by score, highest first; equal scores share a rank."),
+    "inspection_completeness_pct": _l("Terminals of completed PM visits due in the period with a checklist, whose required items were all answered, divided by those terminals. Not weighted in the score."),
+    "campaign_on_time_pct": _l("Campaign tasks of the contractor whose campaign deadline lies in the period, done by the end of the deadline day, divided by those done, failed or still pending after the deadline. Not weighted in the score."),
 }
 
 KPI_UNITS = {k: "pct" for k in KPI_LABELS if k.endswith("_pct")} | {
@@ -80,7 +89,8 @@ KPI_UNITS = {k: "pct" for k in KPI_LABELS if k.endswith("_pct")} | {
 #: KPIs of the Summary sheet and the PSP performance table.
 SUMMARY_KPIS = ("score", "pm_compliance_pct", "response_met_pct", "resolution_met_pct",
                 "first_time_fix_pct", "installs_on_time_pct", "geofence_flagged_pct",
-                "satisfaction_avg", "em_calls", "pm_due", "penalties_total")
+                "satisfaction_avg", "inspection_completeness_pct", "campaign_on_time_pct", "em_calls", "pm_due",
+                "penalties_total")
 
 PENALTY_KINDS = {
     "late_response": _l("Late response"),

@@ -14,6 +14,8 @@ Layout (tests read it back cell by cell):
 * Contractor sheet (named by code): header at row 3, then one row per KPI of ``KPI_KEYS`` (KPI,
   key, target, actual, status); the weekly trend and the breaches follow below, each with a header.
 * Penalties: header row 1, one ledger line per row; totals table to the right.
+* Year on year: the period beside the same Jalali period of the previous year
+  (:mod:`fieldsvc.visits.scorecards.year_on_year_sheet`).
 """
 from __future__ import annotations
 
@@ -392,7 +394,7 @@ def _failures(wb: Workbook, rep: Any, lang: str) -> None:
 
 def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str = "en",
                    contractor_codes: dict[int, str] | None = None, tz: str = "Asia/Tehran",
-                   failures: Any = None) -> Workbook:
+                   failures: Any = None, year_on_year: Any = None) -> Workbook:
     """The scorecard workbook in ``lang`` ("fa" or "en"), in openpyxl's write-only mode (fast and
     lean for big ledgers; save it once). ``lines``: the ledger lines of the period (every status);
     ``contractor_codes``: contractor id → code for the Penalties sheet."""
@@ -406,6 +408,9 @@ def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str
         _penalties(wb, lines, codes, card, lang)
         if failures is not None:
             _failures(wb, failures, lang)
+        if year_on_year is not None:
+            from fieldsvc.visits.scorecards.year_on_year_sheet import add_sheet
+            add_sheet(wb, year_on_year, lang, _Sheet, _date_text)
         _definitions(wb, lang)
     return wb
 
@@ -435,4 +440,7 @@ def export_scorecard(start: dt.date, end: dt.date, *, user: m.User | None, psp_c
     psp_id, contractor_ids = resolve_filters(user, psp_code, contractor_code)
     lines = ledger_lines(start, end, user=user, psp_id=psp_id, contractor_ids=contractor_ids)
     from fieldsvc.visits.scorecards.failures import failure_report
-    return card, workbook_bytes(card, lines, lang=lang, failures=failure_report(start, end, user=user))
+    from fieldsvc.visits.scorecards.year_on_year import compare
+    yoy = compare(start, end, user=user, psp_code=psp_code, contractor_code=contractor_code, now=now, current=card)
+    return card, workbook_bytes(card, lines, lang=lang, failures=failure_report(start, end, user=user),
+                                year_on_year=yoy)

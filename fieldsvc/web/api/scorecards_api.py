@@ -240,3 +240,36 @@ class Decide(MethodView):
             return waive_line(line_id, user, body["reason"])
         except ValueError as e:
             raise ApiError(422, "reason_required", str(e), "reason") from e
+
+
+class YearOnYearRowSchema(Schema):
+    contractor = fields.String()
+    kpi = fields.String()
+    current = fields.Float(allow_none=True)
+    previous = fields.Float(allow_none=True)
+    change = fields.Float(allow_none=True, metadata={"description": "current − previous (points for %)"})
+    change_pct = fields.Float(allow_none=True, metadata={"description": "relative change, % of previous"})
+
+
+class YearOnYearSchema(Schema):
+    start = fields.String(data_key="from")
+    end = fields.String(data_key="to")
+    previous_from = fields.String()
+    previous_to = fields.String()
+    rows = fields.List(fields.Nested(YearOnYearRowSchema))
+
+
+@blp.route("/scorecards/year-on-year")
+class ScorecardsYearOnYear(MethodView):
+    decorators = [login_required]
+
+    @blp.arguments(PeriodArgs, location="query")
+    @blp.response(200, YearOnYearSchema)
+    def get(self, args: dict) -> dict:
+        """Each contractor's KPIs in the period beside the same Jalali period of the previous year."""
+        from fieldsvc.visits.scorecards.year_on_year import compare
+
+        d = compare(args["start"], args["end"], user=_user(), psp_code=args["psp"],
+                    contractor_code=args["contractor"]).to_dict()
+        d["start"], d["end"] = d.pop("from"), d.pop("to")
+        return d

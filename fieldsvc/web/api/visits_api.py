@@ -31,6 +31,7 @@ from fieldsvc.visits.field.outcomes import Outcome
 from fieldsvc.visits.field.photos import MAX_PHOTOS
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.extensions import limiter
+from fieldsvc.web.ids import DbInt
 from fieldsvc.web.ratelimits import visit_key
 from fieldsvc.web.technician.views import today
 
@@ -69,6 +70,24 @@ class TechPhotoB64Schema(Schema):
     data = fields.String(required=True, metadata={"description": "base64 bytes or a data: URL"})
 
 
+class TechChecklistAnswerSchema(Schema):
+    terminal = fields.String(load_default="", validate=validate.Length(max=64),
+                             metadata={"description": "the terminal's serial (may be left out when the visit has one)"})
+    item_id = DbInt(required=True, strict=True, minimum=1)
+    passed = fields.Boolean(allow_none=True, load_default=None,
+                            metadata={"description": "pass/fail items; photo items: false marks a defect"})
+    value = fields.Raw(allow_none=True, load_default=None, metadata={"description": "readings: a number"})
+    photo = DbInt(allow_none=True, load_default=None, strict=True, minimum=1,
+                           metadata={"description": "photo items: 1-based position among the check-out's photos"})
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class TechFeedbackSchema(Schema):
+    score = DbInt(allow_none=True, load_default=None, strict=True, minimum=1, validate=validate.Range(1, 5))
+    comment = fields.String(load_default="", validate=validate.Length(max=1000))
+    declined = fields.Boolean(load_default=False, metadata={"description": "the merchant did not want to answer"})
+
+
 class TechCheckOutSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in Outcome]))
     notes = fields.String(load_default="", validate=validate.Length(max=4000))
@@ -82,6 +101,10 @@ class TechCheckOutSchema(Schema):
                          metadata={"description": "JSON form only; multipart sends file parts"})
     reason = fields.String(allow_none=True, validate=validate.Length(max=1000),
                            metadata={"description": "required when the visit lasted less than two minutes"})
+    checklist = fields.List(fields.Nested(TechChecklistAnswerSchema), load_default=list,
+                            metadata={"description": "PM inspection answers (issue 23)"})
+    feedback = fields.Nested(TechFeedbackSchema, allow_none=True, load_default=None,
+                             metadata={"description": "the merchant's answer to the PM visit's question"})
 
 
 class TechMerchantOut(Schema):
@@ -157,6 +180,8 @@ class TechVisitOut(Schema):
     outcomes = fields.List(fields.String())
     merchant = fields.Nested(TechMerchantOut)
     terminals = fields.List(fields.Dict())
+    checklists = fields.List(fields.Dict(), metadata={
+        "description": "PM: each terminal's inspection checklist to answer at check-out (issue 23)"})
     service_call = fields.Nested(TechCallOut, allow_none=True)
     checkin = fields.Nested(TechCheckInOut, allow_none=True)
     checkout = fields.Nested(TechCheckOutOut, allow_none=True)
@@ -248,7 +273,8 @@ class CheckOut(MethodView):
             result = svc.check_out(visit_id, _user(), body["outcome"], body["notes"], body["at"],
                                    body["client_event_id"], body["parts_used"], body.get("old_serial"),
                                    body.get("new_serial"), body.get("confirmation_code"), photos,
-                                   upload_dir=current_app.config["UPLOAD_DIR"], reason=body.get("reason"))
+                                   upload_dir=current_app.config["UPLOAD_DIR"], reason=body.get("reason"),
+                                   checklist=body["checklist"], feedback=body.get("feedback"))
         except svc.VisitEventError as e:
             g.wrong_confirmation_code = e.code == "confirmation_mismatch"
             raise _service_error(e) from e
@@ -276,12 +302,22 @@ def _check_out_body() -> tuple[dict, list[tuple[str, bytes]]]:
     try:
         body = TechCheckOutSchema().load(data)
     except ValidationError as e:
-        field, msgs = next(iter(e.normalized_messages().items()))
-        msg = msgs[0] if isinstance(msgs, list) and msgs else msgs
-        raise ApiError(422, "invalid", f"{field}: {msg}", str(field)) from e
+        field, msg = _first_error(e.normalized_messages())
+        raise ApiError(422, "invalid", f"{field}: {msg}", field) from e
     if photos is None:
         photos = [(p["filename"], _b64(p["data"], i)) for i, p in enumerate(body["photos"], 1)]
     return body, photos
+
+
+def _first_error(messages: Any, path: str = "") -> tuple[str, str]:
+    """The first field at fault as a path (``checklist[2].value``) and its message."""
+    if isinstance(messages, dict) and messages:
+        key, inner = next(iter(messages.items()))
+        sub = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
+        return _first_error(inner, sub)
+    if isinstance(messages, list) and messages:
+        return _first_error(messages[0], path)
+    return path, str(messages)
 
 
 def _b64(data: str, i: int) -> bytes:

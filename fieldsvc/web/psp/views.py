@@ -143,6 +143,22 @@ def performance():
                            **_ctx(start, end))
 
 
+@bp.get("/year-on-year")
+@login_required
+def year_on_year():
+    """The period's contractor KPIs beside the same Jalali period of the previous year (issue 23.8)."""
+    from fieldsvc.visits.scorecards.year_on_year import COMPARED_KPIS, compare
+
+    user = _user()
+    start, end = _period()
+    yoy = compare(start, end, user=user)
+    by_code: dict[str, list[Any]] = {}
+    for r in yoy.rows:
+        by_code.setdefault(r.code, []).append(r)
+    return render_template("psp/year_on_year.html", yoy=yoy, by_code=by_code, kpis=COMPARED_KPIS,
+                           **_ctx(start, end))
+
+
 def _groupings(user: m.User) -> list[tuple[str, str]]:
     out = [("contractor", _("Contractor")), ("region", _("Region"))]
     if user.role in (R.DISPATCHER, R.ADMIN):

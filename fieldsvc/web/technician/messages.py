@@ -51,4 +51,6 @@ def js_messages() -> dict[str, str]:
         "old_route": _("This route is for %(date)s, not today. Connect to the internet to load today's route."),
         "kind_check_in": _("Check-in"),
         "kind_check_out": _("Check-out"),
+        "checklist_missing": _("Answer every required checklist item: %(label)s"),
+        "checklist_number": _("Type a number for %(label)s"),
     }

@@ -20,6 +20,7 @@ from fieldsvc.visits.field.outcomes import OUTCOME_LABELS, outcomes_for
 from fieldsvc.visits.desk.calls import SYMPTOMS
 from fieldsvc.visits.field.checkin import geofence_m, requires_confirmation_code
 from fieldsvc.visits.field.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
+from fieldsvc.visits.field.checklists import FEEDBACK_QUESTION, phone_checklists
 from fieldsvc.web.i18n import lang
 from fieldsvc.web.nav import add_nav
 from fieldsvc.web.technician.messages import js_messages
@@ -69,7 +70,8 @@ def route():
     stops = [{"visit": v, "hours_today": [digits(f"{a}–{b}") for a, b in hours_on(v.merchant.opening_hours, day)],
               "outcomes": [(str(o), str(OUTCOME_LABELS[o])) for o in outcomes_for(v.kind)],
               "hours_raw": hours_on(v.merchant.opening_hours, day) if v.merchant.opening_hours else None,
-              "geofence_m": geofence_m(v), "code_required": requires_confirmation_code(v)} for v in visits]
+              "geofence_m": geofence_m(v), "code_required": requires_confirmation_code(v),
+              "checklists": phone_checklists(v, lang())} for v in visits]
     messages = dict(js_messages(), statuses={k: str(v) for k, v in STATUS_LABELS.items()})
     resp = make_response(render_template(
         "tech/route.html", day=day, is_today=(day == today()), tech=tech, route=rt, stops=stops,
@@ -77,7 +79,8 @@ def route():
         prepare=prepare(visits),
         kind_labels=KIND_LABELS, kind_titles=KIND_TITLES, status_labels=STATUS_LABELS,
         outcome_labels={str(k): str(v) for k, v in OUTCOME_LABELS.items()},
-        messages=messages, max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES, symptoms=SYMPTOMS))
+        messages=messages, feedback_question=str(FEEDBACK_QUESTION),
+        max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES, symptoms=SYMPTOMS))
     resp.headers["Cache-Control"] = "no-cache, private"
     return resp
 

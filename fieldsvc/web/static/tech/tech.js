@@ -359,6 +359,57 @@
     }
   }
 
+  /* PM inspection (issue 23.5): the answers travel inside the check-out, so the outbox keeps them
+   * offline with it. Required items must be answered unless nothing could be done on site. Photo
+   * items add their photo to the check-out's photos and send its 1-based position. */
+  const NOTHING_DONE = ['merchant_closed', 'merchant_refused'];
+  async function readChecklist(card, form, outcome, photos) {
+    const checklist = [];
+    const strict = !NOTHING_DONE.includes(outcome);
+    for (const box of form.querySelectorAll('.checklist-terminal')) {
+      for (const el of box.querySelectorAll('.checklist-item')) {
+        const label = el.querySelector('.small').textContent.replace('*', '').trim();
+        const answer = { terminal: box.dataset.terminal, item_id: Number(el.dataset.itemId) };
+        const kind = el.dataset.kind;
+        if (kind === 'pass_fail') {
+          const picked = el.querySelector('input:checked');
+          if (picked) answer.passed = picked.value === 'pass';
+        } else if (kind === 'reading') {
+          const raw = el.querySelector('.ck-value').value.trim();
+          if (raw) {
+            const n = Number(raw.replace(/[۰-۹]/g, (d) => '۰۱۲۳۴۵۶۷۸۹'.indexOf(d)).replace('٫', '.'));
+            if (Number.isNaN(n)) { setMessage(card, fmt(T.checklist_number, { label }), 'danger'); return null; }
+            answer.value = n;
+          }
+        } else {
+          const file = (el.querySelector('.ck-photo').files || [])[0];
+          if (file) {
+            if (!PHOTO_TYPES.includes(file.type)) { setMessage(card, fmt(T.photo_type, { name: file.name }), 'danger'); return null; }
+            if (photos.length >= MAX_PHOTOS) { setMessage(card, fmt(T.too_many_photos, { n: MAX_PHOTOS }), 'danger'); return null; }
+            const small = await shrink(file);
+            photos.push({ name: file.name, blob: new Blob([await small.arrayBuffer()], { type: small.type || file.type }) });
+            answer.photo = photos.length;
+          }
+        }
+        const answered = 'passed' in answer || 'value' in answer || 'photo' in answer;
+        if (!answered) {
+          if (strict && el.dataset.required === '1') { setMessage(card, fmt(T.checklist_missing, { label }), 'danger'); return null; }
+          continue;
+        }
+        checklist.push(answer);
+      }
+    }
+    let feedback = null;
+    const fb = form.querySelector('.feedback');
+    if (fb) {
+      const score = fb.querySelector('.fb-score:checked');
+      const declined = fb.querySelector('.fb-declined').checked;
+      const comment = fb.querySelector('.fb-comment').value.trim();
+      if (score || declined || comment) feedback = { score: score && !declined ? Number(score.value) : null, comment, declined };
+    }
+    return { checklist, feedback };
+  }
+
   async function submitCheckOut(card, form) {
     const at = new Date();
     const outcome = $(form, '.outcome').value;
@@ -378,6 +429,8 @@
       // a copy of the bytes, so the outbox keeps them even if the picked file goes away
       photos.push({ name: f.name, blob: new Blob([await small.arrayBuffer()], { type: small.type || f.type }) });
     }
+    const inspection = await readChecklist(card, form, outcome, photos);
+    if (!inspection) return;
     const reason = $(form, '.checkout-reason').value.trim();
     const arrived = card.dataset.checkinAt ? new Date(card.dataset.checkinAt) : null;
     if (arrived && at - arrived < MIN_VISIT_MS && !reason) {
@@ -392,6 +445,7 @@
       parts_used: $(form, '.parts').value.split('\n').map((s) => s.trim()).filter(Boolean),
       old_serial: ['swapped', 'removed'].includes(outcome) ? oldSerial : null, new_serial: ['swapped', 'installed'].includes(outcome) ? newSerial : null,
       confirmation_code: codeInput ? codeInput.value.trim() : null,
+      checklist: inspection.checklist, feedback: inspection.feedback,
     };
     await enqueue(card, 'check_out', body, photos);
     form.reset();
