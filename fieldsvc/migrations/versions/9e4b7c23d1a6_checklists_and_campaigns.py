@@ -1,7 +1,7 @@
 """checklists and campaigns
 
 Revision ID: 9e4b7c23d1a6
-Revises: 5c2e8a1f0d47
+Revises: e7b3f19a4c62
 Create Date: 2026-11-30 21:13:56.805071
 
 """
@@ -12,7 +12,7 @@ import fieldsvc.db
 
 # revision identifiers, used by Alembic.
 revision = '9e4b7c23d1a6'
-down_revision = '5c2e8a1f0d47'
+down_revision = 'e7b3f19a4c62'
 branch_labels = None
 depends_on = None
 
