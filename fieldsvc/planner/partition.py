@@ -99,6 +99,22 @@ def split(problem: Problem, max_visits: int = 150, seed: int = 0, pos: Positions
     return parts
 
 
+#: territories this many times bigger when the whole fleet leaves from one depot: every route
+#: then starts at the same place, a territory of 50 visits holds only a handful of routes and
+#: the routes through its border are many (measured on the 400-customer Gehring & Homberger
+#: instances, 60 s: R1_4_2 8.4 → 5.5 %, R2_4_2 7.8 → 6.9 %, C1_4_2 0.8 → 0.3 % above the best known)
+SINGLE_DEPOT_FACTOR = 2
+
+
+def single_depot(problem: Problem) -> bool:
+    """Whether every technician starts and ends at one place (a depot's fleet)."""
+    places = set()
+    for t in problem.technicians:
+        for i, p in ((t.start_index, t.start), (t.end_index, t.end)):
+            places.add(i if i is not None else p)
+    return len(places - {None}) == 1 and len(problem.technicians) > 1
+
+
 #: seconds of search a regrouped model needs at least, and the margin for building it
 MIN_SOLVE, BUILD_MARGIN = 0.5, 0.4
 
@@ -188,6 +204,8 @@ def solve_partitioned(problem: Problem, params: SolveParams | None = None, execu
     params = params or SolveParams()
     t0 = time.perf_counter()
     pos = positions(problem)
+    if single_depot(problem):
+        max_visits *= SINGLE_DEPOT_FACTOR
     parts = split(problem, max_visits, pos=pos)
     if len(parts) <= 1:
         return merge(problem, solve_parts(parts, params, executor, workers))
