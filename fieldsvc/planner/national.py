@@ -314,6 +314,7 @@ class NationalResult:
         return {
             "visits": len(by_id), "technicians": sum(len(r.problem.technicians) for r in self.regions),
             "regions": len(self.regions), "served": len(served),
+            "servable_by_visit_caps": servable_by_caps(self.regions),
             "priority_served": sum(by_id[v].priority for v in served),
             "priority_total": sum(v.priority for v in by_id.values()),
             "travel_seconds_per_served": round(travel / max(1, len(served)), 1),
@@ -322,6 +323,16 @@ class NationalResult:
             "peak_rss_mb": max((st.peak_rss_mb for st in self.stages), default=peak_rss_mb()),
             "stages": [st.as_dict() for st in self.stages],
         }
+
+
+def servable_by_caps(regions: list[Region]) -> int:
+    """How many visits the technicians' daily visit caps allow at most (region by region): with
+    20 visits a technician and a cap of 16, no plan serves more than 80 %."""
+    out = 0
+    for r in regions:
+        caps = [t.max_visits for t in r.problem.technicians]
+        out += len(r.problem.visits) if None in caps else min(len(r.problem.visits), sum(caps))
+    return out
 
 
 def peak_rss_mb() -> float:
@@ -416,6 +427,8 @@ def markdown(summary: dict[str, Any], title: str = "") -> str:
                  f"{summary['travel_seconds_per_served']:.0f} |")
     lines += ["", f"priority served {summary['priority_served']} of {summary['priority_total']} "
                   f"({summary['priority_served'] / max(1, summary['priority_total']):.2%}); "
+                  f"the visit caps allow at most {summary['servable_by_visit_caps']} "
+                  f"({summary['servable_by_visit_caps'] / summary['visits']:.1%}); "
                   f"unassigned by reason: {summary['unassigned'] or 'none'}; {summary['regions']} regions "
                   f"(contractor × province), {summary['technicians']} technicians"]
     return "\n".join(lines)

@@ -67,6 +67,8 @@ def test_technicians_follow_the_visits_across_provinces_and_contractors():
     big = [x for r, x in zip(regions, ratios) if len(r.problem.technicians) > 4]
     # the country's 20 visits a technician wherever the floors (2 a contractor) do not bind
     assert 17 <= min(big) and max(ratios) <= 23
+    # 16 visits a technician at most: the bound any plan of this day is measured against
+    assert 15_500 < national.servable_by_caps(regions) <= 16 * 1000
     # where the floors take half the technicians, the others still follow the visits (the
     # earlier generator gave Tehran's contractors 35 visits a technician here, Ilam's 7)
     small = national.country_day(5000, 250, seed=0, directory=GEO)
