@@ -432,3 +432,41 @@ def markdown(summary: dict[str, Any], title: str = "") -> str:
                   f"unassigned by reason: {summary['unassigned'] or 'none'}; {summary['regions']} regions "
                   f"(contractor × province), {summary['technicians']} technicians"]
     return "\n".join(lines)
+
+
+def share_among_contractors(problem: Problem, contractors: int, seed: int = 0) -> list[Problem]:
+    """``problem`` dealt at random to ``contractors`` contractors who each cover all of its area
+    (as several contractors share a province's big city): technicians in turn, visits at random,
+    a merchant's visits to one contractor."""
+    if contractors < 1 or contractors > len(problem.technicians):
+        raise ValueError(f"contractors: {contractors} must be between 1 and the {len(problem.technicians)} technicians")
+    rng = np.random.default_rng(seed)
+    of: dict = {}
+    deal = [of.setdefault(v.merchant if v.merchant is not None else ("visit", v.id), int(rng.integers(contractors)))
+            for v in problem.visits]
+    return [replace(problem, name=f"{problem.name}/c{c + 1}",
+                    technicians=tuple(t for i, t in enumerate(problem.technicians) if i % contractors == c),
+                    visits=tuple(v for v, d in zip(problem.visits, deal) if d == c)) for c in range(contractors)]
+
+
+def solve_shared(problem: Problem, contractors: int, time_per_visit: float, workers: int = 2,
+                 seed: int = 0) -> dict[str, Any]:
+    """Each contractor's share of ``problem`` solved on its own (``time_per_visit`` worker-seconds
+    per visit, on ``workers`` processes): served visits, priority and travel per served visit,
+    the figures of :meth:`NationalResult.summary` for one shared city."""
+    from .day import solve_day
+
+    t0 = time.perf_counter()
+    sols = []
+    parts = share_among_contractors(problem, contractors, seed)
+    for part in parts:
+        limit = max(1.0, time_per_visit * len(part.visits) / workers)
+        sols.append(solve_day(part, replace(SolveParams(), time_limit=limit), workers=workers))
+    served = [v for s in sols for v in s.served]
+    by_id = {v.id: v for v in problem.visits}
+    return {"visits": len(problem.visits), "technicians": len(problem.technicians), "contractors": contractors,
+            "served": len(served), "priority_served": sum(by_id[v].priority for v in served),
+            "priority_total": sum(v.priority for v in problem.visits),
+            "servable_by_visit_caps": servable_by_caps([Region("", "", p) for p in parts]),
+            "travel_seconds_per_served": round(sum(s.travel_seconds for s in sols) / max(1, len(served)), 1),
+            "wall_seconds": round(time.perf_counter() - t0, 1)}

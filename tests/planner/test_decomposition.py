@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from fieldsvc.planner import national, partition
 from fieldsvc.planner.params import SolveParams
@@ -89,3 +90,32 @@ def test_cities_spread_over_the_area_their_population_needs():
     tehran = national.spread_km(8_737_510)
     assert abs(np.pi * (2 * tehran) ** 2 - 1283) < 1  # Tehran County's area for its population
     assert national.spread_km(50_000) < national.spread_km(500_000) < tehran
+
+
+def test_a_city_shared_by_contractors_deals_everything_once():
+    from fieldsvc.planner.synth import city_day
+
+    day = city_day(90, 9, seed=2)
+    parts = national.share_among_contractors(day, 3, seed=1)
+    assert sorted(v.id for p in parts for v in p.visits) == sorted(v.id for v in day.visits)
+    assert [len(p.technicians) for p in parts] == [3, 3, 3]
+    owner = {v.merchant: i for i, p in enumerate(parts) for v in p.visits}
+    assert all(owner[v.merchant] == i for i, p in enumerate(parts) for v in p.visits)  # a merchant to one
+    with pytest.raises(ValueError, match="contractors: 10"):
+        national.share_among_contractors(day, 10)
+
+
+def test_bench_city_shared_prints_the_figures(tmp_path):
+    from click.testing import CliRunner
+
+    from fieldsvc.planner.cli import bench
+
+    out_json = tmp_path / "shared.json"
+    out = CliRunner().invoke(bench, ["city-shared", "--visits", "40", "--technicians", "4", "--contractors", "2",
+                                     "--workers", "1", "--time-per-visit", "0.02", "--json", str(out_json)])
+    assert out.exit_code == 0, out.output
+    assert "shared by 2 contractors" in out.output
+    import json
+
+    data = json.loads(out_json.read_text())
+    assert data["visits"] == 40 and 0 < data["served"] <= data["servable_by_visit_caps"] <= 40
