@@ -200,7 +200,9 @@ def solve_partitioned(problem: Problem, params: SolveParams | None = None, execu
                       max_visits: int = 50, workers: int | None = None, improve_share: float = 0.6,
                       rounds: int = 8, group_size: int = 5) -> Solution:
     """Split ``problem`` into territories, solve them in parallel, merge the solutions, then
-    spend ``improve_share`` of the time limit on :func:`improve` rounds over regrouped routes."""
+    spend ``improve_share`` of the time limit on :func:`improve` rounds over regrouped routes.
+    A depot's fleet (:func:`single_depot`) gets territories :data:`SINGLE_DEPOT_FACTOR` times
+    ``max_visits``."""
     params = params or SolveParams()
     t0 = time.perf_counter()
     pos = positions(problem)
