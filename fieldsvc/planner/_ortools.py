@@ -23,9 +23,16 @@ from ._model import RawResult, RawRoute, RoutingModel
 ILS = "ITERATED_LOCAL_SEARCH"
 ILS_MIN_STOPS = 10
 
+#: OR-Tools' search status (``RoutingSearchStatus``, read from the wheel's enum: the numbers moved
+#: when 9.x added PARTIAL_SUCCESS as 2, and the old table read a timeout as "invalid" and a
+#: solution stopped by the time limit before its first local optimum as "fail")
+_ENUM = routing_enums_pb2.RoutingSearchStatus
 _STATUS = {
-    0: "not_solved", 1: "success", 2: "fail", 3: "fail_timeout", 4: "invalid",
-    5: "infeasible", 6: "optimal",
+    _ENUM.ROUTING_NOT_SOLVED: "not_solved", _ENUM.ROUTING_SUCCESS: "success",
+    # a solution, stopped by the limit before a local optimum: as good a plan as any other
+    _ENUM.ROUTING_PARTIAL_SUCCESS_LOCAL_OPTIMUM_NOT_REACHED: "success",
+    _ENUM.ROUTING_FAIL: "fail", _ENUM.ROUTING_FAIL_TIMEOUT: "fail_timeout", _ENUM.ROUTING_INVALID: "invalid",
+    _ENUM.ROUTING_INFEASIBLE: "infeasible", _ENUM.ROUTING_OPTIMAL: "optimal",
 }
 
 

@@ -339,6 +339,34 @@ def bench_national_cmd(visits: int, technicians: int, seed: int, dask_address: s
         json_out.write_text(json.dumps(summary, indent=1))
 
 
+@bench.command("city-shared")
+@click.option("--visits", type=click.IntRange(min=1), default=1500, show_default=True)
+@click.option("--technicians", type=click.IntRange(min=1), default=75, show_default=True)
+@click.option("--contractors", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--time-per-visit", type=click.FloatRange(min=0.001), default=0.08, show_default=True,
+              help="Worker-seconds of search per visit (as bench national).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+def bench_city_shared_cmd(visits: int, technicians: int, contractors: int, seed: int, workers: int,
+                          time_per_visit: float, json_out: Path | None) -> None:
+    """The synthetic city day shared by several contractors who each cover the whole city (as in
+    a national day's big cities), each contractor's day solved on its own."""
+    from . import national as nat
+    from .synth import city_day
+
+    try:
+        out = nat.solve_shared(city_day(visits, technicians, seed), contractors, time_per_visit, workers, seed)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"{visits} visits / {technicians} technicians shared by {contractors} contractors: served "
+               f"{out['served']} ({out['served'] / visits:.1%}; the caps allow {out['servable_by_visit_caps']}), "
+               f"priority {out['priority_served']} of {out['priority_total']}, "
+               f"{out['travel_seconds_per_served']:.0f} s travel per served visit, {out['wall_seconds']:.0f} s")
+    if json_out:
+        json_out.write_text(json.dumps(out, indent=1))
+
+
 @bench.command("em")
 @click.option("--technicians", type=int, default=40, show_default=True)
 @click.option("--stops", type=int, default=15, show_default=True, help="Stops per technician.")

@@ -3,9 +3,11 @@
 The country: visits fall in the 31 provinces of ``geo/iran_provinces.osm.min.geojson`` in
 proportion to their population (2016 census, :data:`PROVINCE_POPULATION`), around the cities of
 the gazetteer ``geo/iran_cities_2025-01-18.json`` (the province capital takes
-:data:`CAPITAL_SHARE` of its province, county seats three times a small town's share), both under
-``$FIELDSVC_SHARED_DATA``. Each province has two to five contractors sharing its visits; the
-technicians are shared out by visits, homes in the same cities. Visits and technicians are the
+:data:`CAPITAL_SHARE` of its province, the county seats share the rest, each city spread over the
+area its population needs, :data:`KM2_PER_PERSON`), both under ``$FIELDSVC_SHARED_DATA``. Each
+province has two to five contractors sharing its visits; the technicians are shared out by
+visits (every region has the country's visits per technician), homes in the same cities, and
+every city's team covers the terminal families. Visits and technicians are the
 city day's mix (:func:`fieldsvc.planner.synth.visits_at`, :func:`~fieldsvc.planner.synth.technicians_at`).
 
 The solve, stage by stage: every (province, contractor) region is a day of its own; a region
@@ -34,9 +36,9 @@ import numpy as np
 
 from .params import SolveParams
 from .partition import _recost, improve, merge, split
-from .problem import Point, Problem
+from .problem import Point, Problem, Technician
 from .solution import Solution
-from .synth import REPO_ROOT, technicians_at, visits_at
+from .synth import FAMILIES, REPO_ROOT, technicians_at, visits_at
 
 
 
@@ -48,8 +50,12 @@ def geo_dir() -> Path:
 PROVINCES_FILE = "iran_provinces.osm.min.geojson"
 CITIES_FILE = "iran_cities_2025-01-18.json"
 
-#: Province populations, 2016 national census (Statistical Centre of Iran), keyed by the
-#: ``name:en`` of the provinces file.
+#: Province populations of the 2016 (1395) national census of the Statistical Centre of Iran,
+#: keyed by the ``name:en`` of the provinces file. The shared geodata carry no population
+#: (``geo/iran_provinces_2025-01-18.json`` has names, phone codes and centres only), so these are
+#: the census figures as tabulated in Wikipedia's "Provinces of Iran" (population column, source
+#: SCI 2016); checked on 2026-11-30 against that table (Alborz to Kerman) and two other
+#: published copies of the census table (the rest; where those copies disagree, Wikipedia's).
 PROVINCE_POPULATION = {
     "Tehran": 13_267_637, "Razavi Khorasan": 6_434_501, "Isfahan": 5_120_850, "Fars": 4_851_274,
     "Khuzestan": 4_710_509, "East Azerbaijan": 3_909_652, "Mazandaran": 3_283_582,
@@ -74,10 +80,13 @@ CAPITALS = {
     "North Khorasan": ("Bojnord", "Bojnurd"), "South Khorasan": ("Birjand",),
     "Kohgiluye and Buyer Ahmad": ("Yasuj",), "Semnan": ("Semnan",), "Ilam": ("Ilam",),
 }
-#: Share of a province's visits around its capital; spread (km, one standard deviation) of the
-#: visits around a capital, a county seat and another town.
+#: Share of a province's visits around its capital.
 CAPITAL_SHARE = 0.45
-SPREAD_KM = {"capital": 6.0, "county": 2.5, "town": 1.0}
+#: Built-up area per inhabitant, km²: Tehran County (the city day's polygon, 1,283 km²) for its
+#: 8,737,510 inhabitants (2016 census). A city's visits spread over the area its population
+#: needs (a two-standard-deviation disc), so a county seat is a small town and every city has
+#: the city day's terminals per km² when the country has its visits per inhabitant.
+KM2_PER_PERSON = 1283.0 / 8_737_510
 
 
 @dataclass(frozen=True)
@@ -154,6 +163,26 @@ def _shares(weights: np.ndarray, total: int) -> np.ndarray:
     return out
 
 
+def _shares_at_least(weights: np.ndarray, total: int, floor: int) -> np.ndarray:
+    """``total`` shared out in proportion to ``weights`` with at least ``floor`` each: the parts
+    the proportion would leave below ``floor`` get ``floor``, the others share the rest in
+    proportion (so the load per unit of weight is as even as the floor allows)."""
+    weights = np.asarray(weights, dtype=float)
+    fixed = np.zeros(len(weights), dtype=bool)
+    while True:
+        out = np.full(len(weights), floor, dtype=int)
+        rest = total - floor * int(fixed.sum())
+        free = ~fixed
+        if not free.any():
+            return out
+        w = weights[free] if weights[free].sum() > 0 else np.ones(int(free.sum()))
+        out[free] = _shares(w, rest)
+        low = free & (out < floor)
+        if not low.any():
+            return out
+        fixed |= low
+
+
 def _city_weights(province: Province) -> np.ndarray:
     """The capital takes CAPITAL_SHARE, the other county seats share the rest (small towns get
     no terminals of their own in this model: their shops are served from the county seat)."""
@@ -169,18 +198,25 @@ def _city_weights(province: Province) -> np.ndarray:
     return weights
 
 
-def _around(city: City, n: int, rng: np.random.Generator) -> list[Point]:
+def spread_km(population: float) -> float:
+    """Standard deviation (km) of the positions around a city of ``population`` inhabitants: the
+    disc of two standard deviations has the area :data:`KM2_PER_PERSON` gives them."""
+    return math.sqrt(max(population, 1.0) * KM2_PER_PERSON / (4 * math.pi))
+
+
+def _around(city: City, n: int, rng: np.random.Generator, sigma_km: float) -> list[Point]:
     out = []
     for _ in range(n):
-        dy, dx = rng.normal(0, SPREAD_KM[city.kind], 2)
+        dy, dx = rng.normal(0, sigma_km, 2)
         out.append(Point(city.lat + dy / 111.32, city.lon + dx / (111.32 * math.cos(math.radians(city.lat)))))
     return out
 
 
 def _contractor_points(province: Province, n_visits: int, n_techs: int,
-                       rng: np.random.Generator) -> tuple[list[Point], list[Point]]:
-    """Technician homes and visit positions of one contractor: technicians stationed in pairs in
-    the cities (drawn by city weight), visits in those cities in proportion to their technicians."""
+                       rng: np.random.Generator) -> tuple[list[Point], list[int], list[Point]]:
+    """Technician homes, the city of each home, and visit positions of one contractor: technicians
+    stationed in pairs in the cities (drawn by city weight), visits in those cities in proportion
+    to their technicians (technicians live where the work is)."""
     weights = _city_weights(province)
     pairs = max(1, n_techs // 2)
     per_city = np.bincount(rng.choice(len(weights), size=pairs, p=weights / weights.sum()),
@@ -189,18 +225,37 @@ def _contractor_points(province: Province, n_visits: int, n_techs: int,
     staffed = np.flatnonzero(per_city > 0)
     visits_per_city = _shares(per_city[staffed].astype(float), n_visits)
     homes: list[Point] = []
+    city_of: list[int] = []
     spots: list[Point] = []
     for i, nv in zip(staffed, visits_per_city):
-        homes += _around(province.cities[i], int(per_city[i]), rng)
-        spots += _around(province.cities[i], int(nv), rng)
+        sigma = spread_km(province.population * weights[i] / weights.sum())
+        homes += _around(province.cities[i], int(per_city[i]), rng, sigma)
+        city_of += [int(i)] * int(per_city[i])
+        spots += _around(province.cities[i], int(nv), rng, sigma)
     order = rng.permutation(len(spots))  # visit ids do not follow the cities
-    return homes, [spots[k] for k in order]
+    return homes, city_of, [spots[k] for k in order]
+
+
+def _cover_families(techs: list[Technician], city_of: list[int]) -> list[Technician]:
+    """Every city's team can service every terminal family: where the drawn skills of a city's
+    technicians leave a family out, its first technician gets all families (a contractor does
+    not station a team that must call a colleague from another city for a third of its shops)."""
+    out = list(techs)
+    for city in dict.fromkeys(city_of):
+        team = [k for k, c in enumerate(city_of) if c == city]
+        if frozenset().union(*(out[k].skills for k in team)) != frozenset(FAMILIES):
+            out[team[0]] = replace(out[team[0]], skills=frozenset(FAMILIES))
+    return out
 
 
 def country_day(n_visits: int, n_technicians: int, seed: int = 0, em_share: float = 0.08,
                 directory: str | Path | None = None) -> list[Region]:
     """A national day of ``n_visits`` visits and ``n_technicians`` technicians, as regions
-    (at least four technicians per province: two contractors of two)."""
+    (at least four technicians per province: two contractors of two).
+
+    Technicians follow the visits: provinces and contractors get technicians in proportion to
+    their visits (above those floors), so every region has the country's visits per technician
+    and the day is as servable as a city day with the same ratio."""
     rng = np.random.default_rng(seed)
     provinces = load_provinces(directory)
     if n_visits < 1 or n_technicians < 4 * len(provinces):
@@ -208,20 +263,20 @@ def country_day(n_visits: int, n_technicians: int, seed: int = 0, em_share: floa
                          f"(--technicians {4 * len(provinces)} or more)")
     pops = np.array([p.population for p in provinces], dtype=float)
     visits_per = _shares(pops, n_visits)
-    techs_per = 4 + _shares(pops, n_technicians - 4 * len(provinces))
+    techs_per = _shares_at_least(visits_per, n_technicians, 4)
     regions = []
     for k, (p, nv, nt) in enumerate(zip(provinces, visits_per, techs_per), 1):
         contractors = int(min(np.clip(round(nv / 300), 2, 5), nt // 2))
         weights = rng.uniform(0.6, 1.4, contractors)
         cv = _shares(weights, int(nv))
-        ct = 2 + _shares(weights, int(nt) - 2 * contractors)
+        ct = _shares_at_least(cv, int(nt), 2)
         code = f"P{k:02d}"
         for j in range(contractors):
             if cv[j] == 0:
                 continue
             prefix = f"{code}{j + 1}-"
-            homes, spots = _contractor_points(p, int(cv[j]), int(ct[j]), rng)
-            techs = technicians_at(homes, rng, prefix=prefix + "T")
+            homes, city_of, spots = _contractor_points(p, int(cv[j]), int(ct[j]), rng)
+            techs = _cover_families(technicians_at(homes, rng, prefix=prefix + "T"), city_of)
             visits = visits_at(spots, rng, em_share, prefix=prefix + "V", merchant_prefix=prefix + "M")
             regions.append(Region(p.name, f"{code}{j + 1}",
                                   Problem(tuple(techs), tuple(visits), name=f"{p.name}/{code}{j + 1}")))
@@ -259,6 +314,7 @@ class NationalResult:
         return {
             "visits": len(by_id), "technicians": sum(len(r.problem.technicians) for r in self.regions),
             "regions": len(self.regions), "served": len(served),
+            "servable_by_visit_caps": servable_by_caps(self.regions),
             "priority_served": sum(by_id[v].priority for v in served),
             "priority_total": sum(v.priority for v in by_id.values()),
             "travel_seconds_per_served": round(travel / max(1, len(served)), 1),
@@ -267,6 +323,16 @@ class NationalResult:
             "peak_rss_mb": max((st.peak_rss_mb for st in self.stages), default=peak_rss_mb()),
             "stages": [st.as_dict() for st in self.stages],
         }
+
+
+def servable_by_caps(regions: list[Region]) -> int:
+    """How many visits the technicians' daily visit caps allow at most (region by region): with
+    20 visits a technician and a cap of 16, no plan serves more than 80 %."""
+    out = 0
+    for r in regions:
+        caps = [t.max_visits for t in r.problem.technicians]
+        out += len(r.problem.visits) if None in caps else min(len(r.problem.visits), sum(caps))
+    return out
 
 
 def peak_rss_mb() -> float:
@@ -361,6 +427,46 @@ def markdown(summary: dict[str, Any], title: str = "") -> str:
                  f"{summary['travel_seconds_per_served']:.0f} |")
     lines += ["", f"priority served {summary['priority_served']} of {summary['priority_total']} "
                   f"({summary['priority_served'] / max(1, summary['priority_total']):.2%}); "
+                  f"the visit caps allow at most {summary['servable_by_visit_caps']} "
+                  f"({summary['servable_by_visit_caps'] / summary['visits']:.1%}); "
                   f"unassigned by reason: {summary['unassigned'] or 'none'}; {summary['regions']} regions "
                   f"(contractor × province), {summary['technicians']} technicians"]
     return "\n".join(lines)
+
+
+def share_among_contractors(problem: Problem, contractors: int, seed: int = 0) -> list[Problem]:
+    """``problem`` dealt at random to ``contractors`` contractors who each cover all of its area
+    (as several contractors share a province's big city): technicians in turn, visits at random,
+    a merchant's visits to one contractor."""
+    if contractors < 1 or contractors > len(problem.technicians):
+        raise ValueError(f"contractors: {contractors} must be between 1 and the {len(problem.technicians)} technicians")
+    rng = np.random.default_rng(seed)
+    of: dict = {}
+    deal = [of.setdefault(v.merchant if v.merchant is not None else ("visit", v.id), int(rng.integers(contractors)))
+            for v in problem.visits]
+    return [replace(problem, name=f"{problem.name}/c{c + 1}",
+                    technicians=tuple(t for i, t in enumerate(problem.technicians) if i % contractors == c),
+                    visits=tuple(v for v, d in zip(problem.visits, deal) if d == c)) for c in range(contractors)]
+
+
+def solve_shared(problem: Problem, contractors: int, time_per_visit: float, workers: int = 2,
+                 seed: int = 0) -> dict[str, Any]:
+    """Each contractor's share of ``problem`` solved on its own (``time_per_visit`` worker-seconds
+    per visit, on ``workers`` processes): served visits, priority and travel per served visit,
+    the figures of :meth:`NationalResult.summary` for one shared city."""
+    from .day import solve_day
+
+    t0 = time.perf_counter()
+    sols = []
+    parts = share_among_contractors(problem, contractors, seed)
+    for part in parts:
+        limit = max(1.0, time_per_visit * len(part.visits) / workers)
+        sols.append(solve_day(part, replace(SolveParams(), time_limit=limit), workers=workers))
+    served = [v for s in sols for v in s.served]
+    by_id = {v.id: v for v in problem.visits}
+    return {"visits": len(problem.visits), "technicians": len(problem.technicians), "contractors": contractors,
+            "served": len(served), "priority_served": sum(by_id[v].priority for v in served),
+            "priority_total": sum(v.priority for v in problem.visits),
+            "servable_by_visit_caps": servable_by_caps([Region("", "", p) for p in parts]),
+            "travel_seconds_per_served": round(sum(s.travel_seconds for s in sols) / max(1, len(served)), 1),
+            "wall_seconds": round(time.perf_counter() - t0, 1)}

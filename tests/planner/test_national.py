@@ -110,3 +110,22 @@ def test_a_group_that_or_tools_refuses_keeps_its_routes(monkeypatch):
     with ThreadPoolExecutor(max_workers=1) as one:
         out = improve(problem, sol, params, rounds=1, executor=one, workers=1)
     assert sorted(out.served) == sorted(sol.served)
+
+
+def test_a_search_stopped_by_its_limit_is_a_plan_not_a_failure():
+    """OR-Tools 9.15 numbers its statuses differently from the table we had: a search stopped by a
+    limit before its first local optimum (status 2) read as "fail", so a regrouped group's better
+    routes were thrown away, and a timeout (4) read as "invalid" (the 20,000-visit run's error)."""
+    from ortools.constraint_solver import routing_enums_pb2
+
+    from fieldsvc.planner import pm
+    from fieldsvc.planner._ortools import _STATUS
+    from fieldsvc.planner.params import SolveParams
+    from fieldsvc.planner.synth import city_day
+
+    sol = pm.solve(city_day(60, 5, seed=1),
+                   SolveParams(time_limit=5, solution_limit=1, metaheuristic="GUIDED_LOCAL_SEARCH"))
+    assert sol.status == "ok" and sol.served
+    status = routing_enums_pb2.RoutingSearchStatus
+    assert _STATUS[status.ROUTING_FAIL_TIMEOUT] == "fail_timeout"
+    assert _STATUS[status.ROUTING_INVALID] == "invalid"
