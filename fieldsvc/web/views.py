@@ -33,6 +33,9 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.imports_api",
     "fieldsvc.web.setup",
     "fieldsvc.web.health",
+    "fieldsvc.web.api.events_api",
+    "fieldsvc.web.api.service_api",
+    "fieldsvc.web.service_pages",
 ]
 
 

@@ -392,7 +392,7 @@ def _failures(wb: Workbook, rep: Any, lang: str) -> None:
 
 def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str = "en",
                    contractor_codes: dict[int, str] | None = None, tz: str = "Asia/Tehran",
-                   failures: Any = None) -> Workbook:
+                   failures: Any = None, phases: Any = None) -> Workbook:
     """The scorecard workbook in ``lang`` ("fa" or "en"), in openpyxl's write-only mode (fast and
     lean for big ledgers; save it once). ``lines``: the ledger lines of the period (every status);
     ``contractor_codes``: contractor id → code for the Penalties sheet."""
@@ -406,6 +406,9 @@ def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str
         _penalties(wb, lines, codes, card, lang)
         if failures is not None:
             _failures(wb, failures, lang)
+        if phases is not None:  # calls per service phase (issue 23)
+            from fieldsvc.visits.scorecards.service_phases import phases_sheet
+            phases_sheet(wb, phases, lang)
         _definitions(wb, lang)
     return wb
 
@@ -435,4 +438,6 @@ def export_scorecard(start: dt.date, end: dt.date, *, user: m.User | None, psp_c
     psp_id, contractor_ids = resolve_filters(user, psp_code, contractor_code)
     lines = ledger_lines(start, end, user=user, psp_id=psp_id, contractor_ids=contractor_ids)
     from fieldsvc.visits.scorecards.failures import failure_report
-    return card, workbook_bytes(card, lines, lang=lang, failures=failure_report(start, end, user=user))
+    from fieldsvc.visits.scorecards.service_phases import phase_report
+    return card, workbook_bytes(card, lines, lang=lang, failures=failure_report(start, end, user=user),
+                                phases=phase_report(start, end, user=user, psp_id=psp_id))
