@@ -430,7 +430,7 @@ def get_rule(user: User, rule_id: int) -> TerminalEventRule:
     rule = db.session.get(TerminalEventRule, rule_id)
     if rule is None or (user.role != Role.ADMIN and rule.psp_id != user.psp_id) or user.role not in (
             Role.ADMIN, Role.PSP):
-        raise NotFound("terminal event rule")
+        raise NotFound("TerminalEventRule", rule_id)
     return rule
 
 
