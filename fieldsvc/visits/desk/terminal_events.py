@@ -169,18 +169,13 @@ def _touch_health(psp_id: int, seen: Mapping[int, dt.datetime]) -> None:
     if not seen:
         return
     table = TerminalHealth.__table__
-    stmt = _insert(table).values([{"terminal_id": t, "psp_id": psp_id, "last_seen_at": at}
-                                  for t, at in sorted(seen.items())])
+    stmt = _insert(table)
     stmt = stmt.on_conflict_do_update(index_elements=[table.c.terminal_id], set_={
         "last_seen_at": case((stmt.excluded.last_seen_at > table.c.last_seen_at, stmt.excluded.last_seen_at),
                              else_=table.c.last_seen_at)})
-    db.session.execute(stmt)
-
-
-def result_of(row: TerminalEvent, tracking: Mapping[int, str], replay: bool) -> dict[str, Any]:
-    return {"event_id": row.event_id, "outcome": row.outcome, "call_id": row.call_id,
-            "tracking_number": tracking.get(row.call_id) if row.call_id else None, "replay": replay,
-            "detail": row.detail or None}
+    # executemany: one compiled statement, batched by the driver ("insertmanyvalues")
+    db.session.execute(stmt, [{"terminal_id": t, "psp_id": psp_id, "last_seen_at": at}
+                              for t, at in sorted(seen.items())])
 
 
 def ingest(psp_id: int, items: Any, actor: User | None = None, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -203,9 +198,11 @@ def ingest(psp_id: int, items: Any, actor: User | None = None, now: dt.datetime 
                      "received_at": now, "outcome": outcome, "detail": ""})
     table = TerminalEvent.__table__
     try:
-        stmt = (_insert(table).values(rows).on_conflict_do_nothing(index_elements=[table.c.psp_id, table.c.event_id])
+        stmt = (_insert(table).on_conflict_do_nothing(index_elements=[table.c.psp_id, table.c.event_id])
                 .returning(table.c.id, table.c.event_id))
-        fresh = {eid: rid for rid, eid in db.session.execute(stmt)}
+        # executemany with RETURNING: SQLAlchemy sends multi-row INSERTs ("insertmanyvalues") from
+        # one compiled statement; a conflicting row returns nothing, so only new events come back
+        fresh = {eid: rid for rid, eid in db.session.execute(stmt, rows)}
         seen: dict[int, dt.datetime] = {}
         for e in first.values():
             tid = ids.get(e.serial)
@@ -217,24 +214,34 @@ def ingest(psp_id: int, items: Any, actor: User | None = None, now: dt.datetime 
                    if e.event_id in fresh and ids.get(e.serial) is not None
                    and _rule_for(rules, e.kind, e.code) and e.kind != EventKind.HEARTBEAT]
         opened = 0
+        known: dict[str, tuple[str, int | None, str]] = {r["event_id"]: (r["outcome"], None, "") for r in rows
+                                                          if r["event_id"] in fresh}
         for row_id, e in pending:
             rule = _rule_for(rules, e.kind, e.code)
             assert rule is not None
             outcome, call, detail = act_on(ids[e.serial], rule, now, actor, event_row_id=row_id,
                                            text=f"{e.kind} {e.code}".strip())
             opened += outcome == "call_opened"
+            known[e.event_id] = (outcome, call.id if call else None, detail)
             db.session.execute(update(table).where(table.c.id == row_id).values(
                 outcome=outcome, call_id=call.id if call else None, detail=detail))
-        stored = {r.event_id: r for r in db.session.scalars(select(TerminalEvent).where(
-            TerminalEvent.psp_id == psp_id, TerminalEvent.event_id.in_(list(first))))}
-        call_ids = {r.call_id for r in stored.values() if r.call_id}
+        replayed = [eid for eid in first if eid not in fresh]
+        for i in range(0, len(replayed), 500):  # replays: the result stored the first time
+            for eid, outcome, call_id, detail in db.session.execute(
+                    select(table.c.event_id, table.c.outcome, table.c.call_id, table.c.detail).where(
+                        table.c.psp_id == psp_id, table.c.event_id.in_(replayed[i:i + 500]))):
+                known[eid] = (outcome, call_id, detail)
+        call_ids = {c for _o, c, _d in known.values() if c}
         tracking = {cid: number for cid, number in db.session.execute(
-            select(ServiceCall.id, ServiceCall.tracking_number).where(ServiceCall.id.in_(call_ids)))}
+            select(ServiceCall.id, ServiceCall.tracking_number).where(ServiceCall.id.in_(call_ids)))} if call_ids else {}
         results, reported = [], set()
         for e in events:
             replay = e.event_id not in fresh or e.event_id in reported
             reported.add(e.event_id)
-            results.append(result_of(stored[e.event_id], tracking, replay))
+            outcome, call_id, detail = known[e.event_id]
+            results.append({"event_id": e.event_id, "outcome": outcome, "call_id": call_id,
+                            "tracking_number": tracking.get(call_id) if call_id else None, "replay": replay,
+                            "detail": detail or None})
         db.session.commit()
     except BaseException:
         db.session.rollback()
