@@ -91,15 +91,15 @@ def phase_report(start: dt.date, end: dt.date, *, user: m.User | None, psp_id: i
     return PhaseReport(start, end, out)
 
 
-def phases_sheet(wb: Any, rep: PhaseReport, lang: str) -> None:
-    """The "Service phases" sheet of the scorecard workbook."""
+def phases_sheet(wb: Any, rep: PhaseReport, lang: str, sheet_class: Any) -> None:
+    """The "Service phases" sheet of the scorecard workbook (``sheet_class``: the workbook's sheet
+    writer, passed in so that this module does not import the workbook's)."""
     from fieldsvc.visits.i18n_text import gettext as _
-    from fieldsvc.visits.scorecards.workbook import _Sheet
 
     names = {"warranty": _("Warranty"), "paid": _("Paid"), "none": _("No phase recorded"),
              "fault": _("Fault"), "change": _("Change request"), "information": _("Information request"),
              "installation": _("Installation request")}
-    sh = _Sheet(wb, _("Service phases")[:31], lang)
+    sh = sheet_class(wb, _("Service phases")[:31], lang)
     sh.add([_("Contractor"), _("Name"), _("Phase"), _("Ticket type"), _("Opened"), _("Fixed"), _("Cancelled"),
             _("Unfinished")], "head")
     for r in rep.rows:

@@ -408,7 +408,7 @@ def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str
             _failures(wb, failures, lang)
         if phases is not None:  # calls per service phase (issue 23)
             from fieldsvc.visits.scorecards.service_phases import phases_sheet
-            phases_sheet(wb, phases, lang)
+            phases_sheet(wb, phases, lang, _Sheet)
         _definitions(wb, lang)
     return wb
 
