@@ -28,7 +28,7 @@ from fieldsvc.visits.scope import get_scoped, require_role, scoped
 from fieldsvc.visits.scorecards.service_phases import phase_report
 from fieldsvc.visits.service_models import MerchantTier, ServiceTier, TerminalEvent
 from fieldsvc.web.forms import code_filter, text_filter
-from fieldsvc.web.ids import request_int
+from fieldsvc.web.ids import request_int, to_db_int
 from fieldsvc.web.nav import add_nav
 
 bp = Blueprint("service_pages", __name__, url_prefix="/psp/service")
@@ -269,7 +269,8 @@ def tiers_page():
                         func.lower(m.Merchant.code) == code)).first()
                     if merchant is None:
                         raise tiers.TierError("merchant", _("No merchant with code %(code)s among yours.", code=code))
-                    tiers.set_merchant_tier(user, merchant.id, int(merchant_form.tier.data) if merchant_form.tier.data else None)
+                    tiers.set_merchant_tier(user, merchant.id,
+                                            to_db_int(merchant_form.tier.data) if merchant_form.tier.data else None)
                     flash(_("Tier of %(name)s saved.", name=merchant.name), "success")
                 else:
                     serial = normalize_code(phases_form.serial.data)

@@ -116,6 +116,7 @@ def create_tier(user: m.User, data: Mapping[str, Any]) -> ServiceTier:
 
 
 def get_tier(user: m.User, tier_id: int) -> ServiceTier:
+    _may_write(user)
     tier = db.session.get(ServiceTier, tier_id)
     if tier is None or (user.role != m.Role.ADMIN and tier.psp_id != user.psp_id):
         raise NotFound("ServiceTier", tier_id)

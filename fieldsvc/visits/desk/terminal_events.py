@@ -434,9 +434,10 @@ def create_rule(user: User, data: Mapping[str, Any]) -> TerminalEventRule:
 
 
 def get_rule(user: User, rule_id: int) -> TerminalEventRule:
+    if user.role not in (Role.ADMIN, Role.PSP):
+        raise Forbidden("only PSP staff and administrators see monitoring rules")
     rule = db.session.get(TerminalEventRule, rule_id)
-    if rule is None or (user.role != Role.ADMIN and rule.psp_id != user.psp_id) or user.role not in (
-            Role.ADMIN, Role.PSP):
+    if rule is None or (user.role != Role.ADMIN and rule.psp_id != user.psp_id):
         raise NotFound("TerminalEventRule", rule_id)
     return rule
 

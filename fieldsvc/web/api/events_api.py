@@ -54,21 +54,21 @@ class TerminalEventResultSchema(Schema):
     event_id = fields.String()
     outcome = fields.String(metadata={"description": "ignored, call_opened, duplicate, throttled, "
                                                      "unknown_terminal or no_contract"})
-    call_id = fields.Integer(allow_none=True)
+    call_id = DbInt(allow_none=True)
     tracking_number = fields.String(allow_none=True)
     replay = fields.Boolean(metadata={"description": "true when this event id was received before"})
     detail = fields.String(allow_none=True)
 
 
 class TerminalEventsResultSchema(Schema):
-    accepted = fields.Integer(metadata={"description": "new events stored"})
-    replayed = fields.Integer(metadata={"description": "events whose id was received before (nothing changed)"})
-    calls_opened = fields.Integer()
+    accepted = DbInt(metadata={"description": "new events stored"})
+    replayed = DbInt(metadata={"description": "events whose id was received before (nothing changed)"})
+    calls_opened = DbInt()
     results = fields.List(fields.Nested(TerminalEventResultSchema))
 
 
 class StoredTerminalEventSchema(Schema):
-    id = fields.Integer()
+    id = DbInt()
     event_id = fields.String()
     terminal_serial = fields.String()
     kind = fields.String()
@@ -77,19 +77,19 @@ class StoredTerminalEventSchema(Schema):
     silent_since = fields.AwareDateTime(allow_none=True, **_aware)
     received_at = fields.AwareDateTime(**_aware)
     outcome = fields.String()
-    call_id = fields.Integer(allow_none=True)
+    call_id = DbInt(allow_none=True)
 
 
 class EventRuleSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = DbInt(dump_only=True)
     psp_id = DbInt(metadata={"description": "administrators only, on create"})
     kind = fields.String(validate=validate.OneOf(ev.RULE_KINDS))
     code = fields.String(validate=validate.Length(max=32), metadata={"description": "error code; empty = any"})
     priority = fields.String()
     symptom = fields.String(attribute="symptom_code", data_key="symptom")
-    throttle_minutes = fields.Integer(metadata={"description": "at most one automatic call per terminal in "
+    throttle_minutes = DbInt(metadata={"description": "at most one automatic call per terminal in "
                                                                "this many minutes"})
-    silent_hours = fields.Integer(allow_none=True, metadata={
+    silent_hours = DbInt(allow_none=True, metadata={
         "description": "kind silent: open a call for a terminal not heard from for this many business hours"})
     active = fields.Boolean()
 

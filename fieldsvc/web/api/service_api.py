@@ -68,7 +68,7 @@ class CallQueueArgs(Schema):
 
 
 class CallQueueSchema(Schema):
-    counts = fields.Dict(keys=fields.String(), values=fields.Integer(),
+    counts = fields.Dict(keys=fields.String(), values=DbInt(),
                          metadata={"description": "unfinished calls per ticket type"})
     items = fields.List(fields.Nested(TypedCallSchema))
 
@@ -157,7 +157,7 @@ class CallToOrderSchema(Schema):
 
 
 class CallOrderRefSchema(Schema):
-    id = fields.Integer()
+    id = DbInt()
     number = fields.String()
     kind = fields.String()
     status = fields.String()
@@ -184,7 +184,7 @@ class Convert(MethodView):
 
 
 class ServiceTierSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = DbInt(dump_only=True)
     psp_id = DbInt()
     code = fields.String(validate=validate.Length(1, 32))
     name = fields.String(validate=validate.Length(1, 120))
@@ -239,8 +239,8 @@ class MerchantTierIn(Schema):
 
 
 class MerchantTierOut(Schema):
-    merchant_id = fields.Integer()
-    tier_id = fields.Integer(allow_none=True)
+    merchant_id = DbInt()
+    tier_id = DbInt(allow_none=True)
 
 
 @blp.route("/merchant-tiers/<int:merchant_id>")
@@ -273,7 +273,7 @@ class TerminalPhasesIn(Schema):
 
 
 class TerminalPhasesOut(Schema):
-    terminal_id = fields.Integer()
+    terminal_id = DbInt()
     phases = fields.List(fields.Nested(TerminalPhaseSchema))
     phase_today = fields.String()
 
@@ -294,6 +294,7 @@ class Phases(MethodView):
         """A terminal's warranty and paid phases."""
         from fieldsvc.visits.models import Terminal
 
+        require_role(_user(), Role.PSP, Role.ADMIN)
         get_scoped(Terminal, terminal_id, _user())
         return _phases_out(terminal_id)
 
