@@ -53,7 +53,7 @@ class IntakeForm(FlaskForm):
         FileSize(svc.PHOTO_MAX_BYTES, message=_l("The photo is larger than 5 MB; send a smaller one."))])
 
     def fill_choices(self, user) -> None:
-        self.channel.choices = [(k, str(v)) for k, v in svc.CHANNELS.items()]
+        self.channel.choices = [(k, str(v)) for k, v in svc.CHANNELS.items() if k != "monitoring"]
         self.priority.choices = [(k, str(v)) for k, v in svc.PRIORITIES.items()]
         self.ticket_type.choices = [(k, str(v)) for k, v in ticket_types.TICKET_TYPES.items()]
         self.symptom.choices = [("", _("— choose —"))] + [(k, str(v)) for k, v in svc.SYMPTOMS.items()]
