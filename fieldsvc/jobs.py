@@ -149,6 +149,9 @@ def build_scheduler(app: Flask, scheduler: Any = None) -> Any:
     close = optional_job("fieldsvc.visits.desk.calls", "auto_close_resolved_calls")
     if close is not None:
         add(close, CronTrigger(minute=7, timezone=tz), hour, "auto_close_resolved_calls")
+    silent = optional_job("fieldsvc.visits.desk.terminal_events", "open_calls_for_silent_terminals")
+    if silent is not None:  # terminals silent for N business hours (issue 23), every quarter hour
+        add(silent, CronTrigger(minute="*/15", timezone=tz), dt.timedelta(minutes=15), "open_calls_for_silent_terminals")
     sched.add_job(_in_app(app, run_queued_plans), IntervalTrigger(seconds=5), id="run_queued_plans",
                   replace_existing=True, coalesce=True, max_instances=1)
     return sched

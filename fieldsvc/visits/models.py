@@ -35,6 +35,7 @@ class Channel(StrEnum):
     PORTAL = "portal"
     EMAIL = "email"
     WEB = "web"
+    MONITORING = "monitoring"  # opened by a terminal health event (issue 23)
 
 
 class Vehicle(StrEnum):
@@ -189,6 +190,8 @@ class ContractVersion(Model):
     geofence_m: Mapped[int] = mapped_column(Integer, default=200)
     require_confirmation_code: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_close_days: Mapped[int] = mapped_column(Integer, default=3)
+    #: Per ticket type other than faults: {"change": {em_targets by priority}, ...}; missing = em_targets.
+    type_targets: Mapped[dict] = mapped_column(JSON, default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -683,3 +686,9 @@ from fieldsvc.visits.service_seed_models import (Campaign, CampaignTask, Checkli
                                                  ChecklistResult, VisitFeedback)
 
 __all_service_seeds__ = (Campaign, CampaignTask, Checklist, ChecklistItem, ChecklistResult, VisitFeedback)
+# Ticket types, service tiers and phases, terminal monitoring (issue 23).
+from fieldsvc.visits.service_models import (CallProfile, MerchantTier, ServiceTier, TerminalEvent,  # noqa: E402
+                                            TerminalEventRule, TerminalHealth, TerminalPhase)
+
+__all_service__ = (CallProfile, MerchantTier, ServiceTier, TerminalEvent, TerminalEventRule, TerminalHealth,
+                   TerminalPhase)

@@ -16,7 +16,7 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from fieldsvc.visits.desk import calls as svc
-from fieldsvc.visits.desk import slotting
+from fieldsvc.visits.desk import slotting, ticket_types
 from fieldsvc.visits.desk.slot_answer import slot_answer
 from fieldsvc.visits.master.terminal_search import search_terminals, terminal_choice
 from fieldsvc.visits.models import Role, ServiceCall
@@ -46,6 +46,7 @@ class IntakeForm(FlaskForm):
     caller_phone = StringField(_l("Caller's phone"), filters=[text_filter], validators=[
         Optional(), Length(max=32), Regexp(r"^[+0-9۰-۹٠-٩ ()-]{5,32}$", message=_l("Type a phone number, e.g. 09121234567."))])
     channel = SelectField(_l("Channel"), choices=[], validators=[DataRequired()])
+    ticket_type = SelectField(_l("Ticket type"), choices=[], default="fault", validators=[DataRequired()])
     priority = SelectField(_l("Priority"), choices=[], default="normal", validators=[DataRequired()])
     symptom = SelectField(_l("Symptom"), choices=[], validators=[DataRequired()])
     symptom_text = TextAreaField(_l("What the merchant says"), filters=[text_filter],
@@ -55,8 +56,9 @@ class IntakeForm(FlaskForm):
         FileSize(svc.PHOTO_MAX_BYTES, message=_l("The photo is larger than 5 MB; send a smaller one."))])
 
     def fill_choices(self, user) -> None:
-        self.channel.choices = [(k, str(v)) for k, v in svc.CHANNELS.items()]
+        self.channel.choices = [(k, str(v)) for k, v in svc.CHANNELS.items() if k != "monitoring"]
         self.priority.choices = [(k, str(v)) for k, v in svc.PRIORITIES.items()]
+        self.ticket_type.choices = [(k, str(v)) for k, v in ticket_types.TICKET_TYPES.items()]
         self.symptom.choices = [("", _("— choose —"))] + [(k, str(v)) for k, v in svc.SYMPTOMS.items()]
 
 
@@ -66,10 +68,12 @@ def index():
     require_role(_user(), *VIEW_ROLES)
     show = request.args.get("show", "open")
     status = request.args.get("status") or None
-    items = svc.list_calls(_user(), status=status if status in svc.STATUS_LABELS else None,
-                           open_only=show != "all")
+    kind = request.args.get("type") if request.args.get("type") in ticket_types.TICKET_TYPES else None
+    items = ticket_types.list_calls(_user(), kind, status=status if status in svc.STATUS_LABELS else None,
+                                    open_only=show != "all")
     rows = [(c, svc.sla_flags(c)) for c in items]
-    return render_template("calls/list.html", rows=rows, show=show, status=status, svc=svc)
+    return render_template("calls/list.html", rows=rows, show=show, status=status, svc=svc, ticket_type=kind,
+                           queue_counts=ticket_types.queue_counts(_user()), ticket_types=ticket_types.TICKET_TYPES)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -90,7 +94,8 @@ def new():
                                  channel=form.channel.data, terminal_serial=form.terminal_serial.data or None,
                                  terminal_id=request_int(request.form, "terminal_id"),
                                  symptom_text=form.symptom_text.data or "", photo_path=photo_path,
-                                 caller_name=form.caller_name.data or "", caller_phone=form.caller_phone.data or "")
+                                 caller_name=form.caller_name.data or "", caller_phone=form.caller_phone.data or "",
+                                 ticket_type=form.ticket_type.data)
         except svc.CallError as e:
             error = e.message
             if e.call_id is not None:

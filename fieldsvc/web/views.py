@@ -37,6 +37,9 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.checklists_api",
     "fieldsvc.web.campaigns",
     "fieldsvc.web.api.campaigns_api",
+    "fieldsvc.web.api.events_api",
+    "fieldsvc.web.api.service_api",
+    "fieldsvc.web.service_pages",
 ]
 
 

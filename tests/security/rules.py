@@ -444,3 +444,59 @@ RULES.update({
     "scorecards_api.ScorecardsYearOnYear": Rule(OPS, query=_period, foreign=(404,)),
     "psp.year_on_year": Rule(OPS),
 })
+# --- ticket types, proactive calls, service tiers and phases (issue 23, i23b)
+def _event(ctx: Ctx) -> dict[str, Any]:
+    return {"event_id": _unique("ev"), "terminal_serial": ctx.objs.terminal.serial, "kind": "heartbeat",
+            "time": utcnow().isoformat(), "psp_id": ctx.objs.psp.id}
+
+
+def _rule_id(ctx: Ctx) -> int:
+    from fieldsvc.visits.service_models import TerminalEventRule
+    rule = TerminalEventRule(psp_id=ctx.objs.psp.id, kind="error", code=_unique("E")[:20], priority="normal",
+                             symptom_code="software", throttle_minutes=60)
+    db.session.add(rule)
+    db.session.commit()
+    return rule.id
+
+
+def _tier_id(ctx: Ctx) -> int:
+    from fieldsvc.visits.service_models import ServiceTier
+    tier = ServiceTier(psp_id=ctx.objs.psp.id, code=_unique("t"), name="Tier", em_targets={})
+    db.session.add(tier)
+    db.session.commit()
+    return tier.id
+
+
+def _days(ctx: Ctx) -> dict[str, Any]:
+    return {"start": (ctx.tenants.today - dt.timedelta(days=30)).isoformat(), "end": ctx.tenants.today.isoformat()}
+
+
+RULES["events_api.TerminalEvents"] = {"GET": Rule(PSP), "POST": Rule(PSP, json=_event, foreign=(200,))}
+RULES["events_api.Rules"] = {
+    "GET": Rule(PSP),
+    "POST": Rule(PSP, json=lambda c: {"kind": "error", "code": _unique("E")[:20], "symptom": "software",
+                                      "psp_id": c.objs.psp.id}, ok=(201,), foreign=(201,))}
+RULES["events_api.Rule"] = {
+    "GET": Rule(PSP, params={"rule_id": _rule_id}, foreign=(404,)),
+    "PATCH": Rule(PSP, params={"rule_id": _rule_id}, json=lambda c: {"throttle_minutes": 30}, foreign=(404,))}
+RULES["service_api.Queues"] = {
+    "GET": Rule(OPS),
+    "POST": Rule(PSP, json=lambda c: {"ticket_type": "change", "terminal_serial": c.objs.terminal.serial,
+                                      "priority": "normal", "symptom": "add_sim"}, ok=(201, 409), foreign=(404,))}
+RULES["service_api.TypedCall"] = Rule(ANY_USER)  # like calls_api.Call: a technician sees own calls
+RULES["service_api.Split"] = Rule(PSP, json=lambda c: {"parts": [{"symptom": "keypad"}]}, ok=(201, 409))
+RULES["service_api.Convert"] = Rule(PSP, json=lambda c: {"model": "PAX S90"}, ok=(409, 422))
+RULES["service_api.Tiers"] = {
+    "GET": Rule(PSP),
+    "POST": Rule(PSP, json=lambda c: {"code": _unique("t"), "name": "Tier", "psp_id": c.objs.psp.id,
+                                      "em_targets": {"urgent": {"response_minutes": 60}}}, ok=(201,), foreign=(201,))}
+RULES["service_api.Tier"] = Rule(PSP, params={"tier_id": _tier_id}, json=lambda c: {"name": "Renamed"},
+                                 foreign=(404,))
+RULES["service_api.MerchantTierView"] = Rule(PSP, json=lambda c: {"tier_id": None})
+RULES["service_api.Phases"] = {"GET": Rule(PSP), "PUT": Rule(PSP, json=lambda c: {"phases": []})}
+RULES["service_api.PhaseReportView"] = Rule(OPS, query=_days)
+RULES["service_pages.split"] = Rule(PSP, form=lambda c: {"symptom": "keypad"}, ok=(302,))
+RULES["service_pages.to_order"] = Rule(PSP, form=lambda c: {"model": "PAX S90"}, ok=(302,))
+RULES["service_pages.monitoring"] = {"GET": Rule(PSP), "POST": Rule(PSP, form=lambda c: {}, ok=(422,))}
+RULES["service_pages.tiers_page"] = {"GET": Rule(PSP), "POST": Rule(PSP, form=lambda c: {}, ok=(422,))}
+RULES["service_pages.phases"] = Rule(OPS)

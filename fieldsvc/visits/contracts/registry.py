@@ -14,7 +14,7 @@ from fieldsvc.db import db
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record
 from fieldsvc.visits.i18n_text import gettext as _
-from fieldsvc.visits.contracts.versions import TermsError, preset_terms, validate_terms
+from fieldsvc.visits.contracts.versions import VERSION_ONLY_FIELDS, TermsError, preset_terms, validate_terms
 from fieldsvc.visits.scope import Forbidden, NotFound, get_scoped
 
 WRITERS = ("admin", "psp")
@@ -70,7 +70,7 @@ def create_contract(user: m.User, data: Mapping[str, Any], commit: bool = True) 
     terms = validate_terms({**preset_terms(preset), **dict(data.get("terms") or {})})
     regions = _regions(data.get("region_ids"), user)
     contract = m.Contract(code=code, psp=psp, contractor=contractor, valid_from=valid_from, valid_to=valid_to,
-                          kind=kind, regions=regions, **{k: v for k, v in terms.items() if k != "pm_intervals"})
+                          kind=kind, regions=regions, **{k: v for k, v in terms.items() if k not in VERSION_ONLY_FIELDS})
     db.session.add(contract)
     version = m.ContractVersion(contract=contract, number=1, effective_from=valid_from, preset=preset,
                                 created_by_id=user.id, **terms)

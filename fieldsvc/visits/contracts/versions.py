@@ -30,7 +30,12 @@ __all__ = ["TERM_FIELDS", "PRESETS", "TermsError", "version_in_force", "versions
 
 #: The columns a version carries (the contract's columns of the same names are version 1).
 TERM_FIELDS = ("pm_interval_days", "pm_tolerance_days", "pm_intervals", "em_targets", "install_deadline_hours",
-               "calendar", "penalty_terms", "geofence_m", "require_confirmation_code", "auto_close_days")
+               "calendar", "penalty_terms", "geofence_m", "require_confirmation_code", "auto_close_days",
+               "type_targets")
+#: Terms only versions carry (the contract's own columns predate them).
+VERSION_ONLY_FIELDS = ("pm_intervals", "type_targets")
+#: Ticket types that may have their own targets (faults use ``em_targets``).
+TYPED_TICKETS = ("change", "information", "installation")
 
 _NO_PENALTIES = PenaltyTerms().to_dict()
 
@@ -83,7 +88,7 @@ def _local_date(at: dt.date | dt.datetime) -> dt.date:
 def _from_columns(contract: Contract) -> ContractVersion:
     """The contract's own terms as a version (not added to the session)."""
     return ContractVersion(contract_id=contract.id, number=1, effective_from=contract.valid_from, preset="",
-                           note="", **{f: copy.deepcopy(getattr(contract, f)) if f != "pm_intervals" else {}
+                           note="", **{f: copy.deepcopy(getattr(contract, f)) if f not in VERSION_ONLY_FIELDS else {}
                                        for f in TERM_FIELDS})
 
 
@@ -225,7 +230,7 @@ def validate_terms(terms: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(terms) - set(TERM_FIELDS)
     if unknown:
         raise TermsError(sorted(unknown)[0], "unknown contract term")
-    missing = [f for f in TERM_FIELDS if f not in terms and f != "pm_intervals"]
+    missing = [f for f in TERM_FIELDS if f not in terms and f not in VERSION_ONLY_FIELDS]
     if missing:
         raise TermsError(missing[0], "missing; start from a preset or give every term")
     out: dict[str, Any] = {}
@@ -244,13 +249,32 @@ def validate_terms(terms: Mapping[str, Any]) -> dict[str, Any]:
         raise TermsError("require_confirmation_code", "must be true or false")
     out["require_confirmation_code"] = terms["require_confirmation_code"]
     out["auto_close_days"] = _positive(terms, "auto_close_days")
+    out["type_targets"] = _type_targets(terms.get("type_targets"))
+    return out
+
+
+def _type_targets(raw: Any) -> dict[str, Any]:
+    """``{ticket type: em_targets}`` for change, information and installation requests."""
+    if raw in (None, {}):
+        return {}
+    if not isinstance(raw, Mapping):
+        raise TermsError("type_targets", "give {ticket type: targets per priority}")
+    out = {}
+    for kind, targets in raw.items():
+        if kind not in TYPED_TICKETS:
+            raise TermsError(f"type_targets.{kind}", f"unknown ticket type; use {', '.join(TYPED_TICKETS)}")
+        try:
+            out[kind] = _targets(targets)
+        except TermsError as e:
+            raise TermsError(f"type_targets.{kind}{e.field.removeprefix('em_targets')}", e.message) from None
     return out
 
 
 def terms_of(version: ContractVersion | Contract) -> dict[str, Any]:
     """The terms of a version (or a contract's own columns) as a plain dict."""
     out = {f: copy.deepcopy(getattr(version, f, None)) for f in TERM_FIELDS}
-    out["pm_intervals"] = out["pm_intervals"] or {}
+    for f in VERSION_ONLY_FIELDS:
+        out[f] = out[f] or {}
     return out
 
 

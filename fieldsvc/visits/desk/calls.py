@@ -28,6 +28,7 @@ from fieldsvc.visits.models import (AuditEvent, CallPause, Channel, Contract, Me
                                     Technician, Terminal, User, Visit, VisitKind)
 from fieldsvc.visits.scope import Forbidden, get_scoped, require_role, scoped
 from fieldsvc.visits.contracts.sla import SlaState, SlaTargets, deadlines, sla_state
+from fieldsvc.visits.desk.call_targets import TICKET_TYPE_VALUES, attach_profile, call_targets
 from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.states import OPEN_CALL_STATES, CallStatus, VisitStatus
 
@@ -45,10 +46,16 @@ SYMPTOMS: dict[str, Any] = {
     "sim": _l("SIM card or GPRS problem"),
     "battery": _l("Battery or charger problem"),
     "other": _l("Other (describe in the text)"),
+    # requests rather than faults (ticket types, issue 23)
+    "change_merchant_id": _l("Change the merchant ID / terminal ID"),
+    "add_sim": _l("Add or change a SIM card"),
+    "change_config": _l("Change settings or software configuration"),
+    "info_request": _l("Question or information request"),
+    "new_terminal": _l("Install a new terminal"),
 }
 PRIORITIES: dict[str, Any] = {"critical": _l("Critical"), "urgent": _l("Urgent"), "normal": _l("Normal")}
 CHANNELS: dict[str, Any] = {"phone": _l("Phone"), "portal": _l("Portal"), "email": _l("E-mail"),
-                            "web": _l("Web")}
+                            "web": _l("Web"), "monitoring": _l("Monitoring (automatic)")}
 STATUS_LABELS: dict[str, Any] = {
     "open": _l("Open"), "assigned": _l("Assigned"), "scheduled": _l("Scheduled"),
     "in_progress": _l("Technician on site"), "resolved": _l("Resolved"), "closed": _l("Closed"),
@@ -131,7 +138,7 @@ def recompute_deadlines(call: ServiceCall, now: datetime | None = None) -> None:
     """Set response_by / resolution_by from the original report time, priority and pauses (an open
     pause counts until ``now``: the deadlines "if resumed now")."""
     now = now or utcnow()
-    d = deadlines(call.reported_at, call.priority, targets_of(call.contract, call.reported_at),
+    d = deadlines(call.reported_at, call.priority, call_targets(call),
                   calendar_of(call.contract, call.reported_at),
                   pause_intervals(call), now=max(now, call.reported_at))
     call.response_by, call.resolution_by = d.response_by, d.resolution_by
@@ -156,7 +163,7 @@ def sla_flags(call: ServiceCall, now: datetime | None = None) -> SlaFlags:
     """Response and resolution SLA states (ok, at_risk, breached, met, missed) of a call."""
     now = now or utcnow()
     cal = calendar_of(call.contract, call.reported_at)
-    frac = targets_of(call.contract, call.reported_at).at_risk_fraction
+    frac = call_targets(call).at_risk_fraction
     pauses = pause_intervals(call)
     responded = call.responded_at
     resolved = call.resolved_at
@@ -230,9 +237,13 @@ def open_duplicate(terminal_id: int, symptom_code: str) -> Optional[ServiceCall]
 def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "phone",
               terminal_serial: str | None = None, terminal_id: int | None = None,
               merchant_id: int | None = None, symptom_text: str = "", photo_path: str | None = None,
-              reported_at: datetime | None = None, caller_name: str = "", caller_phone: str = "") -> ServiceCall:
+              reported_at: datetime | None = None, caller_name: str = "", caller_phone: str = "",
+              ticket_type: str = "fault") -> ServiceCall:
     """Register a call (PSP staff or admin): tracking number, contractor, deadlines; commits."""
     require_role(user, Role.PSP, Role.ADMIN)
+    if ticket_type not in TICKET_TYPE_VALUES:
+        raise CallError(422, "ticket_type", _("Choose a ticket type: fault, change, information or installation."),
+                        "ticket_type")
     if priority not in PRIORITIES:
         raise CallError(422, "priority", _("Choose a priority: critical, urgent or normal."), "priority")
     if symptom_code not in SYMPTOMS:
@@ -255,6 +266,7 @@ def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "p
                        created_by_id=user.id, caller_name=(caller_name or "").strip()[:120],
                        caller_phone=normalize_digits((caller_phone or "").strip())[:32])
     call.pauses = []
+    attach_profile(call, ticket_type)
     recompute_deadlines(call, reported_at)
     if version_in_force(contract, reported_at).require_confirmation_code:
         call.confirmation_code = "".join(secrets.choice("0123456789") for _ in range(6))
@@ -271,7 +283,7 @@ def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "p
             # same tracking number drawn twice: draw again inside the same transaction
             continue
     record("created", call, actor=user, to_state=CallStatus.OPEN.value, tracking_number=call.tracking_number,
-           priority=priority, symptom=symptom_code, channel=channel)
+           priority=priority, symptom=symptom_code, channel=channel, ticket_type=ticket_type)
     db.session.commit()
     return call
 

@@ -394,7 +394,7 @@ def _failures(wb: Workbook, rep: Any, lang: str) -> None:
 
 def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str = "en",
                    contractor_codes: dict[int, str] | None = None, tz: str = "Asia/Tehran",
-                   failures: Any = None, year_on_year: Any = None) -> Workbook:
+                   failures: Any = None, year_on_year: Any = None, phases: Any = None) -> Workbook:
     """The scorecard workbook in ``lang`` ("fa" or "en"), in openpyxl's write-only mode (fast and
     lean for big ledgers; save it once). ``lines``: the ledger lines of the period (every status);
     ``contractor_codes``: contractor id → code for the Penalties sheet."""
@@ -411,6 +411,9 @@ def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str
         if year_on_year is not None:
             from fieldsvc.visits.scorecards.year_on_year_sheet import add_sheet
             add_sheet(wb, year_on_year, lang, _Sheet, _date_text)
+        if phases is not None:  # calls per service phase (issue 23)
+            from fieldsvc.visits.scorecards.service_phases import phases_sheet
+            phases_sheet(wb, phases, lang, _Sheet)
         _definitions(wb, lang)
     return wb
 
@@ -440,7 +443,8 @@ def export_scorecard(start: dt.date, end: dt.date, *, user: m.User | None, psp_c
     psp_id, contractor_ids = resolve_filters(user, psp_code, contractor_code)
     lines = ledger_lines(start, end, user=user, psp_id=psp_id, contractor_ids=contractor_ids)
     from fieldsvc.visits.scorecards.failures import failure_report
+    from fieldsvc.visits.scorecards.service_phases import phase_report
     from fieldsvc.visits.scorecards.year_on_year import compare
     yoy = compare(start, end, user=user, psp_code=psp_code, contractor_code=contractor_code, now=now, current=card)
     return card, workbook_bytes(card, lines, lang=lang, failures=failure_report(start, end, user=user),
-                                year_on_year=yoy)
+                                year_on_year=yoy, phases=phase_report(start, end, user=user, psp_id=psp_id))

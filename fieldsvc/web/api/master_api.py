@@ -421,6 +421,8 @@ class TermsSchema(Schema):
     geofence_m = fields.Integer(validate=validate.Range(0, 1_000_000))
     require_confirmation_code = fields.Boolean()
     auto_close_days = fields.Integer(validate=validate.Range(0, 1_000_000))
+    type_targets = fields.Dict(metadata={"description": "{change|information|installation: targets per priority "
+                                                        "like em_targets}; a type not given uses em_targets"})
 
 
 class ContractIn(Schema):
