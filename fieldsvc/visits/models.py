@@ -674,3 +674,11 @@ from fieldsvc.visits.lifecycle_models import (ConsumableStock, OrderKind, PlaceK
 
 __all_lifecycle__ = (ConsumableStock, OrderKind, PlaceKind, StockMove, StockPlace, TerminalConfigChange,
                      TerminalPlace, WorkOrder)
+
+# The intake channels' tables (requesters, held calls, inbound e-mail, phone, SMS choice), issue 23.
+from fieldsvc.visits.channel_models import (ChannelSetting, DesignatedRequester, HeldCall,  # noqa: E402
+                                            IncomingPhoneCall, InboundEmail, MerchantContactPref,
+                                            RequesterGroup, RequesterGroupMerchant)
+
+__all_channels__ = (ChannelSetting, DesignatedRequester, HeldCall, IncomingPhoneCall, InboundEmail,
+                    MerchantContactPref, RequesterGroup, RequesterGroupMerchant)
