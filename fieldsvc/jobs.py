@@ -149,6 +149,9 @@ def build_scheduler(app: Flask, scheduler: Any = None) -> Any:
     close = optional_job("fieldsvc.visits.desk.calls", "auto_close_resolved_calls")
     if close is not None:
         add(close, CronTrigger(minute=7, timezone=tz), hour, "auto_close_resolved_calls")
+    poll = optional_job("fieldsvc.web.intake_mail", "poll_support_mailbox")
+    if poll is not None and app.config.get("IMAP_HOST"):  # every minute on the minute: one slot per minute
+        add(poll, CronTrigger(minute="*", timezone=tz), dt.timedelta(minutes=1), "poll_support_mailbox")
     sched.add_job(_in_app(app, run_queued_plans), IntervalTrigger(seconds=5), id="run_queued_plans",
                   replace_existing=True, coalesce=True, max_instances=1)
     return sched
