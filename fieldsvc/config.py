@@ -98,7 +98,7 @@ class Config:
         self.IMAP_FOLDER = os.environ.get("FIELDSVC_IMAP_FOLDER", "INBOX")
         self.SUPPORT_PHONE = os.environ.get("FIELDSVC_SUPPORT_PHONE", "")
         self.SMS_GATEWAY = os.environ.get("FIELDSVC_SMS_GATEWAY", "file")
-        self.SMS_OUTBOX_DIR = str(Path(os.environ.get("FIELDSVC_SMS_OUTBOX_DIR", VAR_DIR / "sms_outbox")))
+        self.SMS_OUTBOX_DIR = os.environ.get("FIELDSVC_SMS_OUTBOX_DIR", "")  # "": OUTBOX_DIR/sms
         self.SMS_URL = os.environ.get("FIELDSVC_SMS_URL", "https://api.kavenegar.com/v1")
         self.SMS_API_KEY = os.environ.get("FIELDSVC_SMS_API_KEY", "")
         self.SMS_SENDER = os.environ.get("FIELDSVC_SMS_SENDER", "")
@@ -116,7 +116,8 @@ class Config:
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"
         self.API_SPEC_OPTIONS = {"components": {"securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"}}}}
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "telephonyToken": {"type": "apiKey", "in": "header", "name": "X-Telephony-Token"}}}}
         self.TOKEN_TTL_DAYS = int(os.environ.get("FIELDSVC_TOKEN_TTL_DAYS", "30"))
         #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted
         #: (0: none; the client address of rate limits and login locks is the socket's peer).

@@ -33,6 +33,9 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.imports_api",
     "fieldsvc.web.setup",
     "fieldsvc.web.health",
+    "fieldsvc.web.api.telephony_api",
+    "fieldsvc.web.api.channels_api",
+    "fieldsvc.web.channel_pages",
 ]
 
 
