@@ -34,15 +34,13 @@ def status_text(call: Any, new: str, base_url: str, secret: str, language: str) 
     """The status SMS of ``call`` in ``language``, never more than two parts."""
     with force_locale(language):
         status = str(svc.STATUS_LABELS.get(new, new))
-        head = _("Service call %(number)s: %(status)s", number=call.tracking_number, status=status)
-        follow = _("Follow")
-        required = f"{head}\n{follow}: {merchant_tracking_url(call, base_url, secret)}"
+        head = f"{call.tracking_number}: {status}"
+        required = f"{head}\n{merchant_tracking_url(call, base_url, secret)}"
         if sms.sms_size(required).parts > MAX_PARTS:  # a very long base URL: the plain link
-            required = f"{head}\n{follow}: {svc.tracking_url(call, base_url)}"
-        optional = []
+            required = f"{head}\n{svc.tracking_url(call, base_url)}"
+        optional = [_("Terminal %(serial)s", serial=call.terminal.serial)]
         if call.technician is not None and new in ("assigned", "scheduled", "in_progress"):
             optional.append(_("Technician: %(name)s", name=call.technician.name.split(" ")[0]))
-        optional.append(call.terminal.serial)
     return sms.fit(required, "\n".join(optional), MAX_PARTS)
 
 
