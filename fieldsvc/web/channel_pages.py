@@ -21,6 +21,7 @@ from fieldsvc.visits.master import requesters
 from fieldsvc.visits.models import Merchant, Psp, Role
 from fieldsvc.visits.scope import require_role, scoped
 from fieldsvc.web.forms import code_filter, text_filter
+from fieldsvc.web.ids import request_int
 from fieldsvc.web.nav import add_nav
 
 bp = Blueprint("channel_pages", __name__, url_prefix="/psp/desk")
@@ -165,7 +166,7 @@ def groups():
     status = 200
     if form.validate_on_submit():
         try:
-            psp_id = int(form.psp_id.data) if form.psp_id.data and form.psp_id.data.isdigit() else None
+            psp_id = request_int(request.form, "psp_id", minimum=1)
             group = requesters.create_group(user, form.kind.data, form.name.data, psp_id)
         except requesters.RequesterError as e:
             form[e.field].errors = [e.message] if e.field in form else None  # type: ignore[index]
@@ -196,16 +197,16 @@ def group(group_id: int):
                                      person_form.email.data or "")
             return redirect(url_for("channel_pages.group", group_id=grp.id))
         if action == "remove_person":
-            rid = request.form.get("requester_id", "")
-            if not rid.isdigit() or len(rid) > 12:
+            rid = request_int(request.form, "requester_id", minimum=1)
+            if rid is None:
                 abort(400)
-            requesters.deactivate_requester(user, grp, int(rid))
+            requesters.deactivate_requester(user, grp, rid)
             return redirect(url_for("channel_pages.group", group_id=grp.id))
         if action == "remove_merchant":
-            mid = request.form.get("merchant_id", "")
-            if not mid.isdigit() or len(mid) > 12:
+            mid = request_int(request.form, "merchant_id", minimum=1)
+            if mid is None:
                 abort(400)
-            requesters.remove_merchant(user, grp, int(mid))
+            requesters.remove_merchant(user, grp, mid)
             return redirect(url_for("channel_pages.group", group_id=grp.id))
     except requesters.RequesterError as e:
         flash(e.message, "danger")

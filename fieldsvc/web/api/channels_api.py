@@ -17,8 +17,8 @@ from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk import holds, sms
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.master import requesters
-from fieldsvc.visits.models import Merchant
-from fieldsvc.visits.scope import get_scoped
+from fieldsvc.visits.models import Merchant, Role
+from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.ids import DbInt
 
@@ -128,22 +128,34 @@ class RejectHeld(MethodView):
         return held_dict(holds.get_held(user, held_id))
 
 
-class RequesterSchema(Schema):
-    id = fields.Integer(dump_only=True)
+class RequesterCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 120))
     phone = fields.String(load_default="", validate=validate.Length(max=32),
                           metadata={"description": "Iranian number; +98, 0098, 0 and Persian digits accepted"})
     email = fields.String(load_default="", validate=validate.Length(max=200))
-    active = fields.Boolean(dump_only=True)
 
 
-class GroupSchema(Schema):
-    id = fields.Integer(dump_only=True)
+class RequesterSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+    email = fields.String()
+    active = fields.Boolean()
+
+
+class GroupCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf([k.value for k in GroupKind]))
     name = fields.String(required=True, validate=validate.Length(1, 200))
     psp_id = DbInt(load_default=None, metadata={"description": "administrators: the PSP of the group"})
-    merchants = fields.List(fields.Nested(lambda: MemberSchema()), dump_only=True)
-    requesters = fields.List(fields.Nested(RequesterSchema), dump_only=True)
+
+
+class GroupSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    name = fields.String()
+    psp_id = fields.Integer()
+    merchants = fields.List(fields.Nested(lambda: MemberSchema()))
+    requesters = fields.List(fields.Nested(RequesterSchema))
 
 
 class MemberSchema(Schema):
@@ -173,7 +185,7 @@ class Groups(MethodView):
         """Merchant chains and PSP branches with their merchants and designated people."""
         return [group_dict(g) for g in requesters.list_groups(_user())]
 
-    @blp.arguments(GroupSchema)
+    @blp.arguments(GroupCreateSchema)
     @blp.response(201, GroupSchema)
     def post(self, body: dict):
         """A new chain or branch (409 when the name is taken)."""
@@ -204,7 +216,7 @@ class GroupMerchants(MethodView):
 class GroupRequesters(MethodView):
     decorators = [login_required]
 
-    @blp.arguments(RequesterSchema)
+    @blp.arguments(RequesterCreateSchema)
     @blp.response(200, GroupSchema)
     def post(self, body: dict, group_id: int):
         """Name a person who may open calls for the group's merchants (phone or e-mail, or both)."""
@@ -247,7 +259,9 @@ class MerchantNotify(MethodView):
     @blp.response(200, NotifySchema)
     def get(self, merchant_id: int):
         """How the merchant hears about its calls."""
-        merchant = get_scoped(Merchant, merchant_id, _user())
+        user = _user()
+        require_role(user, Role.PSP, Role.ADMIN)
+        merchant = get_scoped(Merchant, merchant_id, user)
         pref = sms.preference(merchant)
         return {"notify_by": pref.notify_by, "mobile": pref.mobile}
 
@@ -256,6 +270,7 @@ class MerchantNotify(MethodView):
     def put(self, body: dict, merchant_id: int):
         """Choose SMS, e-mail or both for the merchant's call notifications."""
         user = _user()
+        require_role(user, Role.PSP, Role.ADMIN)
         merchant = get_scoped(Merchant, merchant_id, user)
         try:
             pref = sms.set_preference(user, merchant, body["notify_by"], body.get("mobile", ""))
