@@ -154,3 +154,26 @@ def test_the_scheduler_polls_the_mailbox_only_when_configured(app):
     assert "poll_support_mailbox" not in {j.id for j in build_scheduler(app, BackgroundScheduler()).get_jobs()}
     app.config["IMAP_HOST"] = "imap.example.test"
     assert "poll_support_mailbox" in {j.id for j in build_scheduler(app, BackgroundScheduler()).get_jobs()}
+
+
+def test_a_message_without_message_id_is_keyed_by_its_bytes_and_html_is_read(app, world):
+    from email.message import EmailMessage
+    msg = EmailMessage()
+    msg["From"], msg["Subject"] = "shop11@example.com", "خرابی"
+    msg.set_content("<html><body><p>کارتخوان کارت نمی‌خواند</p></body></html>", subtype="html")
+    raw = bytes(msg)
+    row = email_intake.store(raw)
+    assert row.message_id.startswith("<sha256-") and email_intake.store(raw) is None
+    email_intake.process_pending()
+    [call] = _calls()
+    assert call.symptom_code == "card_reader" and "کارتخوان" in call.symptom_text and "<p>" not in call.symptom_text
+
+
+def test_the_intake_account_cannot_log_in(client, world, imap):
+    imap.deliver(email_bytes("shop11@example.com", "printer", "broken"))
+    poll_support_mailbox()
+    [call] = _calls()
+    intake = db.session.get(m.User, call.created_by_id)
+    assert intake.username == "intake-email-p1" and intake.is_active_user is False
+    r = client.post("/login", data={"username": intake.username, "password": ""})
+    assert r.status_code != 302
