@@ -22,6 +22,7 @@ COMMANDS = [
     ("fieldsvc.commands.scorecard", "scorecard"),
     ("fieldsvc.jobs", "scheduler"),
     ("fieldsvc.jobs", "worker"),
+    ("fieldsvc.commands.channels", "channels"),
 ]
 
 

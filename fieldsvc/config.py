@@ -88,6 +88,20 @@ class Config:
         self.SMTP_PASSWORD = os.environ.get("FIELDSVC_SMTP_PASSWORD", "")
         self.MAIL_FROM = os.environ.get("FIELDSVC_MAIL_FROM", "fieldsvc@localhost")
         self.PUBLIC_BASE_URL = os.environ.get("FIELDSVC_PUBLIC_URL", "http://127.0.0.1:5000")
+        # intake channels (issue 23): the support mailbox (polled when IMAP_HOST is set), the support
+        # phone told to unknown senders, and the SMS gateway ("file" outbox or "kavenegar" over HTTP)
+        self.IMAP_HOST = os.environ.get("FIELDSVC_IMAP_HOST", "")
+        self.IMAP_PORT = int(os.environ.get("FIELDSVC_IMAP_PORT", "993"))
+        self.IMAP_USER = os.environ.get("FIELDSVC_IMAP_USER", "")
+        self.IMAP_PASSWORD = os.environ.get("FIELDSVC_IMAP_PASSWORD", "")
+        self.IMAP_SSL = os.environ.get("FIELDSVC_IMAP_SSL", "1") != "0"
+        self.IMAP_FOLDER = os.environ.get("FIELDSVC_IMAP_FOLDER", "INBOX")
+        self.SUPPORT_PHONE = os.environ.get("FIELDSVC_SUPPORT_PHONE", "")
+        self.SMS_GATEWAY = os.environ.get("FIELDSVC_SMS_GATEWAY", "file")
+        self.SMS_OUTBOX_DIR = os.environ.get("FIELDSVC_SMS_OUTBOX_DIR", "")  # "": OUTBOX_DIR/sms
+        self.SMS_URL = os.environ.get("FIELDSVC_SMS_URL", "https://api.kavenegar.com/v1")
+        self.SMS_API_KEY = os.environ.get("FIELDSVC_SMS_API_KEY", "")
+        self.SMS_SENDER = os.environ.get("FIELDSVC_SMS_SENDER", "")
         self.NIGHTLY_PLAN_AT = os.environ.get("FIELDSVC_NIGHTLY_PLAN_AT", "22:00")
         self.DUE_REFRESH_AT = os.environ.get("FIELDSVC_DUE_REFRESH_AT", "02:00")
         self.PLAN_TIME_LIMIT = int(os.environ.get("FIELDSVC_PLAN_TIME_LIMIT", "30"))
@@ -102,7 +116,8 @@ class Config:
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"
         self.API_SPEC_OPTIONS = {"components": {"securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"}}}}
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "telephonyToken": {"type": "apiKey", "in": "header", "name": "X-Telephony-Token"}}}}
         self.TOKEN_TTL_DAYS = int(os.environ.get("FIELDSVC_TOKEN_TTL_DAYS", "30"))
         #: Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are trusted
         #: (0: none; the client address of rate limits and login locks is the socket's peer).

@@ -152,6 +152,9 @@ def build_scheduler(app: Flask, scheduler: Any = None) -> Any:
     silent = optional_job("fieldsvc.visits.desk.terminal_events", "open_calls_for_silent_terminals")
     if silent is not None:  # terminals silent for N business hours (issue 23), every quarter hour
         add(silent, CronTrigger(minute="*/15", timezone=tz), dt.timedelta(minutes=15), "open_calls_for_silent_terminals")
+    poll = optional_job("fieldsvc.web.intake_mail", "poll_support_mailbox")
+    if poll is not None and app.config.get("IMAP_HOST"):  # every minute on the minute: one slot per minute
+        add(poll, CronTrigger(minute="*", timezone=tz), dt.timedelta(minutes=1), "poll_support_mailbox")
     sched.add_job(_in_app(app, run_queued_plans), IntervalTrigger(seconds=5), id="run_queued_plans",
                   replace_existing=True, coalesce=True, max_instances=1)
     return sched

@@ -692,3 +692,10 @@ from fieldsvc.visits.service_models import (CallProfile, MerchantTier, ServiceTi
 
 __all_service__ = (CallProfile, MerchantTier, ServiceTier, TerminalEvent, TerminalEventRule, TerminalHealth,
                    TerminalPhase)
+# The intake channels' tables (requesters, held calls, inbound e-mail, phone, SMS choice), issue 23.
+from fieldsvc.visits.channel_models import (ChannelSetting, DesignatedRequester, HeldCall,  # noqa: E402
+                                            IncomingPhoneCall, InboundEmail, MerchantContactPref,
+                                            RequesterGroup, RequesterGroupMerchant)
+
+__all_channels__ = (ChannelSetting, DesignatedRequester, HeldCall, IncomingPhoneCall, InboundEmail,
+                    MerchantContactPref, RequesterGroup, RequesterGroupMerchant)

@@ -47,5 +47,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     vendor.init_vendor(app)
     nav.init_nav(app)
     views.register(app, api)
-    notify.configure(CallMailer())
+    from fieldsvc.web.sms_notify import CallSms, Notifiers
+    notify.configure(Notifiers(CallMailer(), CallSms()))
     return app

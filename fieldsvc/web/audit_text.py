@@ -35,6 +35,14 @@ KEYS = {
     "unfitted": _l("not fitted"), "added_travel_seconds": _l("added travel (s)"), "sla_met": _l("SLA met"),
     "displaced": _l("displaced visits"), "clamped": _l("time corrected"), "client_event_id": _l("event"),
 }
+# intake channels (issue 23)
+ACTIONS.update({"email_note": _l("e-mail added as a note"), "held": _l("held for confirmation"),
+                "merchant_added": _l("merchant added"), "merchant_removed": _l("merchant removed"),
+                "requester_added": _l("designated requester added"),
+                "requester_removed": _l("designated requester removed"), "notify_by": _l("SMS or e-mail chosen"),
+                "telephony_token": _l("phone system token renewed")})
+OBJECTS.update({"held_call": _l("held request"), "requester_group": _l("requester group")})
+KEYS.update({"sender": _l("sender"), "subject": _l("subject"), "text": _l("text"), "notify_by": _l("notify by")})
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _CODE = re.compile(r"^[\x21-\x7e]+$")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from fieldsvc.db import utcnow
 from fieldsvc.visits.desk import calls as svc
+from fieldsvc.visits.desk import sms
 from fieldsvc.visits.desk.merchant_link import merchant_tracking_url
 from fieldsvc.visits.desk.notify import CallChange
 from fieldsvc.visits.models import ServiceCall, Visit
@@ -61,7 +62,7 @@ def messages_for(session: Session, call: Any, old: str | None, new: str) -> list
                eta=eta_visit.eta if eta_visit is not None else None, tz=cfg["TIMEZONE"])
     out: list[Mail] = []
     recipients = []
-    if call.merchant.email:
+    if call.merchant.email and sms.wants_email(call.merchant):
         recipients.append(("merchant", call.merchant.email, call.merchant.language or cfg["BABEL_DEFAULT_LOCALE"]))
     if call.contractor.email:
         recipients.append(("contractor", call.contractor.email, cfg["BABEL_DEFAULT_LOCALE"]))

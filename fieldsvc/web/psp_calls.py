@@ -16,8 +16,9 @@ from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from fieldsvc.visits.desk import calls as svc
-from fieldsvc.visits.desk import slotting, ticket_types
+from fieldsvc.visits.desk import holds, slotting, ticket_types
 from fieldsvc.visits.desk.slot_answer import slot_answer
+from fieldsvc.web.channel_pages import incoming_context
 from fieldsvc.visits.master.terminal_search import search_terminals, terminal_choice
 from fieldsvc.visits.models import Role, ServiceCall
 from fieldsvc.visits.scope import get_scoped, require_role
@@ -90,22 +91,30 @@ def new():
             if form.photo.data:
                 f = form.photo.data
                 photo_path = svc.store_photo(f.read(), f.mimetype, current_app.config["UPLOAD_DIR"])
-            call = svc.open_call(user, priority=form.priority.data, symptom_code=form.symptom.data,
-                                 channel=form.channel.data, terminal_serial=form.terminal_serial.data or None,
-                                 terminal_id=request_int(request.form, "terminal_id"),
-                                 symptom_text=form.symptom_text.data or "", photo_path=photo_path,
-                                 caller_name=form.caller_name.data or "", caller_phone=form.caller_phone.data or "",
-                                 ticket_type=form.ticket_type.data)
+            call = holds.open_or_hold(user, priority=form.priority.data, symptom_code=form.symptom.data,
+                                      channel=form.channel.data, terminal_serial=form.terminal_serial.data or None,
+                                      terminal_id=request_int(request.form, "terminal_id"),
+                                      symptom_text=form.symptom_text.data or "", photo_path=photo_path,
+                                      caller_name=form.caller_name.data or "",
+                                      caller_phone=form.caller_phone.data or "",
+                                      ticket_type=form.ticket_type.data)
         except svc.CallError as e:
             error = e.message
             if e.call_id is not None:
                 existing = _visible_call(e.call_id)
         else:
+            if not isinstance(call, ServiceCall):  # the caller is not designated by the merchant's group
+                flash(_("The caller is not one of the people this merchant's group named: the request is held "
+                        "for confirmation on the intake desk."), "warning")
+                return redirect(url_for("channel_pages.index"))
             flash(_("Call %(number)s registered. Give this tracking number to the merchant.",
                     number=call.tracking_number), "success")
             return redirect(url_for("psp_calls.show", call_id=call.id))
+    ring = None
+    if request.method == "GET" and request.args.get("incoming"):
+        ring = incoming_context(user, request_int(request.args, "incoming"), form)
     status = 200 if (error is None and not form.errors) else 422
-    return render_template("calls/new.html", form=form, error=error, existing=existing), status
+    return render_template("calls/new.html", form=form, error=error, existing=existing, ring=ring), status
 
 
 @bp.get("/terminals")

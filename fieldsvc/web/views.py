@@ -40,6 +40,9 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.events_api",
     "fieldsvc.web.api.service_api",
     "fieldsvc.web.service_pages",
+    "fieldsvc.web.api.telephony_api",
+    "fieldsvc.web.api.channels_api",
+    "fieldsvc.web.channel_pages",
 ]
 
 

@@ -500,3 +500,62 @@ RULES["service_pages.to_order"] = Rule(PSP, form=lambda c: {"model": "PAX S90"},
 RULES["service_pages.monitoring"] = {"GET": Rule(PSP), "POST": Rule(PSP, form=lambda c: {}, ok=(422,))}
 RULES["service_pages.tiers_page"] = {"GET": Rule(PSP), "POST": Rule(PSP, form=lambda c: {}, ok=(422,))}
 RULES["service_pages.phases"] = Rule(OPS)
+# --- intake channels (issue 23): hold queue, requester groups, SMS choice, phone webhook
+def _held_id(ctx: Ctx) -> int:
+    from fieldsvc.visits.channel_models import HeldCall
+    held = HeldCall(psp_id=ctx.objs.psp.id, merchant_id=ctx.objs.merchant.id, terminal_id=ctx.objs.terminal.id,
+                    channel="phone", priority="normal", symptom_code="printer", reason="not_designated")
+    db.session.add(held)
+    db.session.commit()
+    return held.id
+
+
+def _group(ctx: Ctx) -> Any:
+    from fieldsvc.visits.channel_models import RequesterGroup
+    if getattr(ctx, "group", None) is None:
+        ctx.group = RequesterGroup(psp_id=ctx.objs.psp.id, kind="chain", name=f"matrix {uuid.uuid4().hex}")  # type: ignore[attr-defined]
+        db.session.add(ctx.group)  # type: ignore[attr-defined]
+        db.session.commit()
+    return ctx.group  # type: ignore[attr-defined]
+
+
+def _requester_id(ctx: Ctx) -> int:
+    from fieldsvc.visits.channel_models import DesignatedRequester
+    person = DesignatedRequester(group_id=_group(ctx).id, name="Matrix", phone="09120000000")
+    db.session.add(person)
+    db.session.commit()
+    return person.id
+
+
+def _ring(ctx: Ctx) -> dict[str, Any]:
+    from fieldsvc.visits.desk.telephony import set_token
+    return {"caller": ctx.objs.merchant.phone or "09120000000", "agent": "psp-p1", "token": set_token(ctx.objs.psp)}
+
+
+_HELD = {"held_id": _held_id}
+_GROUP = {"group_id": lambda c: _group(c).id}
+RULES["channels_api.HeldCalls"] = Rule(PSP)
+RULES["channels_api.ConfirmHeld"] = Rule(PSP, params=_HELD, json=lambda c: {}, foreign=(404,))
+RULES["channels_api.RejectHeld"] = Rule(PSP, params=_HELD, json=lambda c: {"reason": "matrix"}, foreign=(404,))
+RULES["channels_api.Groups"] = {"GET": Rule(PSP), "POST": Rule(PSP, json=lambda c: {
+    "kind": "chain", "name": f"matrix {uuid.uuid4().hex}"})}
+RULES["channels_api.GroupMerchants"] = Rule(PSP, params=_GROUP, json=lambda c: {"merchant_code": c.objs.merchant.code},
+                                            foreign=(404,))
+RULES["channels_api.GroupRequesters"] = Rule(PSP, params=_GROUP, json=lambda c: {
+    "name": "Matrix", "email": f"{uuid.uuid4().hex}@matrix.test"}, foreign=(404,))
+RULES["channels_api.GroupRequester"] = Rule(PSP, params={**_GROUP, "requester_id": _requester_id}, foreign=(404,))
+RULES["channels_api.MerchantNotify"] = {"GET": Rule(PSP), "PUT": Rule(PSP, json=lambda c: {"notify_by": "email"})}
+# the phone system authenticates with its PSP's token, not a login: every caller with the token is answered
+RULES["telephony_api.Incoming"] = Rule(ANY_USER, public=True, json=_ring, ok=(201,))
+RULES["channel_pages.index"] = Rule(PSP)
+RULES["channel_pages.incoming"] = Rule(PSP)
+RULES["channel_pages.confirm"] = Rule(PSP, params=_HELD, form=lambda c: {
+    "terminal_serial": c.objs.terminal.serial, "priority": "normal", "symptom": "printer"}, ok=(302,),
+    foreign=(404,))
+RULES["channel_pages.reject"] = Rule(PSP, params=_HELD, form=lambda c: {"reason": "matrix"}, ok=(302,),
+                                     foreign=(404,))
+RULES["channel_pages.groups"] = Rule(PSP, form=lambda c: {"kind": "chain", "name": f"matrix {uuid.uuid4().hex}"})
+RULES["channel_pages.group"] = Rule(PSP, params=_GROUP, form=lambda c: {
+    "action": "merchant", "m-merchant_code": c.objs.merchant.code}, foreign=(404,))
+RULES["channel_pages.notify_by"] = Rule(PSP, form=lambda c: {"merchant_code": c.objs.merchant.code,
+                                                             "notify_by": "email"})

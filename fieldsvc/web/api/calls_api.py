@@ -12,11 +12,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldsvc.visits.desk import calls as svc
-from fieldsvc.visits.desk import slotting
+from fieldsvc.visits.desk import holds, slotting
 from fieldsvc.visits.desk.slot_answer import slot_answer
 from fieldsvc.visits.models import Channel, Route, ServiceCall
 from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.scope import get_scoped
+from fieldsvc.web.api.channels_api import HeldSchema, held_dict
 from fieldsvc.web.api.routes_api import MerchantRef
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.i18n import lang
@@ -42,6 +43,8 @@ class CallCreateSchema(Schema):
                                 metadata={"description": "who reported the failure"})
     caller_phone = fields.String(load_default="", validate=validate.Length(max=32),
                                  metadata={"description": "the caller's phone number"})
+    caller_email = fields.String(load_default="", validate=validate.Length(max=200),
+                                 metadata={"description": "the caller's e-mail (checked against designated requesters)"})
 
 
 class CallPartySchema(Schema):
@@ -223,16 +226,22 @@ class Calls(MethodView):
 
     @blp.arguments(CallCreateSchema)
     @blp.response(201, CallSchema)
+    @blp.alt_response(202, schema=HeldSchema, description="held for confirmation: the caller is not one of "
+                      "the people the merchant's chain or branch designated (see /api/v1/held-calls)")
     def post(self, body: dict):
-        """Register an EM call (PSP staff): tracking number, contractor and deadlines are set."""
+        """Register an EM call (PSP staff): tracking number, contractor and deadlines are set. From
+        someone a merchant's chain or branch did not designate, the request is held instead (202)."""
         try:
-            call = svc.open_call(_user(), priority=body["priority"], symptom_code=body["symptom"],
-                                 channel=body.get("channel", "phone"), terminal_serial=body.get("terminal_serial"),
-                                 terminal_id=body.get("terminal_id"), merchant_id=body.get("merchant_id"),
-                                 symptom_text=body.get("symptom_text", ""),
-                                 caller_name=body.get("caller_name", ""), caller_phone=body.get("caller_phone", ""))
+            call = holds.open_or_hold(_user(), priority=body["priority"], symptom_code=body["symptom"],
+                                      channel=body.get("channel", "phone"), terminal_serial=body.get("terminal_serial"),
+                                      terminal_id=body.get("terminal_id"), merchant_id=body.get("merchant_id"),
+                                      symptom_text=body.get("symptom_text", ""), caller_name=body.get("caller_name", ""),
+                                      caller_phone=body.get("caller_phone", ""), caller_email=body.get("caller_email", ""))
         except svc.CallError as e:
             raise _error(e) from e
+        if not isinstance(call, ServiceCall):  # the caller is not designated: held for confirmation
+            return current_app.response_class(HeldSchema().dumps(held_dict(call)), status=202,
+                                              mimetype="application/json")
         return call_dict(call)
 
     @blp.response(200, CallSchema(many=True))
