@@ -1,11 +1,13 @@
 """SQLAlchemy setup: one `db` object, a declarative base with constraint naming, UTC datetimes."""
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timezone
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -47,6 +49,20 @@ class UTCDateTime(TypeDecorator):
 def utcnow() -> datetime:
     """Now, timezone-aware UTC."""
     return datetime.now(timezone.utc)
+
+
+SQLITE_BUSY_MS = 30_000
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_for_several_writers(dbapi_conn: Any, _record: Any) -> None:
+    """The embedded SQLite database is written by the web, plan runs and the scheduler at once: let
+    readers go on while one writes (WAL) and let a writer wait its turn instead of failing at once."""
+    if isinstance(dbapi_conn, sqlite3.Connection):
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.close()
 
 
 db = SQLAlchemy(model_class=Base)

@@ -244,3 +244,33 @@ def test_waiting_em_call_gets_a_visit_on_a_route(pm_world):
     planning.plan_contractor_day(c1.id, DAY, time_limit=1)
     assert db.session.scalar(db.select(db.func.count()).select_from(m.Visit)
                              .where(m.Visit.service_call_id == call.id)) == 1
+
+
+def test_a_busy_database_at_a_progress_report_does_not_end_the_run(pm_world, monkeypatch):
+    """SQLite answered "database is locked" to a progress write while another run stored its plan:
+    the report is skipped, the run goes on and stores its routes."""
+    from sqlalchemy.exc import OperationalError
+
+    real = planning.set_progress
+
+    def busy(run_id: int, progress: float, message: str, **values):
+        if message in ("solving", "storing"):
+            raise OperationalError("UPDATE plan_run", {}, Exception("database is locked"))
+        return real(run_id, progress, message, **values)
+
+    monkeypatch.setattr(planning, "set_progress", busy)
+    run = planning.plan_contractor_day(pm_world.contractors[0].id, DAY, time_limit=1)
+    assert run.status == "succeeded", run.error
+    assert run.summary["served"] == 3
+
+
+def test_the_embedded_database_lets_readers_go_on_and_writers_wait(tmp_path):
+    """WAL (a long plan store does not block the pages) and a 30 s busy wait (no "database is
+    locked" for a second writer)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    with engine.connect() as c:
+        assert c.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert c.execute(text("PRAGMA busy_timeout")).scalar() == 30_000
+    engine.dispose()

@@ -23,6 +23,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from fieldsvc import config
@@ -597,7 +598,10 @@ def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, prog
     total = max(1, len(todo))
 
     def report(rid: int, frac: float, msg: str) -> None:
-        set_progress(rid, frac, msg)
+        try:
+            set_progress(rid, frac, msg)
+        except OperationalError:  # a busy database must not end the run: the next report catches up
+            log.warning("progress of plan run %s not recorded this time", rid, exc_info=True)
         if progress:
             progress((finished + frac) / total, msg)
 
