@@ -33,6 +33,8 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.imports_api",
     "fieldsvc.web.setup",
     "fieldsvc.web.health",
+    "fieldsvc.web.desk",
+    "fieldsvc.web.api.desk_api",
 ]
 
 
