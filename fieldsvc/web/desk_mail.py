@@ -24,9 +24,9 @@ def _language(code: str | None) -> str:
     return code if code in cfg["LANGUAGES"] else cfg["BABEL_DEFAULT_LOCALE"]
 
 
-def _render(name: str, language: str, **values: Any) -> tuple[str, str]:
+def _render(template: str, language: str, **values: Any) -> tuple[str, str]:
     values.update(lang_code=language, direction="rtl" if language == "fa" else "ltr")
-    return render_template(f"email/{name}.txt", **values), render_template(f"email/{name}.html", **values)
+    return render_template(f"email/{template}.txt", **values), render_template(f"email/{template}.html", **values)
 
 
 def alert_messages(session: Session, alert: CallAlert) -> list[Mail]:
