@@ -325,6 +325,8 @@ class ServiceCall(TimestampMixin, Model):
     first_response_by: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     first_responded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     first_response_minutes: Mapped[Optional[int]] = mapped_column(Integer)
+    #: the tier that made the first response (tier1, tier2; field when a dispatcher's assignment did)
+    first_response_tier: Mapped[Optional[str]] = mapped_column(String(10))
     resolution_code: Mapped[Optional[str]] = mapped_column(String(32))
     #: tier1/tier2 when resolved remotely; the tier a field dispatch came from
     remote_resolved_tier: Mapped[Optional[str]] = mapped_column(String(10))

@@ -47,6 +47,7 @@ def clock(monkeypatch):
     def now() -> datetime:
         return state["now"]
 
+    import fieldsvc.visits.audit as audit_mod
     import fieldsvc.visits.desk.alerts as alerts_mod
     import fieldsvc.visits.desk.calls as calls_mod
     import fieldsvc.visits.desk.first_response as first_mod
@@ -54,7 +55,7 @@ def clock(monkeypatch):
     import fieldsvc.visits.desk.notes as notes_mod
     import fieldsvc.visits.desk.slotting as slot_mod
     import fieldsvc.visits.desk.tiers as tiers_mod
-    for mod in (alerts_mod, calls_mod, first_mod, inbox_mod, notes_mod, slot_mod, tiers_mod):
+    for mod in (audit_mod, alerts_mod, calls_mod, first_mod, inbox_mod, notes_mod, slot_mod, tiers_mod):
         monkeypatch.setattr(mod, "utcnow", now)
 
     def set_now(value: datetime) -> None:

@@ -59,6 +59,7 @@ def stop(call: ServiceCall, at: datetime | None = None) -> bool:
     at = at or utcnow()
     _, calendar = _terms(call)
     call.first_responded_at = at
+    call.first_response_tier = call.tier or Tier.TIER1.value
     call.first_response_minutes = max(0, round(elapsed_working_minutes(call.reported_at, at, calendar,
                                                                        _pauses(call))))
     return True
@@ -100,9 +101,9 @@ def _dispatch_field_work(session: Session) -> None:
             continue
         actor = session.get(User, ev.actor_id) if ev.actor_id else None
         old = call.tier or Tier.TIER1
+        stop(call, ev.at)  # a dispatcher's assignment answers the merchant: the desk tier's response
         call.tier = Tier.FIELD.value
         call.dispatched_from_tier = call.dispatched_from_tier or old
-        stop(call, ev.at)
         record("tier", call, actor=actor, from_state=old, to_state=Tier.FIELD.value,
                reason="assigned to a technician", implied=True)
 

@@ -191,10 +191,10 @@ def dispatch(call: ServiceCall, actor: User, reason: str = "") -> None:
     reason = (reason or "").strip()
     if not reason:
         raise CallError(422, "reason", _("Say why a technician must go (what was tried remotely)."), "reason")
+    first_response.stop(call)  # before the move: the desk tier that dispatched made the response
     _move(call, Tier.FIELD.value, actor, reason)
     call.dispatched_from_tier = call.dispatched_from_tier or current
     call.assignee_id = None
-    first_response.stop(call)
     dispatchers = db.session.scalars(select(User.id).where(
         User.role == Role.DISPATCHER, User.contractor_id == call.contractor_id, User.is_active_user.is_(True)))
     inbox.notify([u for u in dispatchers if u != actor.id], "dispatched", call,
