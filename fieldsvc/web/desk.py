@@ -17,7 +17,7 @@ from fieldsvc.visits.desk import first_response, inbox, notes, tiers
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.desk_models import DeskMember, NoteKind
 from fieldsvc.visits.models import Role, ServiceCall, User
-from fieldsvc.visits.scope import get_scoped, require_role
+from fieldsvc.visits.scope import Forbidden, get_scoped, require_role
 from fieldsvc.visits.states import IllegalTransition
 from fieldsvc.web.desk_text import notification_text
 from fieldsvc.web.ids import request_int
@@ -91,8 +91,8 @@ def queue(tier: str = "tier1"):
 
 
 def _back(call_id: int):
-    target = safe_redirect_target(request.form.get("next"))
-    return redirect(target or url_for("psp_calls.show", call_id=call_id), 303)
+    return redirect(safe_redirect_target(request.form.get("next")) or url_for("psp_calls.show", call_id=call_id),
+                    303)
 
 
 @bp.post("/desk/calls/<int:call_id>/act")
@@ -116,6 +116,8 @@ def act(call_id: int):
         flash(e.message, "error")
     except IllegalTransition as e:
         flash(_("Not possible now: %(why)s", why=str(e)), "error")
+    except Forbidden:
+        flash(_("Only the help desk of this call's contract works its tiers."), "error")
     else:
         flash({"resolve_remotely": _("Resolved remotely: %(number)s now waits for the QC close.",
                                      number=call.tracking_number),
@@ -137,7 +139,7 @@ def add_note(call_id: int):
         flash(e.message, "error")
     else:
         flash(_("Note added."), "success")
-    return redirect(url_for("psp_calls.show", call_id=call.id) + "#notes", 303)
+    return redirect(url_for("psp_calls.show", call_id=call.id, _anchor="notes"), 303)
 
 
 # --------------------------------------------------------------------------- notifications
@@ -157,8 +159,7 @@ def mark_read():
     user = _user()
     one = request_int(request.form, "id")
     inbox.mark_read(user, None if one is None else [one])
-    target = safe_redirect_target(request.form.get("next"))
-    return redirect(target or url_for("desk.notifications"), 303)
+    return redirect(safe_redirect_target(request.form.get("next")) or url_for("desk.notifications"), 303)
 
 
 # --------------------------------------------------------------------------- team

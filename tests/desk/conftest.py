@@ -30,7 +30,7 @@ def desk(world):
         "agent": ("tier1", False), "expert": ("tier2", False), "sup1": ("tier1", True), "sup2": ("tier2", True),
     }
     for name, (tier, supervisor) in people.items():
-        u = user(name, "psp", psp_id=p1, email=f"{name}@psp1.example.com", name=name.title())
+        u = user(name, "psp", psp_id=p1, email=f"{name}@psp1.example.com", name=name.title(), language="en")
         db.session.flush()
         db.session.add(DeskMember(user_id=u.id, tier=tier, supervisor=supervisor))
         world.users[name] = u
