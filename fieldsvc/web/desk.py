@@ -83,8 +83,13 @@ def queue(tier: str = "tier1"):
         abort(404)
     mine = request.args.get("mine") == "1"
     rows = tiers.queue(user, tier, mine=mine)
-    colleagues_by_call = {r.call.id: tiers.desk_colleagues(r.call) for r in rows
-                          if tiers.is_desk_staff(user, r.call)}
+    colleagues_by_call, by_desk = {}, {}
+    for r in rows:
+        if tiers.is_desk_staff(user, r.call):
+            desk_key = (r.call.contract.help_desk, r.call.psp_id, r.call.contractor_id)
+            if desk_key not in by_desk:
+                by_desk[desk_key] = tiers.desk_colleagues(r.call)
+            colleagues_by_call[r.call.id] = by_desk[desk_key]
     return render_template("desk/queue.html", tier=tier, rows=rows, mine=mine, counts=tiers.queue_counts(user),
                            labels=tiers.TIER_LABELS, codes=tiers.RESOLUTION_CODES, svc=svc,
                            colleagues_by_call=colleagues_by_call)

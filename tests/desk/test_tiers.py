@@ -149,3 +149,17 @@ def test_a_call_in_the_field_is_not_resolved_remotely_and_field_resolve_needs_a_
     # an expert can take it back while no technician has it
     tiers.transfer(call, desk.users["agent"], to_tier="tier2", reason="merchant found the SIM loose")
     assert call.tier == "tier2"
+
+
+def test_two_agents_at_once_one_wins_the_other_is_told(desk, clock):
+    call = new_call(desk)
+    db.session.refresh(call)
+    with db.engine.begin() as conn:  # another agent changed the call meanwhile
+        conn.execute(m.ServiceCall.__table__.update().where(m.ServiceCall.id == call.id)
+                     .values(version=m.ServiceCall.version + 1, tier="tier2"))
+    with pytest.raises(CallError) as e:
+        tiers.apply_desk_action(call, desk.users["agent"], "dispatch", reason="needs a visit")
+    assert (e.value.status, e.value.field) == (409, "version")
+    db.session.expire_all()
+    assert call.tier == "tier2" and call.dispatched_from_tier is None
+    assert [ev.to_state for ev in audit(call, "tier")] == []

@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits.audit import record, transition_call
@@ -215,6 +216,10 @@ def apply_desk_action(call: ServiceCall, user: User, action: str, *, reason: str
             dispatch(call, user, reason)
         else:
             raise CallError(422, "action", _("Unknown action %(action)s.", action=action), "action")
+    except StaleDataError:
+        db.session.rollback()
+        raise CallError(409, "stale", _("Someone else changed this call meanwhile; reload the page and try "
+                                        "again."), "version", call_id=call.id) from None
     except Exception:
         db.session.rollback()
         raise
