@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from fieldsvc.db import db, utcnow
@@ -30,7 +31,7 @@ from fieldsvc.visits.desk import first_response, inbox
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.desk_models import DeskMember, HelpDesk, Tier
 from fieldsvc.visits.i18n_text import gettext as _
-from fieldsvc.visits.models import Role, ServiceCall, User
+from fieldsvc.visits.models import Contract, Role, ServiceCall, User
 from fieldsvc.visits.scope import Forbidden, scoped
 from fieldsvc.visits.states import IllegalTransition, CallStatus
 
@@ -256,6 +257,9 @@ def queue(user: User, tier: str, mine: bool = False, now: datetime | None = None
                                         ServiceCall.status.in_([str(s) for s in svc.OPEN_CALL_STATES]))
     if mine:
         q = q.where(ServiceCall.assignee_id == user.id)
+    q = q.options(selectinload(ServiceCall.pauses), selectinload(ServiceCall.contract).selectinload(Contract.versions),
+                  selectinload(ServiceCall.merchant), selectinload(ServiceCall.terminal),
+                  selectinload(ServiceCall.assignee))
     calls = list(db.session.scalars(q.limit(500)))
     rows = [QueueRow(c, svc.sla_flags(c, now), first_response.state(c, now)) for c in calls]
 
