@@ -65,3 +65,13 @@ def test_the_workbook_has_the_desk_sheet(desk, clock, app):
     summary = load_workbook(io.BytesIO(workbook_bytes(card, [], lang="en")))["c1"]
     keys = [r[1].value for r in summary.iter_rows(min_row=4) if len(r) > 1]
     assert {"first_response_met_pct", "remote_resolution_pct", "field_dispatch_pct"} <= set(keys)
+
+
+def test_a_reopened_remote_fix_no_longer_counts(desk, clock):
+    c1, *_ = _four_calls(desk, clock)
+    svc.reopen_call(c1, desk.users["psp-p1"], "printer fails again")
+    card = compute_scorecard(DAY, DAY, user=None, now=T0 + timedelta(hours=3))
+    row = next(r for r in card.rows if r.code == "c1")
+    assert (row.remote_resolved, row.remote_resolution_pct) == (1, 25.0)
+    t1 = next(d for d in card.desk if d.code == "c1" and d.tier == "tier1")
+    assert t1.remote_resolved == 0

@@ -10,7 +10,8 @@ contractor (``KpiRow``) and per contractor and tier (:class:`DeskRow`, tiers ``t
   the calls whose first response that tier made (``first_response_tier``). Calls without a
   first-response target are left out. **Average first response (min)**: of
   ``first_response_minutes`` (working minutes, pauses excluded).
-* **Remote resolution %**: calls resolved remotely (at that tier) / calls at the tier.
+* **Remote resolution %**: calls resolved remotely (at that tier) and not reopened since (resolved
+  or closed now) / calls at the tier.
 * **Field dispatch %**: calls sent to the field (from that tier; a dispatcher's assignment of a
   call still at the desk counts for the tier it was at) / calls at the tier.
 """
@@ -33,6 +34,8 @@ DESK_KPI_KEYS = ("first_response_met", "first_response_decided", "first_response
                  "field_dispatch_pct")
 
 
+#: a remote fix counts while it holds: the call is resolved or closed (not reopened since)
+_FIXED = m.ServiceCall.status.in_(("resolved", "closed"))
 #: ``q`` below is a fieldsvc.visits.scorecards.kpis.KpiQuery (the scorecard's filters); not imported,
 #: since that module imports this one.
 KpiQuery = Any
@@ -88,7 +91,7 @@ def desk_totals(q: KpiQuery) -> dict[int, dict[str, Any]]:
     c = m.ServiceCall
     met, decided = _first_response(q)
     stmt = q.calls(select(key, func.count(), _count_if(met), _count_if(decided), func.avg(c.first_response_minutes),
-                          _count_if(c.remote_resolved_tier.is_not(None)),
+                          _count_if(and_(c.remote_resolved_tier.is_not(None), _FIXED)),
                           _count_if(c.dispatched_from_tier.is_not(None)))).group_by(key)
     out: dict[int, dict[str, Any]] = {}
     for k, n, fm, fd, avg, remote, field in _rows(stmt):
@@ -118,7 +121,8 @@ def desk_by_tier(q: KpiQuery) -> list[DeskRow]:
     for tier in DESK_TIERS:
         at = c.first_response_tier == tier
         stmt = q.calls(select(key, func.count(), _count_if(and_(met, at)), _count_if(and_(decided, at)),
-                              _count_if(c.remote_resolved_tier == tier), _count_if(c.dispatched_from_tier == tier))
+                              _count_if(and_(c.remote_resolved_tier == tier, _FIXED)),
+                              _count_if(c.dispatched_from_tier == tier))
                        .where(_reached(tier))).group_by(key)
         for k, n, fm, fd, remote, field in _rows(stmt):
             rows.append(DeskRow(key=k, tier=tier, calls=_i(n), first_response_met=_i(fm),
