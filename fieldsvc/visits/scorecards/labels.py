@@ -79,7 +79,7 @@ KPI_DEFINITIONS = {
     "penalties_total": _l("Penalty ledger lines of the period (by the day the breached object belongs to), waived lines left out."),
     "first_response_met_pct": _l("Calls whose first human action (a note to the merchant, a remote step, a remote resolution or a dispatch) came at or before the first-response deadline, divided by the calls whose first response is decided (made, or deadline passed); calls without a first-response target are left out."),
     "first_response_avg_min": _l("Average working minutes from the report to the first response (pauses excluded)."),
-    "remote_resolution_pct": _l("Calls resolved remotely by the help desk (tier 1 or tier 2), divided by the calls; per tier on the Desk sheet, divided by the calls that reached that tier."),
+    "remote_resolution_pct": _l("Calls resolved remotely by the help desk (tier 1 or tier 2) and not reopened since, divided by the calls; per tier on the Desk sheet, divided by the calls that reached that tier."),
     "field_dispatch_pct": _l("Calls sent to a technician, divided by the calls; per tier on the Desk sheet, divided by the calls that reached that tier."),
     "score": _l("Weighted average of the ratios below (0-100); KPIs without data are left out and the other weights re-normalised. Outside the geofence counts as 1 minus its share, satisfaction as (score - 1) / 4."),
     "rank": _l("Contractors ordered by score, highest first; equal scores share a rank."),
