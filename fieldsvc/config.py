@@ -104,6 +104,8 @@ class Config:
         self.SMS_SENDER = os.environ.get("FIELDSVC_SMS_SENDER", "")
         self.NIGHTLY_PLAN_AT = os.environ.get("FIELDSVC_NIGHTLY_PLAN_AT", "22:00")
         self.DUE_REFRESH_AT = os.environ.get("FIELDSVC_DUE_REFRESH_AT", "02:00")
+        # minutes before a call's deadline that its tier supervisor and dispatchers are alerted
+        self.ALERT_BEFORE_BREACH_MINUTES = int(os.environ.get("FIELDSVC_ALERT_BEFORE_BREACH_MINUTES", "30"))
         self.PLAN_TIME_LIMIT = int(os.environ.get("FIELDSVC_PLAN_TIME_LIMIT", "30"))
         self.OSRM_URL = os.environ.get("FIELDSVC_OSRM_URL", "")
         # map tiles (fieldsvc.web.tiles): a URL template, or "none"; and the attribution it needs

@@ -4,7 +4,8 @@ The jobs are plain functions that need an app context (tests call them directly)
 `fieldsvc scheduler` runs them on a BlockingScheduler at the times of the configuration:
 ``NIGHTLY_PLAN_AT`` (local "HH:MM", Config TIMEZONE) plans tomorrow for every contractor,
 ``DUE_REFRESH_AT`` refreshes the PM due pool daily, and, when the calls module provides them,
-``escalate_due_calls`` runs every 5 minutes and ``auto_close_resolved_calls`` hourly.
+``escalate_due_calls`` runs every 5 minutes, ``send_call_alerts`` a minute later (escalation
+and before-breach alerts, once each) and ``auto_close_resolved_calls`` hourly.
 
 Every scheduled job runs once per slot even when several schedulers run (two machines for
 availability): the first to insert its (job, slot) row runs it, see fieldsvc.visits.job_slots.
@@ -56,6 +57,14 @@ def refresh_due(now: dt.datetime | None = None) -> dict[str, int]:
 
     today = (now or utcnow()).astimezone(_tz()).date()
     return refresh_due_visits(today)
+
+
+def send_call_alerts(now: dt.datetime | None = None) -> int:
+    """Escalation and before-breach alerts of service calls (``ALERT_BEFORE_BREACH_MINUTES``),
+    each sent once (fieldsvc.visits.desk.alerts)."""
+    from fieldsvc.visits.desk.alerts import send_due_alerts
+
+    return send_due_alerts(now, before_minutes=int(current_app.config.get("ALERT_BEFORE_BREACH_MINUTES", 30)))
 
 
 def optional_job(module: str, name: str) -> Callable[..., Any] | None:
@@ -146,6 +155,8 @@ def build_scheduler(app: Flask, scheduler: Any = None) -> Any:
     escalate = optional_job("fieldsvc.visits.desk.calls", "escalate_due_calls")
     if escalate is not None:  # on the clock's 5-minute marks, so that every scheduler names the same slot
         add(escalate, CronTrigger(minute="*/5", timezone=tz), five, "escalate_due_calls")
+    # a minute after the escalation job, so that levels raised in a slot are announced in the same one
+    add(send_call_alerts, CronTrigger(minute="1-59/5", timezone=tz), five, "send_call_alerts")
     close = optional_job("fieldsvc.visits.desk.calls", "auto_close_resolved_calls")
     if close is not None:
         add(close, CronTrigger(minute=7, timezone=tz), hour, "auto_close_resolved_calls")

@@ -335,6 +335,8 @@ def _one_call(ctx: _Ctx, reported: datetime, keep_open: bool, used: set[str]) ->
         "survey_score": None, "survey_comment": "", "survey_token": None,
         "confirmation_code": f"{rng.randint(0, 999_999):06d}" if k.require_confirmation_code else None,
         "created_by_id": psp_user, "version": 1, "created_at": reported, "updated_at": reported,
+        # the demo's past calls went from the PSP's help desk to a technician (issue 21)
+        "tier": "field", "dispatched_from_tier": "tier1",
     }
     ctx.rows.service_call.append(call)
     audit_base = {"psp_id": call["psp_id"], "contractor_id": call["contractor_id"]}

@@ -156,6 +156,8 @@ class Contract(TimestampMixin, Model):
     #: "uc" (PSP and contractor) or "ola" (an internal team): same rules, reported side by side.
     kind: Mapped[str] = mapped_column(_enum(ContractKind, 8), default=ContractKind.UC)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Whose help desk staffs tiers 1 and 2 of the calls ("psp" or "contractor", issue 21).
+    help_desk: Mapped[str] = mapped_column(String(12), default="psp", server_default="psp")
 
     psp: Mapped[Psp] = relationship()
     contractor: Mapped[Contractor] = relationship(back_populates="contracts")
@@ -322,6 +324,19 @@ class ServiceCall(TimestampMixin, Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     #: Optimistic lock: two dispatchers assigning the same call at once cannot both win.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The support desk (issue 21, fieldsvc.visits.desk.tiers): tier1, tier2 or field; the named
+    #: colleague it was handed to; the first-response clock; how a remote fix was coded.
+    tier: Mapped[str] = mapped_column(String(10), default="tier1", server_default="tier1", index=True)
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"), index=True)
+    first_response_by: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    first_responded_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    first_response_minutes: Mapped[Optional[int]] = mapped_column(Integer)
+    #: the tier that made the first response (tier1, tier2; field when a dispatcher's assignment did)
+    first_response_tier: Mapped[Optional[str]] = mapped_column(String(10))
+    resolution_code: Mapped[Optional[str]] = mapped_column(String(32))
+    #: tier1/tier2 when resolved remotely; the tier a field dispatch came from
+    remote_resolved_tier: Mapped[Optional[str]] = mapped_column(String(10))
+    dispatched_from_tier: Mapped[Optional[str]] = mapped_column(String(10))
 
     terminal: Mapped[Terminal] = relationship()
     merchant: Mapped[Merchant] = relationship()
@@ -329,6 +344,7 @@ class ServiceCall(TimestampMixin, Model):
     contractor: Mapped[Contractor] = relationship()
     contract: Mapped[Contract] = relationship()
     technician: Mapped[Optional[Technician]] = relationship()
+    assignee: Mapped[Optional["User"]] = relationship(foreign_keys=[assignee_id])
     pauses: Mapped[list["CallPause"]] = relationship(back_populates="call", order_by="CallPause.started_at")
 
     __mapper_args__ = {"version_id_col": version}
@@ -699,3 +715,7 @@ from fieldsvc.visits.channel_models import (ChannelSetting, DesignatedRequester,
 
 __all_channels__ = (ChannelSetting, DesignatedRequester, HeldCall, IncomingPhoneCall, InboundEmail,
                     MerchantContactPref, RequesterGroup, RequesterGroupMerchant)
+# The support desk tables (issue 21): desk members, call notes, notifications, alerts sent.
+from fieldsvc.visits.desk_models import CallAlert, CallNote, DeskMember, Notification  # noqa: E402
+
+__all_desk__ = (CallAlert, CallNote, DeskMember, Notification)

@@ -35,7 +35,8 @@ class VisitStatus(StrEnum):
 C, V = CallStatus, VisitStatus
 
 CALL_TRANSITIONS: dict[CallStatus, frozenset[CallStatus]] = {
-    C.OPEN: frozenset({C.ASSIGNED, C.SCHEDULED, C.IN_PROGRESS, C.CANCELLED}),
+    # open → resolved: fixed remotely at a desk tier (fieldsvc.visits.desk.tiers)
+    C.OPEN: frozenset({C.ASSIGNED, C.SCHEDULED, C.IN_PROGRESS, C.RESOLVED, C.CANCELLED}),
     C.ASSIGNED: frozenset({C.SCHEDULED, C.IN_PROGRESS, C.OPEN, C.CANCELLED}),
     C.SCHEDULED: frozenset({C.IN_PROGRESS, C.ASSIGNED, C.OPEN, C.RESOLVED, C.CANCELLED}),
     C.IN_PROGRESS: frozenset({C.RESOLVED, C.ASSIGNED, C.SCHEDULED, C.CANCELLED}),

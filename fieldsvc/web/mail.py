@@ -132,6 +132,13 @@ class CallMailer:
         call = session.get(ServiceCall, change.call_id)
         return [] if call is None else messages_for(session, call, change.old, change.new)
 
+    def prepare_desk(self, session: Session, event: Any) -> list[Mail]:
+        """E-mails of the support desk: escalation alerts and notes to the merchant."""
+        if not has_app_context():
+            return []
+        from fieldsvc.web.desk_mail import desk_messages
+        return desk_messages(session, event)
+
     def deliver(self, messages: list[Mail]) -> None:
         if has_app_context():
             deliver(messages)

@@ -148,6 +148,8 @@ def show(call_id: int):
         technicians = svc.technicians_for(call, user)
     options = answer.options if answer else []
     allowed = {str(s) for s in CALL_TRANSITIONS[CallStatus(call.status)]}
+    if call.status == CallStatus.OPEN:
+        allowed.discard(CallStatus.RESOLVED.value)  # an open call is resolved remotely by the desk (desk card)
     return render_template("calls/show.html", call=call, flags=svc.sla_flags(call), history=svc.history(call),
                            options=options, answer=answer, technicians=technicians, allowed=allowed, svc=svc,
                            tracking_url=svc.tracking_url(call, current_app.config["PUBLIC_BASE_URL"]),

@@ -43,6 +43,8 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.telephony_api",
     "fieldsvc.web.api.channels_api",
     "fieldsvc.web.channel_pages",
+    "fieldsvc.web.desk",
+    "fieldsvc.web.api.desk_api",
 ]
 
 

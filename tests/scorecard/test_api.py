@@ -31,7 +31,7 @@ def test_scorecards_json_and_xlsx_agree(client, month):
     x = client.get(f"/api/v1/scorecards.xlsx?{Q}&lang=en")
     assert x.status_code == 200 and x.mimetype.endswith("spreadsheetml.sheet")
     wb = load_workbook(BytesIO(x.data))
-    assert wb.sheetnames == ["Summary", "c1", "Penalties", "Failures", "Year on year", "Service phases", "Definitions"]
+    assert wb.sheetnames == ["Summary", "c1", "Penalties", "Desk", "Failures", "Year on year", "Service phases", "Definitions"]
     assert wb["Summary"].cell(4, 2).value == "c1"
     assert wb["Summary"].cell(4, 4).value == c1["score"]
 

@@ -29,7 +29,7 @@ def _book(lang: str = "en", user=None):
 
 def test_workbook_matches_the_json_cell_by_cell(ledger):
     js, wb, _ = _book("en")
-    assert wb.sheetnames == ["Summary", "c2", "c1", "Penalties", "Failures", "Year on year", "Service phases", "Definitions"]
+    assert wb.sheetnames == ["Summary", "c2", "c1", "Penalties", "Desk", "Failures", "Year on year", "Service phases", "Definitions"]
     ws = wb["Summary"]
     assert [c.value for c in ws[3]][:3] == ["Rank", "Code", "Contractor"]
     for i, row in enumerate(js["rows"]):
@@ -108,7 +108,7 @@ def test_cli_writes_the_workbook(ledger, app, tmp_path: Path):
                                                    "--psp", "p1", "--lang", "en", "-o", str(out)])
     assert res.exit_code == 0, res.output
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Summary", "c1", "Penalties", "Failures", "Year on year", "Service phases", "Definitions"]
+    assert wb.sheetnames == ["Summary", "c1", "Penalties", "Desk", "Failures", "Year on year", "Service phases", "Definitions"]
     bad = app.test_cli_runner().invoke(scorecard, ["--from", "2026-05-01", "--to", "2026-05-31",
                                                    "--psp", "nope", "-o", str(out)])
     assert bad.exit_code != 0 and "nope" in bad.output

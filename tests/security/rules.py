@@ -559,3 +559,17 @@ RULES["channel_pages.group"] = Rule(PSP, params=_GROUP, form=lambda c: {
     "action": "merchant", "m-merchant_code": c.objs.merchant.code}, foreign=(404,))
 RULES["channel_pages.notify_by"] = Rule(PSP, form=lambda c: {"merchant_code": c.objs.merchant.code,
                                                              "notify_by": "email"})
+# --- the support desk (issue 21: fieldsvc/web/desk.py, fieldsvc/web/api/desk_api.py)
+RULES["desk.home"] = Rule(ANY_USER, ok=(302,))
+RULES["desk.queue"] = Rule(OPS, params={"tier": lambda c: "tier1"})
+# a desk action by a user who is not the call's help desk is refused on the page with a message
+RULES["desk.act"] = Rule(OPS, form=lambda c: {"action": "transfer", "to_tier": "tier2", "reason": "expert"},
+                         ok=(303,))
+RULES["desk.add_note"] = Rule(OPS, form=lambda c: {"body": "checked the host logs"}, ok=(303,))
+RULES["desk.notifications"] = Rule(ANY_USER)
+RULES["desk.mark_read"] = Rule(ANY_USER, ok=(303,))
+# desk supervisors of the organisation may manage it too (none in the matrix's world)
+RULES["desk.team"] = {"GET": Rule(ADMIN),
+                      "POST": Rule(ADMIN, form=lambda c: {"user_id": 1, "tier": "tier1"}, ok=(303,))}
+RULES["desk_api.Notes"] = {"GET": Rule(OPS),
+                           "POST": Rule(OPS, json=lambda c: {"body": "checked the host logs"}, ok=(201,))}

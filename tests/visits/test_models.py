@@ -62,7 +62,8 @@ def test_call_lifecycle_is_audited(world):
         transition_call(call, new, actor=actor, note=f"to {new}")
     db.session.commit()
     events = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.object_type == "service_call",
-                                                           m.AuditEvent.object_id == call.id)
+                                                           m.AuditEvent.object_id == call.id,
+                                                           m.AuditEvent.action == "status")  # not "tier" (issue 21)
                                 .order_by(m.AuditEvent.id)).all()
     assert [(e.from_state, e.to_state) for e in events] == [
         ("open", "assigned"), ("assigned", "scheduled"), ("scheduled", "in_progress"),

@@ -35,6 +35,14 @@ def _regions(ids: Any, user: m.User) -> list[m.Region]:
     return out
 
 
+def _help_desk(value: Any) -> str:
+    """Whose help desk works tiers 1 and 2 of the contract's calls: "psp" or "contractor"."""
+    if value not in ("psp", "contractor"):
+        raise TermsError("help_desk", _("Choose whose help desk answers the calls first: the payment company's "
+                                        "or the contractor's."))
+    return str(value)
+
+
 def create_contract(user: m.User, data: Mapping[str, Any], commit: bool = True) -> m.Contract:
     """A contract and its version 1: ``data`` has code, psp_id, contractor_id, valid_from,
     optional valid_to, kind, region_ids, preset and ``terms`` overriding the preset's."""
@@ -66,11 +74,13 @@ def create_contract(user: m.User, data: Mapping[str, Any], commit: bool = True) 
     kind = data.get("kind", m.ContractKind.UC)
     if kind not in {k.value for k in m.ContractKind}:
         raise TermsError("kind", "choose uc (a contractor) or ola (an internal team)")
+    help_desk = _help_desk(data.get("help_desk", "psp"))
     preset = data.get("preset") or "business_hours"
     terms = validate_terms({**preset_terms(preset), **dict(data.get("terms") or {})})
     regions = _regions(data.get("region_ids"), user)
     contract = m.Contract(code=code, psp=psp, contractor=contractor, valid_from=valid_from, valid_to=valid_to,
-                          kind=kind, regions=regions, **{k: v for k, v in terms.items() if k not in VERSION_ONLY_FIELDS})
+                          kind=kind, help_desk=help_desk, regions=regions,
+                          **{k: v for k, v in terms.items() if k not in VERSION_ONLY_FIELDS})
     db.session.add(contract)
     version = m.ContractVersion(contract=contract, number=1, effective_from=valid_from, preset=preset,
                                 created_by_id=user.id, **terms)
@@ -103,6 +113,9 @@ def update_contract(user: m.User, contract: m.Contract, data: Mapping[str, Any],
     if "active" in data:
         contract.active = bool(data["active"])
         fields.append("active")
+    if "help_desk" in data:
+        contract.help_desk = _help_desk(data["help_desk"])
+        fields.append("help_desk")
     record("updated", contract, actor=user, fields=fields)
     if commit:
         db.session.commit()

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from fieldsvc.calendar import CalendarSpec
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code, normalize_digits
+from fieldsvc.visits.desk import first_response
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.audit import record, transition_call, transition_visit
 from fieldsvc.visits.models import (AuditEvent, CallPause, Channel, Contract, Merchant, Role, ServiceCall,
@@ -30,7 +31,7 @@ from fieldsvc.visits.scope import Forbidden, get_scoped, require_role, scoped
 from fieldsvc.visits.contracts.sla import SlaState, SlaTargets, deadlines, sla_state
 from fieldsvc.visits.desk.call_targets import TICKET_TYPE_VALUES, attach_profile, call_targets
 from fieldsvc.visits.contracts.versions import version_in_force
-from fieldsvc.visits.states import OPEN_CALL_STATES, CallStatus, VisitStatus
+from fieldsvc.visits.states import OPEN_CALL_STATES, CallStatus, IllegalTransition, VisitStatus
 
 #: Symptom codes offered at intake, with their (translatable) labels.
 SYMPTOMS: dict[str, Any] = {
@@ -142,6 +143,7 @@ def recompute_deadlines(call: ServiceCall, now: datetime | None = None) -> None:
                   calendar_of(call.contract, call.reported_at),
                   pause_intervals(call), now=max(now, call.reported_at))
     call.response_by, call.resolution_by = d.response_by, d.resolution_by
+    call.first_response_by = first_response.deadline(call, now)
 
 
 @dataclass(frozen=True)
@@ -411,6 +413,8 @@ def resolve_call(call: ServiceCall, actor: User | None, at: datetime | None = No
     """Terminal working again (→ resolved): the resolution clock stops; commits."""
     if actor is not None:
         require_role(actor, Role.DISPATCHER, Role.TECHNICIAN, Role.ADMIN)
+    if call.status == CallStatus.OPEN:  # open → resolved is the desk's remote resolution (desk.tiers)
+        raise IllegalTransition("service call", call.status, CallStatus.RESOLVED.value)
     at = at or utcnow()
     _set_status(call, CallStatus.RESOLVED, actor, note=note)
     call.resolved_at = at

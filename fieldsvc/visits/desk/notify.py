@@ -33,6 +33,15 @@ class CallChange:
     new: str
 
 
+@dataclass(frozen=True)
+class DeskEvent:
+    """A desk row to announce by e-mail: an escalation alert (``call_alert``) or a note to the
+    merchant (``call_note``); prepared by the notifier's optional ``prepare_desk``."""
+
+    table: str
+    row_id: int
+
+
 class Notifier(Protocol):
     """Prepares messages inside the transaction and delivers them after the commit."""
 
@@ -52,10 +61,13 @@ def configure(notifier: Optional[Notifier]) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, flush_context: Any) -> None:
+    from fieldsvc.visits.desk_models import CallAlert, CallNote, NoteKind
     from fieldsvc.visits.models import AuditEvent
 
     for obj in session.new:
-        if isinstance(obj, AuditEvent) and obj.object_type == "service_call" and (
+        if isinstance(obj, CallAlert) or (isinstance(obj, CallNote) and obj.kind == NoteKind.MERCHANT):
+            session.info.setdefault(_PENDING, []).append(DeskEvent(obj.__tablename__, obj.id))
+        elif isinstance(obj, AuditEvent) and obj.object_type == "service_call" and (
                 obj.action == "status" or (obj.action == "created" and obj.to_state)):
             session.info.setdefault(_PENDING, []).append(CallChange(obj.object_id, obj.from_state, obj.to_state))
 
@@ -70,9 +82,14 @@ def _prepare(session: Session) -> None:
     with session.no_autoflush:
         for change in changes:
             try:
-                ready.extend(_notifier.prepare(session, change))
+                if isinstance(change, DeskEvent):
+                    prepare_desk = getattr(_notifier, "prepare_desk", None)
+                    if prepare_desk is not None:
+                        ready.extend(prepare_desk(session, change))
+                else:
+                    ready.extend(_notifier.prepare(session, change))
             except Exception:
-                log.exception("could not prepare the notification for call %s", change.call_id)
+                log.exception("could not prepare the notification %s", change)
 
 
 @event.listens_for(Session, "after_commit")

@@ -61,6 +61,7 @@ from fieldsvc.visits.scope import Forbidden, scope_clause
 from fieldsvc.visits.contracts.sla import days_late, minutes_late
 from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.scorecards import service_kpis
+from fieldsvc.visits.scorecards.desk_kpis import desk_by_tier, desk_totals
 from fieldsvc.visits.scorecards.sql_time import epoch
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
@@ -112,6 +113,8 @@ KPI_KEYS: tuple[str, ...] = (
     "checkins", "checkins_flagged", "geofence_flagged_pct", "surveys", "satisfaction_avg",
     "inspections_due", "inspections_complete", "inspection_completeness_pct",
     "campaign_tasks_due", "campaign_tasks_on_time", "campaign_tasks_decided", "campaign_on_time_pct",
+    "first_response_met", "first_response_decided", "first_response_met_pct", "first_response_avg_min",
+    "remote_resolved", "remote_resolution_pct", "field_dispatched", "field_dispatch_pct",
     "penalties_total", "score", "rank",
 )
 
@@ -222,6 +225,15 @@ class KpiRow:
     campaign_on_time_pct: float | None = None
     penalties: dict[str, int] = field(default_factory=dict)
     penalties_total: int = 0
+    #: the support desk (issue 21, fieldsvc.visits.scorecards.desk_kpis)
+    first_response_met: int = 0
+    first_response_decided: int = 0
+    first_response_met_pct: float | None = None
+    first_response_avg_min: float | None = None
+    remote_resolved: int = 0
+    remote_resolution_pct: float | None = None
+    field_dispatched: int = 0
+    field_dispatch_pct: float | None = None
     score: float | None = None
     rank: int | None = None
 
@@ -276,6 +288,8 @@ class Scorecard:
     rows: list[KpiRow]
     trends: dict[str, list[WeekPoint]] = field(default_factory=dict)
     breaches: dict[str, list[BreachRow]] = field(default_factory=dict)
+    #: desk KPIs per contractor and tier (fieldsvc.visits.scorecards.desk_kpis.DeskRow)
+    desk: list[Any] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=lambda: dict(WEIGHTS))
     targets: dict[str, float] = field(default_factory=lambda: {k: v[0] for k, v in TARGETS.items()})
 
@@ -300,6 +314,7 @@ class Scorecard:
             "rows": rows,
             "trends": {k: [asdict(p) for p in v] for k, v in self.trends.items()},
             "breaches": {k: [asdict(b) for b in v] for k, v in self.breaches.items()},
+            "desk": [asdict(d) for d in self.desk],
         })
 
 
@@ -739,7 +754,7 @@ def compute_scorecard(start: dt.date, end: dt.date, *, user: m.User | None,
     parts: list[dict[int, dict[str, Any]]] = [
         _pm(q), _em(q), _percentiles(q, m.ServiceCall.response_minutes, "response"),
         _percentiles(q, m.ServiceCall.resolution_minutes, "resolution"), _first_time_fix(q),
-        _repeats(q), _installs(q), _geofence(q), _penalties(q), *service_kpis.parts(q)]
+        _repeats(q), _installs(q), _geofence(q), _penalties(q), *service_kpis.parts(q), desk_totals(q)]
     keys = _base_keys(q).union(*[p.keys() for p in parts])
     labels = _labels(group_by, keys)
     kinds = _contract_kinds(q) if group_by == "contractor" else {}
@@ -763,6 +778,10 @@ def compute_scorecard(start: dt.date, end: dt.date, *, user: m.User | None,
         rows.append(row)
     card = Scorecard(start, end, group_by, now, _rank(rows))
     if group_by == "contractor":
+        by_key = {r.key: r for r in rows}
+        card.desk = [d for d in desk_by_tier(q) if d.key in by_key]
+        for d in card.desk:
+            d.code, d.name, d.name_fa = by_key[d.key].code, by_key[d.key].name, by_key[d.key].name_fa
         trend = _trend(q)
         card.trends = {r.code: trend.get(r.key, [WeekPoint(s, e, 0, None, None, 0, None)
                                                  for s, e in period.weeks()]) for r in rows}
@@ -865,3 +884,4 @@ def find_breaches(start: dt.date, end: dt.date, *, user: m.User | None, psp_id: 
                              visit_id=vid, label=mname))
     out.sort(key=lambda b: (b.deadline, b.reference))
     return out
+

@@ -16,6 +16,8 @@ Layout (tests read it back cell by cell):
 * Penalties: header row 1, one ledger line per row; totals table to the right.
 * Year on year: the period beside the same Jalali period of the previous year
   (:mod:`fieldsvc.visits.scorecards.year_on_year_sheet`).
+* Desk: header row 1, one row per contractor and desk tier (calls at the tier, first response,
+  remote resolution, field dispatch; see fieldsvc.visits.scorecards.desk_kpis).
 """
 from __future__ import annotations
 
@@ -392,6 +394,26 @@ def _failures(wb: Workbook, rep: Any, lang: str) -> None:
     sh.write(freeze="A2")
 
 
+def _desk(wb: Workbook, card: Scorecard, lang: str) -> None:
+    """The support desk per contractor and tier: calls, first response, remote resolution, dispatch."""
+    from fieldsvc.visits.scorecards.desk_kpis import DESK_TIERS
+
+    sh = _Sheet(wb, _("Desk")[:31], lang)
+    tiers = {"tier1": _("Tier 1 · help desk"), "tier2": _("Tier 2 · expert")}
+    sh.add([_("Code"), _("Contractor"), _("Tier"), _("Calls at the tier"), label("first_response_met"),
+            label("first_response_decided"), label("first_response_met_pct"), label("first_response_avg_min"),
+            label("remote_resolved"), label("remote_resolution_pct"), label("field_dispatched"),
+            label("field_dispatch_pct")], "head")
+    for d in card.desk:
+        if d.tier not in DESK_TIERS:
+            continue
+        sh.add([d.code, (d.name_fa or d.name) if lang == "fa" else d.name, tiers[d.tier], d.calls,
+                d.first_response_met, d.first_response_decided, d.first_response_met_pct, d.first_response_avg_min,
+                d.remote_resolved, d.remote_resolution_pct, d.field_dispatched, d.field_dispatch_pct],
+               {3: "int", 4: "int", 5: "int", 6: "dec", 7: "dec", 8: "int", 9: "dec", 10: "int", 11: "dec"})
+    sh.write(freeze="D2", filter_ref=f"A1:L{max(sh.next_row - 1, 1)}")
+
+
 def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str = "en",
                    contractor_codes: dict[int, str] | None = None, tz: str = "Asia/Tehran",
                    failures: Any = None, year_on_year: Any = None, phases: Any = None) -> Workbook:
@@ -406,6 +428,7 @@ def build_workbook(card: Scorecard, lines: Sequence[m.PenaltyLine], *, lang: str
         for r in card.rows:
             _contractor_sheet(wb, card, r, lang, tz)
         _penalties(wb, lines, codes, card, lang)
+        _desk(wb, card, lang)
         if failures is not None:
             _failures(wb, failures, lang)
         if year_on_year is not None:

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from fieldsvc.visits.desk import calls as svc
-from fieldsvc.visits.desk import holds, slotting
+from fieldsvc.visits.desk import first_response, holds, slotting, tiers
 from fieldsvc.visits.desk.slot_answer import slot_answer
 from fieldsvc.visits.models import Channel, Route, ServiceCall
 from fieldsvc.visits.i18n_text import gettext as _
@@ -56,6 +56,8 @@ class CallPartySchema(Schema):
 class CallSlaSchema(Schema):
     response = fields.String(metadata={"description": "ok, at_risk, breached, met or missed"})
     resolution = fields.String()
+    first_response = fields.String(allow_none=True, metadata={"description": "the first-response clock's state "
+                                                                             "(null without a target)"})
     paused = fields.Boolean()
     escalation_level = fields.Integer()
 
@@ -95,6 +97,13 @@ class CallSchema(Schema):
     resolved_at = fields.AwareDateTime(allow_none=True, **_aware)
     closed_at = fields.AwareDateTime(allow_none=True, **_aware)
     escalation_level = fields.Integer()
+    tier = fields.String(metadata={"description": "tier1 (help desk), tier2 (expert) or field"})
+    assignee = fields.Nested(CallPartySchema, allow_none=True,
+                             metadata={"description": "the colleague the call was handed to"})
+    first_response_by = fields.AwareDateTime(allow_none=True, **_aware,
+                                             metadata={"description": "first-response deadline (null: no target)"})
+    first_responded_at = fields.AwareDateTime(allow_none=True, **_aware)
+    resolution_code = fields.String(allow_none=True, metadata={"description": "set when resolved remotely"})
     paused_seconds = fields.Integer()
     cancel_reason = fields.String()
     survey_score = fields.Integer(allow_none=True)
@@ -159,8 +168,14 @@ class AssignedRouteSchema(Schema):
 
 
 class TransitionSchema(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(svc.ACTIONS))
-    reason = fields.String(load_default="", validate=validate.Length(max=1000))
+    action = fields.String(required=True, validate=validate.OneOf(svc.ACTIONS + tiers.DESK_ACTIONS))
+    reason = fields.String(load_default="", validate=validate.Length(max=1000),
+                           metadata={"description": "why; for resolve_remotely the note of what was done"})
+    resolution_code = fields.String(metadata={"description": "resolve_remotely: one of "
+                                                             + ", ".join(tiers.RESOLUTION_CODES)})
+    to_tier = fields.String(validate=validate.OneOf(list(tiers.DESK_TIERS)),
+                            metadata={"description": "transfer: tier1 or tier2"})
+    to_user_id = DbInt(metadata={"description": "transfer: a colleague of the call's help desk"})
     priority = fields.String(validate=validate.OneOf(list(svc.PRIORITIES)))
     technician_id = DbInt(metadata={"description": "for `assign` (without a route)"})
     version = DbInt(load_default=None, allow_none=True)
@@ -188,8 +203,13 @@ def call_dict(call: ServiceCall, with_history: bool = True) -> dict[str, Any]:
         "reported_at": call.reported_at, "response_by": call.response_by, "resolution_by": call.resolution_by,
         "responded_at": call.responded_at, "resolved_at": call.resolved_at, "closed_at": call.closed_at,
         "escalation_level": call.escalation_level, "paused_seconds": call.paused_seconds,
+        "tier": call.tier or "tier1", "first_response_by": call.first_response_by,
+        "first_responded_at": call.first_responded_at, "resolution_code": call.resolution_code,
+        "assignee": ({"id": call.assignee.id, "code": call.assignee.username,
+                      "name": call.assignee.name or call.assignee.username} if call.assignee else None),
         "cancel_reason": call.cancel_reason, "survey_score": call.survey_score, "version": call.version,
         "sla": {"response": flags.response, "resolution": flags.resolution, "paused": flags.paused,
+                "first_response": first_response.state(call),
                 "escalation_level": flags.escalation_level},
         "pauses": [{"started_at": p.started_at, "ended_at": p.ended_at, "reason": p.reason} for p in call.pauses],
     }
@@ -299,15 +319,22 @@ class Transition(MethodView):
     def post(self, body: dict, call_id: int):
         """Lifecycle actions: start, resolve, close (QC, PSP staff), reopen, cancel (reason), pause (reason),
         resume, priority (new priority; deadlines recomputed), assign (technician without a route), unassign
-        (dispatcher: off the route and back to open, to slot it again)."""
+        (dispatcher: off the route and back to open, to slot it again); and the desk's (issue 21):
+        resolve_remotely (resolution_code and reason, the note), transfer (to_tier and/or to_user_id, reason),
+        dispatch (to the field, reason)."""
         user = _user()
         call = get_scoped(ServiceCall, call_id, user)
         if body.get("version") is not None and body["version"] != call.version:
             raise ApiError(409, "stale", _("Someone else changed this call meanwhile; reload the page and try "
                                            "again."), "version")
         try:
-            svc.apply_action(call, user, body["action"], reason=body.get("reason", ""),
-                         priority=body.get("priority"), technician_id=body.get("technician_id"))
+            if body["action"] in tiers.DESK_ACTIONS:
+                tiers.apply_desk_action(call, user, body["action"], reason=body.get("reason", ""),
+                                        resolution_code=body.get("resolution_code"), to_tier=body.get("to_tier"),
+                                        to_user_id=body.get("to_user_id"))
+            else:
+                svc.apply_action(call, user, body["action"], reason=body.get("reason", ""),
+                                 priority=body.get("priority"), technician_id=body.get("technician_id"))
         except svc.CallError as e:
             raise _error(e) from e
         return call_dict(call)

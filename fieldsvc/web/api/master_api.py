@@ -430,6 +430,8 @@ class ContractIn(Schema):
     psp_id = DbInt(metadata={"description": "admins only; PSP staff contract for their own PSP"})
     contractor_id = DbInt(required=True)
     kind = fields.String(load_default="uc", validate=validate.OneOf([k.value for k in m.ContractKind]))
+    help_desk = fields.String(load_default="psp", validate=validate.OneOf(["psp", "contractor"]),
+                              metadata={"description": "whose help desk works tiers 1 and 2 of the calls"})
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(allow_none=True)
     region_ids = fields.List(DbInt(), load_default=list)
@@ -439,6 +441,7 @@ class ContractIn(Schema):
 
 class ContractPatch(Schema):
     kind = fields.String(validate=validate.OneOf([k.value for k in m.ContractKind]))
+    help_desk = fields.String(validate=validate.OneOf(["psp", "contractor"]))
     valid_to = fields.Date(allow_none=True)
     region_ids = fields.List(DbInt())
     active = fields.Boolean()
@@ -457,6 +460,7 @@ class ContractOut(Schema):
     psp_id = DbInt()
     contractor_id = DbInt()
     kind = fields.String()
+    help_desk = fields.String(metadata={"description": "psp or contractor: whose help desk works tiers 1 and 2"})
     valid_from = fields.Date()
     valid_to = fields.Date(allow_none=True)
     active = fields.Boolean()
@@ -484,6 +488,7 @@ def _version_dict(v: m.ContractVersion) -> dict[str, Any]:
 def _contract_dict(c: m.Contract) -> dict[str, Any]:
     from fieldsvc.visits.contracts.versions import today_local
     return {"id": c.id, "code": c.code, "psp_id": c.psp_id, "contractor_id": c.contractor_id, "kind": c.kind,
+            "help_desk": c.help_desk or "psp",
             "valid_from": c.valid_from, "valid_to": c.valid_to, "active": c.active,
             "region_ids": sorted(r.id for r in c.regions),
             "in_force": _version_dict(version_in_force(c, today_local()))}
@@ -544,7 +549,7 @@ class ContractItem(MethodView):
     @blp.arguments(ContractPatch)
     @blp.response(200, ContractOut)
     def patch(self, data, contract_id):
-        """Regions, end date, kind or active flag; terms change through a new version."""
+        """Regions, end date, kind, help desk or active flag; terms change through a new version."""
         require_role(current_user, *registry.WRITERS)
         contract = get_scoped(m.Contract, contract_id, current_user)
         try:

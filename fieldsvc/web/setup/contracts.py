@@ -65,6 +65,9 @@ class ContractForm(TermsForm):
     psp_id = SelectField(_l("Payment company"))
     contractor_id = SelectField(_l("Contractor"), validators=[DataRequired()])
     kind = SelectField(_l("Kind"), choices=[("uc", _l("Contractor (UC)")), ("ola", _l("Internal team (OLA)"))])
+    help_desk = SelectField(_l("First-line help desk"), choices=[("psp", _l("The payment company's help desk")),
+                                                                 ("contractor", _l("The contractor's help desk"))],
+                            default="psp")
     valid_from = JalaliDateField(_l("Starts on"), validators=[DataRequired()])
     valid_to = JalaliDateField(_l("Ends on"), validators=[Optional()])
     region_ids = SelectMultipleField(_l("Regions covered"), coerce=int)
@@ -168,6 +171,7 @@ def contracts_new():
     elif form.validate_on_submit():
         preset = form.preset.data
         data = {"code": form.code.data, "contractor_id": to_db_int(form.contractor_id.data), "kind": form.kind.data,
+                "help_desk": form.help_desk.data,
                 "valid_from": form.valid_from.data, "valid_to": form.valid_to.data, "region_ids": form.region_ids.data,
                 "preset": preset, "psp_id": to_db_int(form.psp_id.data) if "psp_id" in form._fields else None}
         try:
