@@ -87,6 +87,19 @@ class Notifiers:
                 log.exception("notifier %s could not prepare call %s", type(n).__name__, change.call_id)
         return out
 
+    def prepare_desk(self, session: Session, event: Any) -> list[tuple[int, Any]]:
+        """The support desk's messages (alerts, notes to the merchant) of the notifiers that send them."""
+        out: list[tuple[int, Any]] = []
+        for i, n in enumerate(self.notifiers):
+            prepare = getattr(n, "prepare_desk", None)
+            if prepare is None:
+                continue
+            try:
+                out += [(i, m) for m in prepare(session, event)]
+            except Exception:
+                log.exception("notifier %s could not prepare the desk event %s", type(n).__name__, event)
+        return out
+
     def deliver(self, messages: list[tuple[int, Any]]) -> None:
         for i, n in enumerate(self.notifiers):
             mine = [m for j, m in messages if j == i]
