@@ -33,6 +33,8 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.api.imports_api",
     "fieldsvc.web.setup",
     "fieldsvc.web.health",
+    "fieldsvc.web.kb",
+    "fieldsvc.web.api.kb_api",
 ]
 
 

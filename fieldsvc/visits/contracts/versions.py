@@ -30,7 +30,8 @@ __all__ = ["TERM_FIELDS", "PRESETS", "TermsError", "version_in_force", "versions
 
 #: The columns a version carries (the contract's columns of the same names are version 1).
 TERM_FIELDS = ("pm_interval_days", "pm_tolerance_days", "pm_intervals", "em_targets", "install_deadline_hours",
-               "calendar", "penalty_terms", "geofence_m", "require_confirmation_code", "auto_close_days")
+               "calendar", "penalty_terms", "geofence_m", "require_confirmation_code", "auto_close_days",
+               "reopen_days")
 
 _NO_PENALTIES = PenaltyTerms().to_dict()
 
@@ -45,7 +46,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                                   "resolution_minutes": 2880},
                        "at_risk_fraction": 0.8},
         "install_deadline_hours": 72, "calendar": CalendarSpec().to_dict(), "penalty_terms": dict(_NO_PENALTIES),
-        "geofence_m": 200, "require_confirmation_code": False, "auto_close_days": 3,
+        "geofence_m": 200, "require_confirmation_code": False, "auto_close_days": 3, "reopen_days": 7,
     },
     "24x7": {
         "pm_interval_days": 90, "pm_tolerance_days": 15, "pm_intervals": {},
@@ -53,7 +54,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                        for p in Priority} | {"at_risk_fraction": 0.8},
         "install_deadline_hours": 48, "calendar": CalendarSpec(mode="24x7", iran_holidays=False).to_dict(),
         "penalty_terms": dict(_NO_PENALTIES), "geofence_m": 200, "require_confirmation_code": False,
-        "auto_close_days": 3,
+        "auto_close_days": 3, "reopen_days": 7,
     },
 }
 
@@ -225,7 +226,7 @@ def validate_terms(terms: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(terms) - set(TERM_FIELDS)
     if unknown:
         raise TermsError(sorted(unknown)[0], "unknown contract term")
-    missing = [f for f in TERM_FIELDS if f not in terms and f != "pm_intervals"]
+    missing = [f for f in TERM_FIELDS if f not in terms and f not in ("pm_intervals", "reopen_days")]
     if missing:
         raise TermsError(missing[0], "missing; start from a preset or give every term")
     out: dict[str, Any] = {}
@@ -244,6 +245,8 @@ def validate_terms(terms: Mapping[str, Any]) -> dict[str, Any]:
         raise TermsError("require_confirmation_code", "must be true or false")
     out["require_confirmation_code"] = terms["require_confirmation_code"]
     out["auto_close_days"] = _positive(terms, "auto_close_days")
+    #: terms written before the merchant could reopen calls: a week
+    out["reopen_days"] = _positive(terms, "reopen_days", zero=True) if "reopen_days" in terms else 7
     return out
 
 

@@ -419,6 +419,8 @@ class TermsSchema(Schema):
     geofence_m = fields.Integer(validate=validate.Range(0, 1_000_000))
     require_confirmation_code = fields.Boolean()
     auto_close_days = fields.Integer(validate=validate.Range(0, 1_000_000))
+    reopen_days = fields.Integer(validate=validate.Range(0, 1_000_000),
+                                 metadata={"description": "days after resolution the merchant may reopen a call"})
 
 
 class ContractIn(Schema):
