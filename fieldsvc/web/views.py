@@ -35,6 +35,7 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.health",
     "fieldsvc.web.kb",
     "fieldsvc.web.api.kb_api",
+    "fieldsvc.web.track_self",
 ]
 
 

@@ -112,7 +112,8 @@ def _validated(data: dict[str, Any]) -> dict[str, Any]:
     if not out["title_fa"] and not out["title_en"]:
         raise CallError(422, "title", _("Give the article a title in Persian or in English."), "title_fa")
     if not out["steps_fa"] and not out["steps_en"]:
-        raise CallError(422, "steps", _("Write the steps of the fix in Persian or in English."), "steps_fa")
+        field = "steps_en" if out["title_en"] and not out["title_fa"] else "steps_fa"
+        raise CallError(422, "steps", _("Write the steps of the fix in Persian or in English."), field)
     for lang in ("fa", "en"):
         if out[f"steps_{lang}"] and not out[f"title_{lang}"]:
             raise CallError(422, "title", _("Steps in one language need a title in the same language."),
