@@ -28,9 +28,10 @@ from fieldsvc.web.track import _call_or_404, is_verified
 
 bp = Blueprint("track_self", __name__)
 
-#: Merchant actions: 20 per call and 60 per address in 15 minutes (the digit check allows 10 / 30 guesses).
-ACTION_LIMITS = [limiter.limit("20 per 15 minutes", key_func=tracking_number_key),
-                 limiter.limit("60 per 15 minutes", key_func=address_key)]
+#: Merchant actions together: 20 per call and 60 per address in 15 minutes (the digit check allows
+#: 10 / 30 guesses); one bucket for all actions, so switching actions does not reset the count.
+ACTION_LIMITS = [limiter.shared_limit("20 per 15 minutes", scope="track-action-call", key_func=tracking_number_key),
+                 limiter.shared_limit("60 per 15 minutes", scope="track-action-address", key_func=address_key)]
 
 
 def _limited(view):

@@ -1,8 +1,22 @@
 """Helpers for the knowledge-base, self-service and daily-evaluation tests."""
 from __future__ import annotations
 
+import pytest
+
 from fieldsvc.visits.desk import kb
-from tests.calls.conftest import fixed_now  # noqa: F401  (the services' clock, shared with the call tests)
+from tests.calls.conftest import fixed_now as _calls_fixed_now  # noqa: F401  (the call tests' clock)
+
+
+@pytest.fixture
+def fixed_now(_calls_fixed_now, monkeypatch):
+    """The call services' clock frozen at T0, shared by the knowledge base, self-service and reviews."""
+    import fieldsvc.visits.desk.calls as calls_mod
+    import fieldsvc.visits.desk.kb as kb_mod
+    import fieldsvc.visits.desk.self_service as self_mod
+    now = calls_mod.utcnow
+    for mod in (kb_mod, self_mod):
+        monkeypatch.setattr(mod, "utcnow", now)
+    return _calls_fixed_now
 
 
 def article(world, user: str = "psp-p1", **kw):
