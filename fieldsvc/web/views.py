@@ -36,6 +36,7 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.kb",
     "fieldsvc.web.api.kb_api",
     "fieldsvc.web.track_self",
+    "fieldsvc.web.reviews",
 ]
 
 

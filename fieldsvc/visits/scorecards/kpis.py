@@ -33,6 +33,8 @@ computation):
 * **Check-ins outside the geofence %**: check-ins of the period flagged unverified
   (``checkin_verified`` false) / check-ins with a verification result.
 * **Satisfaction**: average survey score (1–5) of the period's calls.
+* **Review score**: average score (1–5) of the supervisors' daily reviews of services finished in
+  the period (:mod:`fieldsvc.visits.scorecards.reviews`); a KPI with a target, not in the score.
 * **Penalties**: penalty ledger lines of the period (by the day the breach occurred), not waived.
 * **Score** (0–100): weighted average of the ratios in :data:`WEIGHTS` (each 0–1; outside-geofence
   counts as 1 − share; satisfaction as (score − 1) / 4); KPIs without data are left out and the
@@ -58,6 +60,7 @@ from fieldsvc.visits.contracts.penalties import BreachKind
 from fieldsvc.visits.scope import Forbidden, scope_clause
 from fieldsvc.visits.contracts.sla import days_late, minutes_late
 from fieldsvc.visits.contracts.versions import version_in_force
+from fieldsvc.visits.scorecards.reviews import review_kpis
 from fieldsvc.visits.scorecards.sql_time import epoch
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
@@ -90,9 +93,10 @@ TARGETS: dict[str, tuple[float, bool]] = {
     "installs_on_time_pct": (90.0, True),
     "geofence_flagged_pct": (5.0, False),
     "satisfaction_avg": (4.0, True),
+    "review_score_avg": (4.0, True),
     "score": (90.0, True),
 }
-AT_RISK_MARGIN: dict[str, float] = {"satisfaction_avg": 0.5, "geofence_flagged_pct": 5.0}
+AT_RISK_MARGIN: dict[str, float] = {"satisfaction_avg": 0.5, "geofence_flagged_pct": 5.0, "review_score_avg": 0.5}
 DEFAULT_MARGIN = 5.0
 
 #: The KPI fields of a row, in display order.
@@ -105,6 +109,7 @@ KPI_KEYS: tuple[str, ...] = (
     "installs_due", "installs_on_time", "installs_decided", "installs_on_time_pct",
     "open_over_24h", "open_over_48h", "open_over_72h",
     "checkins", "checkins_flagged", "geofence_flagged_pct", "surveys", "satisfaction_avg",
+    "reviews", "review_score_avg",
     "penalties_total", "score", "rank",
 )
 
@@ -206,6 +211,8 @@ class KpiRow:
     geofence_flagged_pct: float | None = None
     surveys: int = 0
     satisfaction_avg: float | None = None
+    reviews: int = 0
+    review_score_avg: float | None = None
     penalties: dict[str, int] = field(default_factory=dict)
     penalties_total: int = 0
     score: float | None = None
@@ -725,7 +732,7 @@ def compute_scorecard(start: dt.date, end: dt.date, *, user: m.User | None,
     parts: list[dict[int, dict[str, Any]]] = [
         _pm(q), _em(q), _percentiles(q, m.ServiceCall.response_minutes, "response"),
         _percentiles(q, m.ServiceCall.resolution_minutes, "resolution"), _first_time_fix(q),
-        _repeats(q), _installs(q), _geofence(q), _penalties(q)]
+        _repeats(q), _installs(q), _geofence(q), _penalties(q), review_kpis(q)]
     keys = _base_keys(q).union(*[p.keys() for p in parts])
     labels = _labels(group_by, keys)
     kinds = _contract_kinds(q) if group_by == "contractor" else {}

@@ -43,6 +43,8 @@ KPI_LABELS = {
     "geofence_flagged_pct": _l("Outside the geofence %"),
     "surveys": _l("Surveys"),
     "satisfaction_avg": _l("Average satisfaction (1-5)"),
+    "reviews": _l("Reviewed services"),
+    "review_score_avg": _l("Review score (1-5)"),
     "penalties_total": _l("Penalties (Rial)"),
     "score": _l("Score"),
     "rank": _l("Rank"),
@@ -68,6 +70,7 @@ KPI_DEFINITIONS = {
     "open_over_24h": _l("Calls of the period still not resolved, open for more than 24 wall-clock hours (48 h, 72 h likewise)."),
     "geofence_flagged_pct": _l("Check-ins of the period flagged outside the merchant's geofence, divided by check-ins with a verification result."),
     "satisfaction_avg": _l("Average survey score (1 to 5) of the period's calls."),
+    "review_score_avg": _l("Average score (1 to 5) the supervisors gave in the daily evaluation of services finished in the period."),
     "penalties_total": _l("Penalty ledger lines of the period (by the day the breached object belongs to), waived lines left out."),
     "score": _l("Weighted average of the ratios below (0-100); KPIs without data are left out and the other weights re-normalised. Outside the geofence counts as 1 minus its share, satisfaction as (score - 1) / 4."),
     "rank": _l("Contractors ordered by score, highest first; equal scores share a rank."),
@@ -75,12 +78,12 @@ KPI_DEFINITIONS = {
 
 KPI_UNITS = {k: "pct" for k in KPI_LABELS if k.endswith("_pct")} | {
     k: "hours" for k in KPI_LABELS if k.endswith("_h")} | {
-    "satisfaction_avg": "score", "score": "score", "penalties_total": "rial"}
+    "satisfaction_avg": "score", "review_score_avg": "score", "score": "score", "penalties_total": "rial"}
 
 #: KPIs of the Summary sheet and the PSP performance table.
 SUMMARY_KPIS = ("score", "pm_compliance_pct", "response_met_pct", "resolution_met_pct",
                 "first_time_fix_pct", "installs_on_time_pct", "geofence_flagged_pct",
-                "satisfaction_avg", "em_calls", "pm_due", "penalties_total")
+                "satisfaction_avg", "em_calls", "pm_due", "penalties_total", "review_score_avg")
 
 PENALTY_KINDS = {
     "late_response": _l("Late response"),
