@@ -1,1 +1,1 @@
-from tests.kb.conftest import _calls_fixed_now, fixed_now  # noqa: F401  (the services' frozen clock)
+from tests.kb.conftest import fixed_now  # noqa: F401  (the services' frozen clock)

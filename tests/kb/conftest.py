@@ -4,19 +4,28 @@ from __future__ import annotations
 import pytest
 
 from fieldsvc.visits.desk import kb
-from tests.calls.conftest import fixed_now as _calls_fixed_now  # noqa: F401  (the call tests' clock)
+from tests.calls.conftest import T0
 
 
 @pytest.fixture
-def fixed_now(_calls_fixed_now, monkeypatch):
-    """The call services' clock frozen at T0, shared by the knowledge base, self-service and reviews."""
+def fixed_now(monkeypatch):
+    """Freeze the services' clock at T0 (calls, slotting, knowledge base, self-service); returns a
+    setter for another instant (like tests.calls.conftest.fixed_now)."""
     import fieldsvc.visits.desk.calls as calls_mod
     import fieldsvc.visits.desk.kb as kb_mod
     import fieldsvc.visits.desk.self_service as self_mod
-    now = calls_mod.utcnow
-    for mod in (kb_mod, self_mod):
+    import fieldsvc.visits.desk.slotting as slot_mod
+    state = {"now": T0}
+
+    def now():
+        return state["now"]
+
+    for mod in (calls_mod, slot_mod, kb_mod, self_mod):
         monkeypatch.setattr(mod, "utcnow", now)
-    return _calls_fixed_now
+
+    def set_now(value) -> None:
+        state["now"] = value
+    return set_now
 
 
 def article(world, user: str = "psp-p1", **kw):
