@@ -134,6 +134,7 @@ def index():
 @login_required
 def show(article_id: int):
     user = _user()
+    require_role(user, *kb.READER_ROLES)
     article = kb.get_article(user, article_id)
     stats = kb.stats([article.id]).get(article.id, kb.ArticleStats())
     return render_template("kb/show.html", article=article, stats=stats, svc=svc,
@@ -185,6 +186,7 @@ def new():
 @login_required
 def edit(article_id: int):
     user = _user()
+    require_role(user, *kb.WRITER_ROLES)
     article = kb.get_article(user, article_id)
     if not kb.can_write(user, article):
         raise NotFound("KbArticle", article_id)

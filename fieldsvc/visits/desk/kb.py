@@ -1,8 +1,8 @@
 """The support desk's knowledge base: articles, relevance search, suggestions for a call, sending an
 article's steps to the merchant and recording whether they fixed the fault.
 
-Who: everyone but technicians without a contractor reads the articles of their scope (shared
-articles, ``psp_id`` None, and those of their PSP, or of the PSPs their contractor works for);
+Who: the desk (PSP staff, dispatchers, administrators) reads the articles of its scope (shared
+articles, ``psp_id`` None, and those of its PSP, or of the PSPs its contractor works for);
 PSP staff write their PSP's articles, administrators any. Search is PostgreSQL full-text search
 (``to_tsvector('simple', …)`` over the normalised text of :mod:`fieldsvc.visits.desk.kb_search`,
 ``ts_rank``) in production and token scoring in Python on SQLite; both then add the same boosts for
@@ -36,7 +36,7 @@ __all__ = ["ArticleHit", "ArticleStats", "ArticleSender", "visible_articles", "g
            "uses_of_call", "article_text", "WRITER_ROLES", "READER_ROLES", "OUTCOMES", "MAX_STEPS"]
 
 WRITER_ROLES = (Role.PSP, Role.ADMIN)
-READER_ROLES = (Role.PSP, Role.DISPATCHER, Role.ADMIN, Role.TECHNICIAN)
+READER_ROLES = (Role.PSP, Role.DISPATCHER, Role.ADMIN)
 OUTCOMES = ("fixed", "not_fixed")
 MAX_TITLE, MAX_STEPS = 200, 8000
 #: Boosts added to the text relevance (0–1, relative to the best match of the search).
@@ -51,7 +51,7 @@ def _scope(user: User) -> Any:
         return true()
     if user.role == Role.PSP:
         return or_(KbArticle.psp_id.is_(None), KbArticle.psp_id == user.psp_id) if user.psp_id else false()
-    if user.role in (Role.DISPATCHER, Role.TECHNICIAN) and user.contractor_id:
+    if user.role == Role.DISPATCHER and user.contractor_id:
         psps = select(Contract.psp_id).where(Contract.contractor_id == user.contractor_id)
         return or_(KbArticle.psp_id.is_(None), KbArticle.psp_id.in_(psps))
     return false()
