@@ -105,3 +105,22 @@ def test_search_text_follows_edits(world):
     kb.save_article(world.users["psp-p1"], {**_data(a), "title_fa": "صفحه کلید خراب"}, a)
     assert [h.article.id for h in kb.search(world.users["psp-p1"], "صفحه‌کلید")] == [a.id]
     assert kb.search(world.users["psp-p1"], "چاپگر") == [] or db.session.get(type(a), a.id).search_title
+
+
+def test_postgresql_full_text_search_and_its_index(world):
+    """On PostgreSQL the search runs in the database (to_tsvector('simple', …) with ts_rank) and the
+    GIN index of the same expression exists; the SQLite run covers the Python fallback."""
+    from sqlalchemy import text
+
+    from fieldsvc.visits.desk.kb_search import query_groups, tsquery_text
+    from fieldsvc.visits.desk_extra_models import FTS_DOCUMENT
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (FIELDSVC_TEST_DATABASE_URL)")
+    a = article(world, title_fa="کارت‌خوان کار نمی‌کند", steps_fa="هد را تمیز کنید")
+    rank = db.session.execute(text(f"select ts_rank({FTS_DOCUMENT}, to_tsquery('simple', :q)) from kb_article "
+                                   f"where id = :id and {FTS_DOCUMENT} @@ to_tsquery('simple', :q)"),
+                              {"q": tsquery_text(query_groups("كارت خوان")), "id": a.id}).scalar()
+    assert rank and rank > 0
+    assert db.session.execute(text("select 1 from pg_indexes where indexname = 'ix_kb_article_fts'")).scalar() == 1
+    hits = kb.search(world.users["psp-p1"], "كارت خوان")
+    assert [h.article.id for h in hits] == [a.id] and 0 < hits[0].text_score < 1  # a ts_rank, not a count
