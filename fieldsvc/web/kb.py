@@ -3,6 +3,7 @@ call), suggestions at intake and on the call page, sending an article's steps to
 e-mail or SMS and recording whether they fixed the fault. Rules live in fieldsvc.visits.desk.kb."""
 from __future__ import annotations
 
+import smtplib
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +242,9 @@ def send(call_id: int):
         kb.send_article(_user(), call, article, request.form.get("channel", ""), WebArticleSender())
     except CallError as e:
         flash(e.message, "error")
+    except (OSError, smtplib.SMTPException):  # nothing was recorded: the desk may simply try again
+        current_app.logger.exception("could not send article %s for call %s", article.id, call.id)
+        flash(_("The message could not be sent; nothing was recorded. Try again in a moment."), "error")
     else:
         flash(_("The steps were sent to the merchant."), "success")
     return redirect(url_for("psp_calls.show", call_id=call.id) + "#kb", 303)

@@ -176,3 +176,17 @@ def test_article_from_an_open_call_is_refused(client, world, fixed_now):
     login(client, "psp-p1")
     r = client.post("/api/v1/kb/articles", json={"title_en": "x", "steps_en": "y", "source_call_id": call.id})
     assert r.status_code == 422 and r.json["error"]["field"] == "source_call_id"
+
+
+def test_a_failed_send_records_nothing(client, app, world, fixed_now, monkeypatch):
+    a = article(world)
+    call = new_call(world)
+    login(client, "psp-p1")
+
+    def broken(mails):
+        raise OSError("mail server down")
+    monkeypatch.setattr("fieldsvc.web.mail.deliver", broken)
+    r = client.post(f"/kb/calls/{call.id}/send", data={"article_id": a.id, "channel": "email"})
+    assert r.status_code == 303
+    assert db.session.scalar(select(func.count()).select_from(KbArticleUse)) == 0
+    assert not any(e.action == "kb_sent" for e in svc.history(call))

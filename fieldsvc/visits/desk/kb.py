@@ -355,17 +355,18 @@ class ArticleSender(Protocol):
 
 
 def _use(call: ServiceCall, article: KbArticle, user: User) -> KbArticleUse:
+    """The row of this article on this call, added to the session (flushed) when new."""
     use = db.session.scalars(select(KbArticleUse).where(
         KbArticleUse.article_id == article.id, KbArticleUse.call_id == call.id)).first()
     if use is None:
         use = KbArticleUse(article_id=article.id, call_id=call.id, sent_by_id=user.id, created_at=utcnow())
+        db.session.add(use)
         try:
-            with db.session.begin_nested():
-                db.session.add(use)
-                db.session.flush()
+            db.session.flush()
         except IntegrityError:  # the same article offered at the same moment by someone else
-            use = db.session.scalars(select(KbArticleUse).where(
-                KbArticleUse.article_id == article.id, KbArticleUse.call_id == call.id)).one()
+            db.session.rollback()
+            raise CallError(409, "stale", _("Someone else changed this call meanwhile; reload the page and try "
+                                            "again."), "article_id") from None
     return use
 
 
