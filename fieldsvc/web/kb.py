@@ -247,7 +247,7 @@ def send(call_id: int):
         flash(_("The message could not be sent; nothing was recorded. Try again in a moment."), "error")
     else:
         flash(_("The steps were sent to the merchant."), "success")
-    return redirect(url_for("psp_calls.show", call_id=call.id) + "#kb", 303)
+    return redirect(url_for("psp_calls.show", call_id=call.id, _anchor="kb"), 303)
 
 
 @bp.post("/calls/<int:call_id>/outcome")
@@ -260,7 +260,7 @@ def outcome(call_id: int):
         flash(e.message, "error")
     else:
         flash(_("Saved."), "success")
-    return redirect(url_for("psp_calls.show", call_id=call.id) + "#kb", 303)
+    return redirect(url_for("psp_calls.show", call_id=call.id, _anchor="kb"), 303)
 
 
 @bp.app_template_global()

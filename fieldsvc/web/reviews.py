@@ -66,5 +66,5 @@ def save():
         flash(e.message, "error")
     else:
         flash(_("Review saved."), "success")
-    anchor = f"#{kind}-{service_id}" if service_id else ""
-    return redirect(url_for("reviews.index", day=date_input_value(day, lang())) + anchor, 303)
+    anchor = f"{kind}-{service_id}" if service_id else None
+    return redirect(url_for("reviews.index", day=date_input_value(day, lang()), _anchor=anchor), 303)

@@ -47,8 +47,8 @@ def _verified_call(tracking_number: str) -> ServiceCall:
     return call
 
 
-def _back(call: ServiceCall, anchor: str = "") -> Any:
-    return redirect(url_for("track.show", tracking_number=call.tracking_number) + anchor, 303)
+def _back(call: ServiceCall, anchor: str | None = None) -> Any:
+    return redirect(url_for("track.show", tracking_number=call.tracking_number, _anchor=anchor), 303)
 
 
 def self_service_context(call: ServiceCall) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def comment(tracking_number: str):
         flash(e.message, "error")
     else:
         flash(_("Thank you: your message was added to the call."), "success")
-    return _back(call, "#comments")
+    return _back(call, "comments")
 
 
 @bp.post("/track/<tracking_number>/confirm")
@@ -121,7 +121,7 @@ def visit_feedback(tracking_number: str, visit_id: int):
         flash(e.message, "error")
     else:
         flash(_("Thank you for your feedback."), "success")
-    return _back(call, "#visits")
+    return _back(call, "visits")
 
 
 # --------------------------------------------------------------------------- staff side
