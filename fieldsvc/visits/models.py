@@ -153,6 +153,7 @@ class Contract(TimestampMixin, Model):
     geofence_m: Mapped[int] = mapped_column(Integer, default=200)
     require_confirmation_code: Mapped[bool] = mapped_column(Boolean, default=False)
     auto_close_days: Mapped[int] = mapped_column(Integer, default=3)
+    reopen_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     #: "uc" (PSP and contractor) or "ola" (an internal team): same rules, reported side by side.
     kind: Mapped[str] = mapped_column(_enum(ContractKind, 8), default=ContractKind.UC)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -194,6 +195,8 @@ class ContractVersion(Model):
     auto_close_days: Mapped[int] = mapped_column(Integer, default=3)
     #: Per ticket type other than faults: {"change": {em_targets by priority}, ...}; missing = em_targets.
     type_targets: Mapped[dict] = mapped_column(JSON, default=dict)
+    #: Days after resolution during which the merchant may reopen the call on the tracking page.
+    reopen_days: Mapped[int] = mapped_column(Integer, default=7, server_default="7")
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -719,3 +722,8 @@ __all_channels__ = (ChannelSetting, DesignatedRequester, HeldCall, IncomingPhone
 from fieldsvc.visits.desk_models import CallAlert, CallNote, DeskMember, Notification  # noqa: E402
 
 __all_desk__ = (CallAlert, CallNote, DeskMember, Notification)
+# The support desk's tables (knowledge base, merchant self-service, daily review), likewise.
+from fieldsvc.visits.desk_extra_models import (KbArticle, KbArticleUse, MerchantComment,  # noqa: E402
+                                               ServiceFeedback, ServiceReview)
+
+__all_desk_extra__ = (KbArticle, KbArticleUse, MerchantComment, ServiceFeedback, ServiceReview)

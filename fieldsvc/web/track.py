@@ -22,6 +22,8 @@ from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.models import ServiceCall, Visit
 from fieldsvc.visits.desk.merchant_link import is_merchant_key
+from fieldsvc.visits.desk.self_service import submit_call_feedback
+from fieldsvc.visits.desk_extra_models import FEEDBACK_FACTORS
 from fieldsvc.web.extensions import limiter
 from fieldsvc.web.ratelimits import address_key, tracking_number_key
 
@@ -34,6 +36,16 @@ def _verified_key(call: ServiceCall) -> str:
 
 def _merchant_key(call: ServiceCall) -> str:
     return f"track-merchant:{call.tracking_number}"
+
+
+def _shop_key(merchant_id: int) -> str:
+    """Set once the phone digits of any call of the shop matched: the shop's other calls show too."""
+    return f"track-shop:{merchant_id}"
+
+
+def is_verified(call: ServiceCall) -> bool:
+    """Whether this browser proved the phone digits (or opened the shop's link) for the call's shop."""
+    return bool(session.get(_verified_key(call)) or session.get(_shop_key(call.merchant_id)))
 
 
 def _call_or_404(tracking_number: str) -> ServiceCall:
@@ -84,16 +96,18 @@ def show(tracking_number: str):
     key = request.args.get("key")
     if key is not None:
         if is_merchant_key(call, current_app.config["SECRET_KEY"], key):
-            session[_verified_key(call)] = session[_merchant_key(call)] = True
+            session[_verified_key(call)] = session[_merchant_key(call)] = session[_shop_key(call.merchant_id)] = True
         else:
             flash(_("This link is not valid for this call; open the link from the shop's e-mail again."), "error")
         return redirect(url_for("track.show", tracking_number=call.tracking_number))
     if call.tracking_number != tracking_number:
         return redirect(url_for("track.show", tracking_number=call.tracking_number))
-    verified = bool(session.get(_verified_key(call)))
+    verified = is_verified(call)
     ctx: dict = {"call": call, "verified": verified, "svc": svc, "error": None}
     if verified:
         ctx.update(_details(call))
+        from fieldsvc.web.track_self import self_service_context
+        ctx.update(self_service_context(call))
     return render_template("track/show.html", **ctx)
 
 
@@ -103,7 +117,7 @@ def show(tracking_number: str):
 def verify(tracking_number: str):
     call = _call_or_404(tracking_number)
     if svc.phone_digits_match(call, request.form.get("digits", "")):
-        session[_verified_key(call)] = True
+        session[_verified_key(call)] = session[_shop_key(call.merchant_id)] = True
         return redirect(url_for("track.show", tracking_number=call.tracking_number), 303)
     return render_template("track/show.html", call=call, verified=False, svc=svc,
                            error=_("These are not the last four digits of the shop's phone number. "
@@ -136,8 +150,12 @@ def survey(tracking_number: str, token: str):
     error = None
     if request.method == "POST":
         raw = request.form.get("score", "")
+        factors = {k: request.form.get(f"{k}_score") for k in FEEDBACK_FACTORS}
         try:
-            svc.submit_survey(call, token, int(raw) if raw.isdigit() else 0, request.form.get("comment", ""))
+            if any(factors.values()):  # the survey by factor (the forms ask for every factor)
+                submit_call_feedback(call, token, raw, factors, request.form.get("comment", ""))
+            else:
+                svc.submit_survey(call, token, int(raw) if raw.isdigit() else 0, request.form.get("comment", ""))
         except svc.CallError as e:
             error = e.message
         else:
@@ -152,6 +170,6 @@ def survey(tracking_number: str, token: str):
 def survey_verified(tracking_number: str):
     """The survey form on the tracking page (after the phone digits), without the e-mailed token."""
     call = _call_or_404(tracking_number)
-    if not session.get(_verified_key(call)) or not call.survey_token:
+    if not is_verified(call) or not call.survey_token:
         abort(403)
     return survey(tracking_number, call.survey_token)

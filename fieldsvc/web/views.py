@@ -45,6 +45,10 @@ BLUEPRINT_MODULES = [
     "fieldsvc.web.channel_pages",
     "fieldsvc.web.desk",
     "fieldsvc.web.api.desk_api",
+    "fieldsvc.web.kb",
+    "fieldsvc.web.api.kb_api",
+    "fieldsvc.web.track_self",
+    "fieldsvc.web.reviews",
 ]
 
 

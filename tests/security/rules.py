@@ -573,3 +573,63 @@ RULES["desk.team"] = {"GET": Rule(ADMIN),
                       "POST": Rule(ADMIN, form=lambda c: {"user_id": 1, "tier": "tier1"}, ok=(303,))}
 RULES["desk_api.Notes"] = {"GET": Rule(OPS),
                            "POST": Rule(OPS, json=lambda c: {"body": "checked the host logs"}, ok=(201,))}
+# --- knowledge base, merchant self-service, daily evaluation (issue 21: fieldsvc/web/kb.py,
+# api/kb_api.py, track_self.py, reviews.py)
+def _article_id(ctx: Ctx) -> int:
+    """An article of the side's PSP (made on first use)."""
+    if "article" not in ctx.objs.extra:
+        from fieldsvc.visits.desk_extra_models import KbArticle
+        art = KbArticle(psp_id=ctx.objs.psp.id, title_en="Matrix article", steps_en="step one",
+                        search_title="matrix article", search_body="step one", symptom_codes=[], terminal_models=[])
+        db.session.add(art)
+        db.session.commit()
+        ctx.objs.extra["article"] = art.id
+    return ctx.objs.extra["article"]
+
+
+def _comment_id(ctx: Ctx) -> int:
+    """A merchant comment with a photo on the side's call (made on first use)."""
+    if "comment" not in ctx.objs.extra:
+        import io
+
+        from flask import current_app
+        from PIL import Image
+
+        from fieldsvc.visits.desk import calls as svc
+        from fieldsvc.visits.desk_extra_models import MerchantComment
+        buf = io.BytesIO()
+        Image.new("RGB", (4, 4), "blue").save(buf, "PNG")
+        path = svc.store_photo(buf.getvalue(), "image/png", current_app.config["UPLOAD_DIR"])
+        comment = MerchantComment(call_id=ctx.objs.call.id, text="matrix", photo_path=path)
+        db.session.add(comment)
+        db.session.commit()
+        ctx.objs.extra["comment"] = comment.id
+    return ctx.objs.extra["comment"]
+
+
+_ARTICLE = {"article_id": _article_id}
+_NOT_VERIFIED = {"ok": (403,), "foreign": (403,), "public_may_show": _tracking_numbers}
+RULES.update({
+    "kb.index": Rule(OPS),
+    "kb.show": Rule(OPS, params=_ARTICLE, foreign=(404,)),
+    "kb.new": {"GET": Rule(PSP), "POST": Rule(PSP, form=lambda c: {"title_en": "New fix", "steps_en": "one"})},
+    "kb.edit": {"GET": Rule(PSP, params=_ARTICLE, foreign=(404,)),
+                "POST": Rule(PSP, params=_ARTICLE, form=lambda c: {"title_en": "Edited", "steps_en": "two"},
+                             foreign=(404,))},
+    "kb.suggest": Rule(OPS, query=lambda c: {"serial": c.objs.terminal.serial, "symptom": "printer"}, foreign=(200,)),
+    "kb.send": Rule(OPS, form=lambda c: {"article_id": _article_id(c), "channel": "email"}, ok=(303,)),
+    "kb.outcome": Rule(OPS, form=lambda c: {"article_id": _article_id(c), "outcome": "fixed"}, ok=(303,)),
+    "kb_api.Articles": {"GET": Rule(OPS, query=lambda c: {"q": "matrix"}),
+                        "POST": Rule(PSP, json=lambda c: {"title_en": "API fix", "steps_en": "one"}, ok=(201,))},
+    # the merchant's actions need the phone digits first (the matrix's clients never typed them)
+    "track_self.comment": Rule(ANY_USER, public=True, form=lambda c: {"comment": "hello"}, **_NOT_VERIFIED),
+    "track_self.confirm": Rule(ANY_USER, public=True, **_NOT_VERIFIED),
+    "track_self.reopen": Rule(ANY_USER, public=True, form=lambda c: {"reason": "again"}, **_NOT_VERIFIED),
+    "track_self.visit_feedback": Rule(ANY_USER, public=True, form=lambda c: {"score": "5"}, **_NOT_VERIFIED),
+    "track_self.comment_photo": Rule(OPS, params={"comment_id": _comment_id}),
+    "reviews.index": Rule(PSP),
+    # a review naming another tenant's call is refused with a message (nothing written, see
+    # tests/evaluation/test_reviews.py)
+    "reviews.save": Rule(PSP, form=lambda c: {"kind": "call", "service_id": c.objs.closed_call.id, "score": "4"},
+                         ok=(303,), foreign=(303,)),
+})

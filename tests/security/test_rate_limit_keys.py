@@ -148,6 +148,18 @@ def case_check_out(limited_app: Flask, tenants) -> None:
     assert c.post(f"/api/v1/visits/{visit_id}/check-out", json=body).status_code == 429
 
 
+def _tracking_action(path: str, form: dict[str, str]) -> Callable:
+    """A merchant action of the tracking page (issue 21): one budget of 20 per call for all of them."""
+    def case(limited_app: Flask, tenants) -> None:
+        tenants.a.call.tracking_number = TRACKING_NUMBER
+        db.session.commit()
+        c = _client(limited_app)
+        _budget_is_shared(lambda number, i: c.post(f"/track/{number}/{path}", data=form,
+                                                   environ_base={"REMOTE_ADDR": f"10.0.6.{i}"}).status_code,
+                          TRACKING_NUMBER, TEXT_VARIANTS, 20)
+    return case
+
+
 CASES: dict[str, Callable] = {
     "auth.login": case_login,
     "auth_api.Token": case_token,
@@ -155,6 +167,10 @@ CASES: dict[str, Callable] = {
     "track.survey": case_survey,
     "track.survey_verified": case_survey_verified,
     "visits_api.CheckOut": case_check_out,
+    "track_self.comment": _tracking_action("comment", {"comment": "hello"}),
+    "track_self.confirm": _tracking_action("confirm", {}),
+    "track_self.reopen": _tracking_action("reopen", {"reason": "again"}),
+    "track_self.visit_feedback": _tracking_action("visits/1/feedback", {"score": "5"}),
 }
 
 

@@ -137,8 +137,8 @@ def test_a_check_out_refused_for_its_code_writes_no_photo(app, tenants, clients)
 
 
 def test_only_the_upload_module_writes_files_of_uploads() -> None:
-    """Services and views write no file themselves; the e-mail outbox, the translation catalogues
-    and the workbook (written to a target the caller gives) are not uploads."""
+    """Services and views write no file themselves; the e-mail and SMS outboxes, the translation
+    catalogues and the workbook (written to a target the caller gives) are not uploads."""
     # ...nor is an import file kept between its preview and its confirmation (nothing refers to it)
     allowed = {"visits/uploads.py", "web/mail.py", "web/i18n.py", "visits/scorecards/workbook.py",
                "visits/desk/sms.py",  # the SMS file outbox, like the e-mail outbox

@@ -31,7 +31,7 @@ __all__ = ["TERM_FIELDS", "PRESETS", "TermsError", "version_in_force", "versions
 #: The columns a version carries (the contract's columns of the same names are version 1).
 TERM_FIELDS = ("pm_interval_days", "pm_tolerance_days", "pm_intervals", "em_targets", "install_deadline_hours",
                "calendar", "penalty_terms", "geofence_m", "require_confirmation_code", "auto_close_days",
-               "type_targets")
+               "type_targets", "reopen_days")
 #: Terms only versions carry (the contract's own columns predate them).
 VERSION_ONLY_FIELDS = ("pm_intervals", "type_targets")
 #: Ticket types that may have their own targets (faults use ``em_targets``).
@@ -50,7 +50,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                                   "resolution_minutes": 2880},
                        "at_risk_fraction": 0.8},
         "install_deadline_hours": 72, "calendar": CalendarSpec().to_dict(), "penalty_terms": dict(_NO_PENALTIES),
-        "geofence_m": 200, "require_confirmation_code": False, "auto_close_days": 3,
+        "geofence_m": 200, "require_confirmation_code": False, "auto_close_days": 3, "reopen_days": 7,
     },
     "24x7": {
         "pm_interval_days": 90, "pm_tolerance_days": 15, "pm_intervals": {},
@@ -58,7 +58,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                        for p in Priority} | {"at_risk_fraction": 0.8},
         "install_deadline_hours": 48, "calendar": CalendarSpec(mode="24x7", iran_holidays=False).to_dict(),
         "penalty_terms": dict(_NO_PENALTIES), "geofence_m": 200, "require_confirmation_code": False,
-        "auto_close_days": 3,
+        "auto_close_days": 3, "reopen_days": 7,
     },
 }
 
@@ -230,7 +230,7 @@ def validate_terms(terms: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(terms) - set(TERM_FIELDS)
     if unknown:
         raise TermsError(sorted(unknown)[0], "unknown contract term")
-    missing = [f for f in TERM_FIELDS if f not in terms and f not in VERSION_ONLY_FIELDS]
+    missing = [f for f in TERM_FIELDS if f not in terms and f not in (*VERSION_ONLY_FIELDS, "reopen_days")]
     if missing:
         raise TermsError(missing[0], "missing; start from a preset or give every term")
     out: dict[str, Any] = {}
@@ -250,6 +250,8 @@ def validate_terms(terms: Mapping[str, Any]) -> dict[str, Any]:
     out["require_confirmation_code"] = terms["require_confirmation_code"]
     out["auto_close_days"] = _positive(terms, "auto_close_days")
     out["type_targets"] = _type_targets(terms.get("type_targets"))
+    #: terms written before the merchant could reopen calls: a week
+    out["reopen_days"] = _positive(terms, "reopen_days", zero=True) if "reopen_days" in terms else 7
     return out
 
 

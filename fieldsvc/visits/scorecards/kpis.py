@@ -35,6 +35,8 @@ computation):
 * **Satisfaction**: average survey score (1–5) of the period's calls.
 * **Inspection completeness %** and **campaign on time %** (issue 23): see
   :mod:`fieldsvc.visits.scorecards.service_kpis`; reported with targets, not weighted in the score.
+* **Review score**: average score (1–5) of the supervisors' daily reviews of services finished in
+  the period (:mod:`fieldsvc.visits.scorecards.reviews`); a KPI with a target, not in the score.
 * **Penalties**: penalty ledger lines of the period (by the day the breach occurred), not waived.
 * **Score** (0–100): weighted average of the ratios in :data:`WEIGHTS` (each 0–1; outside-geofence
   counts as 1 − share; satisfaction as (score − 1) / 4); KPIs without data are left out and the
@@ -62,6 +64,7 @@ from fieldsvc.visits.contracts.sla import days_late, minutes_late
 from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.scorecards import service_kpis
 from fieldsvc.visits.scorecards.desk_kpis import desk_by_tier, desk_totals
+from fieldsvc.visits.scorecards.reviews import review_kpis
 from fieldsvc.visits.scorecards.sql_time import epoch
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
@@ -96,9 +99,10 @@ TARGETS: dict[str, tuple[float, bool]] = {
     "satisfaction_avg": (4.0, True),
     "inspection_completeness_pct": (95.0, True),
     "campaign_on_time_pct": (90.0, True),
+    "review_score_avg": (4.0, True),
     "score": (90.0, True),
 }
-AT_RISK_MARGIN: dict[str, float] = {"satisfaction_avg": 0.5, "geofence_flagged_pct": 5.0}
+AT_RISK_MARGIN: dict[str, float] = {"satisfaction_avg": 0.5, "geofence_flagged_pct": 5.0, "review_score_avg": 0.5}
 DEFAULT_MARGIN = 5.0
 
 #: The KPI fields of a row, in display order.
@@ -115,6 +119,7 @@ KPI_KEYS: tuple[str, ...] = (
     "campaign_tasks_due", "campaign_tasks_on_time", "campaign_tasks_decided", "campaign_on_time_pct",
     "first_response_met", "first_response_decided", "first_response_met_pct", "first_response_avg_min",
     "remote_resolved", "remote_resolution_pct", "field_dispatched", "field_dispatch_pct",
+    "reviews", "review_score_avg",
     "penalties_total", "score", "rank",
 )
 
@@ -223,6 +228,8 @@ class KpiRow:
     campaign_tasks_on_time: int = 0
     campaign_tasks_decided: int = 0
     campaign_on_time_pct: float | None = None
+    reviews: int = 0
+    review_score_avg: float | None = None
     penalties: dict[str, int] = field(default_factory=dict)
     penalties_total: int = 0
     #: the support desk (issue 21, fieldsvc.visits.scorecards.desk_kpis)
@@ -754,7 +761,7 @@ def compute_scorecard(start: dt.date, end: dt.date, *, user: m.User | None,
     parts: list[dict[int, dict[str, Any]]] = [
         _pm(q), _em(q), _percentiles(q, m.ServiceCall.response_minutes, "response"),
         _percentiles(q, m.ServiceCall.resolution_minutes, "resolution"), _first_time_fix(q),
-        _repeats(q), _installs(q), _geofence(q), _penalties(q), *service_kpis.parts(q), desk_totals(q)]
+        _repeats(q), _installs(q), _geofence(q), _penalties(q), *service_kpis.parts(q), desk_totals(q), review_kpis(q)]
     keys = _base_keys(q).union(*[p.keys() for p in parts])
     labels = _labels(group_by, keys)
     kinds = _contract_kinds(q) if group_by == "contractor" else {}

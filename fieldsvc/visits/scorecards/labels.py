@@ -43,6 +43,8 @@ KPI_LABELS = {
     "geofence_flagged_pct": _l("Outside the geofence %"),
     "surveys": _l("Surveys"),
     "satisfaction_avg": _l("Average satisfaction (1-5)"),
+    "reviews": _l("Reviewed services"),
+    "review_score_avg": _l("Review score (1-5)"),
     "penalties_total": _l("Penalties (Rial)"),
     "inspections_due": _l("PM inspections due"),
     "inspections_complete": _l("PM inspections complete"),
@@ -83,6 +85,7 @@ KPI_DEFINITIONS = {
     "open_over_24h": _l("Calls of the period still not resolved, open for more than 24 wall-clock hours (48 h, 72 h likewise)."),
     "geofence_flagged_pct": _l("Check-ins of the period flagged outside the merchant's geofence, divided by check-ins with a verification result."),
     "satisfaction_avg": _l("Average survey score (1 to 5) of the period's calls."),
+    "review_score_avg": _l("Average score (1 to 5) the supervisors gave in the daily evaluation of services finished in the period."),
     "penalties_total": _l("Penalty ledger lines of the period (by the day the breached object belongs to), waived lines left out."),
     "first_response_met_pct": _l("Calls whose first human action (a note to the merchant, a remote step, a remote resolution or a dispatch) came at or before the first-response deadline, divided by the calls whose first response is decided (made, or deadline passed); calls without a first-response target are left out."),
     "first_response_avg_min": _l("Average working minutes from the report to the first response (pauses excluded)."),
@@ -96,13 +99,13 @@ KPI_DEFINITIONS = {
 
 KPI_UNITS = {k: "pct" for k in KPI_LABELS if k.endswith("_pct")} | {
     k: "hours" for k in KPI_LABELS if k.endswith("_h")} | {
-    "satisfaction_avg": "score", "score": "score", "penalties_total": "rial"}
+    "satisfaction_avg": "score", "review_score_avg": "score", "score": "score", "penalties_total": "rial"}
 
 #: KPIs of the Summary sheet and the PSP performance table.
 SUMMARY_KPIS = ("score", "pm_compliance_pct", "response_met_pct", "resolution_met_pct",
                 "first_time_fix_pct", "installs_on_time_pct", "geofence_flagged_pct",
                 "satisfaction_avg", "inspection_completeness_pct", "campaign_on_time_pct", "em_calls", "pm_due",
-                "penalties_total")
+                "penalties_total", "review_score_avg")
 
 PENALTY_KINDS = {
     "late_response": _l("Late response"),

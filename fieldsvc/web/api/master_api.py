@@ -423,6 +423,8 @@ class TermsSchema(Schema):
     auto_close_days = fields.Integer(validate=validate.Range(0, 1_000_000))
     type_targets = fields.Dict(metadata={"description": "{change|information|installation: targets per priority "
                                                         "like em_targets}; a type not given uses em_targets"})
+    reopen_days = fields.Integer(validate=validate.Range(0, 1_000_000),
+                                 metadata={"description": "days after resolution the merchant may reopen a call"})
 
 
 class ContractIn(Schema):

@@ -50,6 +50,7 @@ class TermsForm(FlaskForm):
     pm_interval_days = _number(_l("PM every (days)"))
     pm_tolerance_days = _number(_l("PM tolerance (± days)"))
     auto_close_days = _number(_l("Close resolved calls after (days)"))
+    reopen_days = _number(_l("The merchant may reopen a call for (days)"))
     require_confirmation_code = BooleanField(_l("The merchant's confirmation code is required"))
 
 
@@ -97,7 +98,7 @@ def _changes(form: TermsForm, base: dict[str, Any]) -> dict[str, Any]:
             penalties[key] = value
     if penalties != base["penalty_terms"]:
         out["penalty_terms"] = penalties
-    for key in ("pm_interval_days", "pm_tolerance_days", "auto_close_days"):
+    for key in ("pm_interval_days", "pm_tolerance_days", "auto_close_days", "reopen_days"):
         if form[key].data is not None:
             out[key] = form[key].data
     if form.calendar_mode.data in ("business", "24x7"):
@@ -114,7 +115,7 @@ def _fill(form: TermsForm, terms: dict[str, Any]) -> None:
             form[f"{p.value}__{key}"].data = terms["em_targets"].get(p.value, {}).get(key)
     for key, _label in PENALTIES:
         form[f"pen__{key}"].data = terms["penalty_terms"].get(key)
-    for key in ("pm_interval_days", "pm_tolerance_days", "auto_close_days"):
+    for key in ("pm_interval_days", "pm_tolerance_days", "auto_close_days", "reopen_days"):
         form[key].data = terms[key]
     form.require_confirmation_code.data = terms["require_confirmation_code"]
     form.calendar_mode.data = (terms.get("calendar") or {}).get("mode", "business")
