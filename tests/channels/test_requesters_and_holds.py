@@ -181,3 +181,11 @@ def test_the_group_pages_manage_people_and_merchants(client, world):
     page = client.get(url).get_data(as_text=True)
     assert "Ali" in page and "09121110000" in page and "Shop 1-0" in page
     assert requesters.restricted(world.merchants[0].id)
+
+
+def test_an_admin_naming_a_psp_that_does_not_exist_is_told_so(client, world, chain):
+    """Found by the API fuzzer on PostgreSQL (a foreign key error answered 500)."""
+    login(client, "admin")
+    r = client.post("/api/v1/requester-groups", json={"kind": "chain", "name": "Z", "psp_id": 987654})
+    assert r.status_code == 422 and r.get_json()["error"]["field"] == "psp_id"
+    assert _count(RequesterGroup) == 1

@@ -20,7 +20,7 @@ from fieldsvc.visits.audit import record
 from fieldsvc.visits.channel_models import (DesignatedRequester, GroupKind, RequesterGroup,
                                             RequesterGroupMerchant)
 from fieldsvc.visits.i18n_text import gettext as _
-from fieldsvc.visits.models import Merchant, Role, User
+from fieldsvc.visits.models import Merchant, Psp, Role, User
 from fieldsvc.visits.scope import get_scoped, require_role, scoped
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,6 +56,8 @@ def _psp_of(user: User, psp_id: int | None) -> int:
         return int(user.psp_id)  # type: ignore[arg-type]
     if psp_id is None:
         raise RequesterError(422, "psp", _("Choose the PSP."), "psp_id")
+    if db.session.get(Psp, psp_id) is None:
+        raise RequesterError(422, "psp", _("No such PSP: choose one from the list."), "psp_id")
     return psp_id
 
 
