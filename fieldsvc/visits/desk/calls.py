@@ -236,6 +236,23 @@ def open_duplicate(terminal_id: int, symptom_code: str) -> Optional[ServiceCall]
         ServiceCall.status.in_([str(s) for s in OPEN_CALL_STATES]))).first()
 
 
+def add_new_call(call: ServiceCall, contract: Contract, at: datetime) -> None:
+    """Add a new call to the session with a fresh tracking number (drawn again if taken) and, when
+    the contract asks for one, the merchant's confirmation code."""
+    if version_in_force(contract, at).require_confirmation_code:
+        call.confirmation_code = "".join(secrets.choice("0123456789") for _ in range(6))
+    for attempt in range(8):
+        call.tracking_number = new_tracking_number(at)
+        try:
+            with db.session.begin_nested():
+                db.session.add(call)
+                db.session.flush()
+            return
+        except IntegrityError:
+            if attempt == 7:
+                raise  # same tracking number drawn eight times: something else is wrong
+
+
 def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "phone",
               terminal_serial: str | None = None, terminal_id: int | None = None,
               merchant_id: int | None = None, symptom_text: str = "", photo_path: str | None = None,
@@ -270,20 +287,7 @@ def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "p
     call.pauses = []
     attach_profile(call, ticket_type)
     recompute_deadlines(call, reported_at)
-    if version_in_force(contract, reported_at).require_confirmation_code:
-        call.confirmation_code = "".join(secrets.choice("0123456789") for _ in range(6))
-    for attempt in range(8):
-        call.tracking_number = new_tracking_number(reported_at)
-        try:
-            with db.session.begin_nested():
-                db.session.add(call)
-                db.session.flush()
-            break
-        except IntegrityError:
-            if attempt == 7:
-                raise
-            # same tracking number drawn twice: draw again inside the same transaction
-            continue
+    add_new_call(call, contract, reported_at)
     record("created", call, actor=user, to_state=CallStatus.OPEN.value, tracking_number=call.tracking_number,
            priority=priority, symptom=symptom_code, channel=channel, ticket_type=ticket_type)
     db.session.commit()

@@ -16,20 +16,17 @@ terminal less than ``throttle_minutes`` ago (``throttled``).
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 
 from fieldsvc.calendar import CalendarSpec, working_seconds_between
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code
 from fieldsvc.visits.audit import record
-from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk.call_targets import attach_profile
 from fieldsvc.visits.desk.errors import CallError
@@ -299,18 +296,7 @@ def open_monitoring_call(terminal: Terminal, rule: TerminalEventRule, now: dt.da
     call.pauses = []
     attach_profile(call, TicketType.FAULT.value, event_id=event_row_id)
     svc.recompute_deadlines(call, now)
-    if version_in_force(contract, now).require_confirmation_code:
-        call.confirmation_code = "".join(secrets.choice("0123456789") for _ in range(6))
-    for attempt in range(8):
-        call.tracking_number = svc.new_tracking_number(now)
-        try:
-            with db.session.begin_nested():
-                db.session.add(call)
-                db.session.flush()
-            break
-        except IntegrityError:
-            if attempt == 7:
-                raise
+    svc.add_new_call(call, contract, now)
     record("created", call, actor=actor, to_state=CallStatus.OPEN.value, tracking_number=call.tracking_number,
            priority=call.priority, symptom=call.symptom_code, channel=call.channel, rule_id=rule.id, what=text)
     return call
