@@ -6,7 +6,7 @@ from __future__ import annotations
 import smtplib
 from typing import Any
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -176,6 +176,26 @@ def _edit(article: KbArticle | None):
 @login_required
 def new():
     return _edit(None)
+
+
+@bp.route("/from-call/<int:call_id>", methods=["POST"])
+@login_required
+def from_call(call_id: int):
+    """One click on a resolved call: the article is written from it and opened for a last look; a
+    call without a resolution note (no steps to copy) opens the prefilled form instead."""
+    user = _user()
+    try:
+        draft = kb.draft_from_call(user, call_id)
+        saved = kb.save_article(user, {**draft, "active": True})
+    except CallError as e:
+        if e.status == 404:
+            abort(404)
+        if e.field not in ("steps_fa", "steps_en", "steps"):
+            flash(e.message, "error")
+            return redirect(url_for("psp_calls.show", call_id=call_id), 303)
+        return redirect(url_for("kb.new", from_call=call_id), 303)
+    flash(_("Article written from the call: check its steps."), "success")
+    return redirect(url_for("kb.edit", article_id=saved.id), 303)
 
 
 @bp.route("/<int:article_id>/edit", methods=["GET", "POST"])

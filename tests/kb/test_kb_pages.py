@@ -159,16 +159,32 @@ def test_article_from_a_resolved_call_in_one_click(client, world, fixed_now):
     login(client, "psp-p1")
     r = client.get(f"/psp/calls/{call.id}")
     assert b'id="kb-from-call"' in r.data
-    r = client.get(f"/kb/new?from_call={call.id}")
-    assert "کاغذ حرارتی برعکس".encode() in r.data and f'value="{call.id}"'.encode() in r.data
+    r = client.post(f"/kb/from-call/{call.id}")  # the one click: written, then opened for a last look
+    art = db.session.scalars(select(KbArticle)).one()
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/kb/{art.id}/edit")
+    assert art.source_call_id == call.id and art.steps_fa == "کاغذ حرارتی برعکس گذاشته شده بود"
+    assert art.symptom_codes == [call.symptom_code]
+    # a second click (or the form) writes no second article from the same call
     form = {"title_fa": "کاغذ برعکس", "steps_fa": "کاغذ حرارتی برعکس گذاشته شده بود", "source_call_id": call.id,
             "symptom_codes": ["printer"], "terminal_models": "PAX S90", "active": "y"}
-    assert client.post("/kb/new", data=form).status_code == 303
-    art = db.session.scalars(select(KbArticle)).one()
-    assert art.source_call_id == call.id
     r = client.post("/kb/new", data=form)
-    assert r.status_code == 422 and db.session.scalar(select(func.count()).select_from(KbArticle)) == 1
+    assert r.status_code == 422
+    client.post(f"/kb/from-call/{call.id}")
+    assert db.session.scalar(select(func.count()).select_from(KbArticle)) == 1
     assert b'id="kb-from-call"' not in client.get(f"/psp/calls/{call.id}").data
+
+
+def test_a_call_without_a_resolution_note_opens_the_prefilled_form(client, world, fixed_now):
+    call = new_call(world)
+    svc.assign_technician(call, world.technicians[0].id, world.users["dispatcher-c1"])
+    svc.start_call(call, world.users["dispatcher-c1"])
+    svc.resolve_call(call, world.users["dispatcher-c1"], note="")
+    login(client, "psp-p1")
+    r = client.post(f"/kb/from-call/{call.id}")
+    assert r.status_code == 303 and f"/kb/new?from_call={call.id}" in r.headers["Location"]
+    assert db.session.scalar(select(func.count()).select_from(KbArticle)) == 0
+    r = client.get(f"/kb/new?from_call={call.id}")
+    assert f'value="{call.id}"'.encode() in r.data
 
 
 def test_article_from_an_open_call_is_refused(client, world, fixed_now):

@@ -616,6 +616,7 @@ RULES.update({
     "kb.edit": {"GET": Rule(PSP, params=_ARTICLE, foreign=(404,)),
                 "POST": Rule(PSP, params=_ARTICLE, form=lambda c: {"title_en": "Edited", "steps_en": "two"},
                              foreign=(404,))},
+    "kb.from_call": Rule(PSP, ok=(303,), foreign=(404,)),
     "kb.suggest": Rule(OPS, query=lambda c: {"serial": c.objs.terminal.serial, "symptom": "printer"}, foreign=(200,)),
     "kb.send": Rule(OPS, form=lambda c: {"article_id": _article_id(c), "channel": "email"}, ok=(303,)),
     "kb.outcome": Rule(OPS, form=lambda c: {"article_id": _article_id(c), "outcome": "fixed"}, ok=(303,)),
