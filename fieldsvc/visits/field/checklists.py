@@ -30,6 +30,7 @@ from typing import Any, Mapping, Optional, Sequence
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from fieldsvc.visits.refused import Refused
 from fieldsvc.db import db
 from fieldsvc.text import normalize_code, normalize_digits, normalize_text
 from fieldsvc.visits import models as m
@@ -56,12 +57,8 @@ ON_FAIL_LABELS = {OnFail.NOTHING: _l("Nothing"), OnFail.CALL: _l("Open a follow-
 FOLLOW_UP_SYMPTOM = "other"
 
 
-class ChecklistError(ValueError):
+class ChecklistError(Refused):
     """Refused input: HTTP status, machine code, message and the field at fault; nothing written."""
-
-    def __init__(self, message: str, field: str, *, status: int = 422, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message, self.field, self.status, self.code = message, field, status, code
 
 
 # --------------------------------------------------------------------------- management

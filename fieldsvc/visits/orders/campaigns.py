@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from fieldsvc.visits.refused import Refused
 from fieldsvc import config
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_code, normalize_text
@@ -61,12 +62,8 @@ CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 INSTALLED = (m.TerminalStatus.ACTIVE, m.TerminalStatus.FAULTY)
 
 
-class CampaignError(ValueError):
+class CampaignError(Refused):
     """Refused input: status, machine code, message and the field (or row) at fault; nothing written."""
-
-    def __init__(self, message: str, field: str, *, status: int = 422, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message, self.field, self.status, self.code = message, field, status, code
 
 
 @dataclass(frozen=True)

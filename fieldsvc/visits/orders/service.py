@@ -24,6 +24,7 @@ from typing import Any, Optional
 
 from sqlalchemy import func, select
 
+from fieldsvc.visits.refused import Refused
 from fieldsvc import config
 from fieldsvc.calendar import CalendarSpec
 from fieldsvc.db import db, utcnow
@@ -48,12 +49,8 @@ KNOWN_FAMILIES = ("pax", "verifone", "ingenico", "castles", "newland", "sunmi", 
                   "spectra", "hypercom")
 
 
-class OrderError(ValueError):
+class OrderError(Refused):
     """A refused order: the message names the field; nothing was written."""
-
-    def __init__(self, message: str, field: str, *, status: int = 422, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message, self.field, self.status, self.code = message, field, status, code
 
 
 @dataclass(frozen=True)

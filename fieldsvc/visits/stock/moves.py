@@ -14,6 +14,7 @@ from typing import Optional
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from fieldsvc.visits.refused import Refused
 from fieldsvc.db import db, utcnow
 from fieldsvc.visits import models as m
 from fieldsvc.visits.audit import record
@@ -26,12 +27,8 @@ from fieldsvc.visits.stock.places import merchant_place, place_label
 CONSUMABLES = {"paper_roll": _l("Paper rolls"), "battery": _l("Batteries"), "sim_card": _l("SIM cards")}
 
 
-class StockError(ValueError):
+class StockError(Refused):
     """A refused stock action: HTTP-ish status, code, message for people, the field at fault."""
-
-    def __init__(self, message: str, field: str, *, status: int = 422, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.message, self.field, self.status, self.code = message, field, status, code
 
 
 def current_place(terminal: m.Terminal) -> Optional[TerminalPlace]:
