@@ -13,7 +13,7 @@ from typing import Iterable, Mapping
 
 from .day_over import DayOver, days_over, leave_out
 from .params import SolveParams
-from .partition import solve_partitioned
+from .partition import ROUNDS, solve_partitioned
 from .pm import solve
 from .problem import Id, Point, Problem, TimeWindow
 from .solution import Solution, Unassigned
@@ -22,13 +22,13 @@ from .solution import Solution, Unassigned
 def solve_day(problem: Problem, params: SolveParams | None = None, executor: Executor | None = None,
               max_part_visits: int = 150, workers: int | None = None,
               initial: Mapping[Id, list[Id]] | Solution | None = None, part_visits: int = 50,
-              rounds: int = 8) -> Solution:
+              rounds: int = ROUNDS) -> Solution:
     """Route a day.
 
     Days above ``max_part_visits`` visits are split into territories of about ``part_visits``
     visits solved in parallel on ``executor`` (processes by default); then up to ``rounds``
-    rounds (fewer when the time limit is short) re-optimise groups of neighbouring routes
-    warm-started from the plan, moving work across territory borders (see
+    rounds (fewer when the time limit is short) re-optimise groups of neighbouring routes,
+    moving work across territory borders (see
     :func:`fieldsvc.planner.partition.solve_partitioned`).  ``initial``
     (technician id → visit ids, or a previous Solution; by default the technicians' given
     ``steps``) warm-starts a single model directly.  Days with shipments are one model.

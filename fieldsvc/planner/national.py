@@ -15,7 +15,7 @@ above ``max_part_visits`` is split into territories (:func:`fieldsvc.planner.par
 every territory is one task on the executor (a local process pool or a Dask cluster), then each
 split region's regrouping rounds are one task. Matrices are built inside the tasks, per
 territory or group: the driver never holds more than a region's positions. The search budget is
-``time_per_visit`` worker-seconds per visit (40 % to territories, 60 % to regrouping, as in
+``time_per_visit`` worker-seconds per visit (shared between territories and regrouping as in
 :func:`~fieldsvc.planner.partition.solve_partitioned`), so the work is fixed and the wall time
 falls with the number of workers.
 """
@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .params import SolveParams
-from .partition import _recost, improve, merge, split
+from .partition import IMPROVE_SHARE, ROUNDS, _recost, improve, merge, split
 from .problem import Point, Problem, Technician
 from .solution import Solution
 from .synth import FAMILIES, REPO_ROOT, technicians_at, visits_at
@@ -360,7 +360,7 @@ def _quality(sols: list[Solution]) -> tuple[int, float]:
 
 def solve_country(regions: list[Region], executor: Executor, time_per_visit: float = 0.08,
                   params: SolveParams | None = None, max_part_visits: int = 150, part_visits: int = 50,
-                  rounds: int = 8, progress: Callable[[str, int, int], None] | None = None,
+                  rounds: int = ROUNDS, progress: Callable[[str, int, int], None] | None = None,
                   stages: list[Stage] | None = None) -> NationalResult:
     """Solve every region: territories as tasks on ``executor``, then each split region's
     regrouping rounds as one task; ``time_per_visit`` worker-seconds of search per visit."""
@@ -377,7 +377,7 @@ def solve_country(regions: list[Region], executor: Executor, time_per_visit: flo
     tick = time.perf_counter()
     jobs = []
     for i, ps in enumerate(parts):
-        share = 0.4 if len(ps) > 1 else 1.0
+        share = 1 - IMPROVE_SHARE if len(ps) > 1 else 1.0
         for j, part in enumerate(ps):
             limit = max(1.0, share * time_per_visit * len(part.visits))
             jobs.append((i, j, part, replace(params, time_limit=limit)))
@@ -401,7 +401,7 @@ def solve_country(regions: list[Region], executor: Executor, time_per_visit: flo
     futures = {}
     for i in sorted(split_regions, key=lambda i: -len(regions[i].problem.visits)):
         problem = regions[i].problem
-        p = replace(params, time_limit=max(1.0, 0.6 * time_per_visit * len(problem.visits)))
+        p = replace(params, time_limit=max(1.0, IMPROVE_SHARE * time_per_visit * len(problem.visits)))
         futures[executor.submit(_regroup_task, (problem, sols[i], p, rounds))] = i
     for n, f in enumerate(as_completed(futures), 1):
         sols[futures[f]] = f.result()

@@ -31,7 +31,7 @@ def test_territories_on_dask_match_the_local_pool(dask_cluster):
     assert local.statistics["parts"] == on_dask.statistics["parts"] > 1
     ran = [t["key"] for t in stream.data]
     assert sum("_solve_part" in str(k) for k in ran) == on_dask.statistics["parts"]  # territories as tasks
-    assert any("_solve_warm" in str(k) for k in ran)  # regrouped groups as tasks
+    assert any("_solve_group" in str(k) for k in ran)  # regrouped groups as tasks
     assert {t["worker"] for t in stream.data} == workers  # on both worker processes
     assert on_dask.statistics["improve_rounds"] == local.statistics["improve_rounds"] == 2
     assert _plan(on_dask) == _plan(local)

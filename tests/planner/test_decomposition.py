@@ -3,6 +3,7 @@ depot's fleet, and the national generator's technicians following the work."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,7 @@ def test_regrouping_groups_the_routes_in_use_with_at_most_two_idle_technicians(m
     for r in plan.routes:
         if r.technician_id not in used:
             r.stops = [s for s in r.stops if not s.visit_ids]
-    monkeypatch.setattr(partition, "_solve_warm", record)
+    monkeypatch.setattr(partition, "_solve_group", record)
     with ThreadPoolExecutor(max_workers=1) as one:
         partition.improve(problem, plan, params, rounds=1, group_size=5, executor=one, workers=1)
     busy = {r.technician_id for r in plan.routes if r.visit_ids}
@@ -119,3 +120,61 @@ def test_bench_city_shared_prints_the_figures(tmp_path):
 
     data = json.loads(out_json.read_text())
     assert data["visits"] == 40 and 0 < data["served"] <= data["servable_by_visit_caps"] <= 40
+
+
+def _recording_groups(monkeypatch) -> list:
+    """Replace the group solve by one that finds nothing better, recording each group's params."""
+    seen: list = []
+
+    def nothing_better(args):
+        seen.append(args)
+        return Solution([], [], status="rejected")
+
+    monkeypatch.setattr(partition, "_solve_group", nothing_better)
+    return seen
+
+
+def test_regrouping_stops_after_rounds_that_lower_nothing_when_asked_to_stop_on_stagnation(monkeypatch):
+    problem = _depot_day()
+    params = SolveParams(time_limit=5, solution_limit=30)
+    plan = partition.solve_parts([problem], params)[0]
+    _recording_groups(monkeypatch)
+    with ThreadPoolExecutor(max_workers=1) as one:
+        until_limit = partition.improve(problem, plan, replace(params, time_limit=60), rounds=5, group_size=1,
+                                        executor=one, workers=1)
+        stopping = partition.improve(problem, plan, replace(params, time_limit=60, stagnation=1.0), rounds=5,
+                                     group_size=1, executor=one, workers=1)
+    assert until_limit.statistics["improve_rounds"] == 5
+    assert stopping.statistics["improve_rounds"] == partition.STALE_ROUNDS
+
+
+def test_a_regrouped_group_is_solved_from_scratch_by_the_iterated_local_search(monkeypatch):
+    """ILS cannot start from routes in the wheel and a warm guided search moves little: the
+    group's own routes are the bar a new plan must beat, not its start."""
+    from fieldsvc.planner import pm
+
+    problem = _depot_day()
+    params = SolveParams(time_limit=5, solution_limit=30)
+    plan = partition.solve_parts([problem], params)[0]
+    starts: list = []
+    real = pm.solve
+    monkeypatch.setattr(pm, "solve", lambda p, prm, initial=None: starts.append(initial) or real(p, prm, initial))
+    with ThreadPoolExecutor(max_workers=1) as one:
+        out = partition.improve(problem, plan, params, rounds=1, group_size=5, executor=one, workers=1)
+        gls = replace(params, metaheuristic="GUIDED_LOCAL_SEARCH")
+        partition.improve(problem, plan, gls, rounds=1, group_size=5, executor=one, workers=1)
+    assert starts[0] is None and starts[-1]  # ILS from scratch; GLS from the group's routes
+    assert out.cost.total <= plan.cost.total
+
+
+def test_territories_solved_one_after_another_share_the_time_limit(monkeypatch):
+    """Inside a worker process (a day among others) the territories cannot fork a pool: each gets
+    its share of the limit, not the share it would get beside the others on every core."""
+    problem = _depot_day(n_techs=4, n_visits=40)
+    parts = partition.split(problem, 10)
+    limits: list[float] = []
+    monkeypatch.setattr(partition, "_can_fork", lambda: False)
+    monkeypatch.setattr(partition, "_solve_part", lambda args: limits.append(args[1].time_limit) or Solution([], []))
+    partition.solve_parts(parts, SolveParams(time_limit=20))
+    assert len(limits) == len(parts) == 4
+    assert all(x == pytest.approx(20 / 4 - 0.4) for x in limits)
