@@ -278,10 +278,14 @@ def bench_small_days_cmd(days: int, smallest: int, largest: int, seed: int, time
               help="Processes of the local pool or of the local Dask cluster.")
 @click.option("--time-per-visit", type=click.FloatRange(min=0.001), default=0.08, show_default=True,
               help="Worker-seconds of search per visit (the 1,500-visit city day at 120 s on 2 workers has 0.16).")
+@click.option("--shared-cities", is_flag=True,
+              help="Contractors each work across the whole of their cities, overlapping one another "
+                   "(default: each covers a zone of its province).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--markdown", "md_out", type=click.Path(dir_okay=False, path_type=Path))
 def bench_national_cmd(visits: int, technicians: int, seed: int, dask_address: str | None, workers: int,
-                       time_per_visit: float, json_out: Path | None, md_out: Path | None) -> None:
+                       time_per_visit: float, shared_cities: bool, json_out: Path | None,
+                       md_out: Path | None) -> None:
     """A synthetic country day: provinces by population, contractors per province, territories as
     tasks (on Dask with --dask); served visits and priority, travel per visit, wall time and the
     driver's memory per stage."""
@@ -293,7 +297,7 @@ def bench_national_cmd(visits: int, technicians: int, seed: int, dask_address: s
     stages: list[nat.Stage] = []
     tick = time.perf_counter()
     try:
-        regions = nat.country_day(visits, technicians, seed)
+        regions = nat.country_day(visits, technicians, seed, shared_cities=shared_cities)
     except (FileNotFoundError, ValueError) as e:
         raise click.ClickException(str(e)) from None
     stages.append(nat.Stage("generate and split by contractor × province", round(time.perf_counter() - tick, 2),
@@ -329,9 +333,10 @@ def bench_national_cmd(visits: int, technicians: int, seed: int, dask_address: s
             if cluster is not None:
                 cluster.close()
     summary = result.summary()
-    summary.update({"executor": where, "workers": workers, "time_per_visit": time_per_visit, "seed": seed})
+    summary.update({"executor": where, "workers": workers, "time_per_visit": time_per_visit, "seed": seed,
+                    "contractors": "shared cities" if shared_cities else "zones"})
     md = nat.markdown(summary, f"{visits} visits / {technicians} technicians, seed {seed}, {where}, "
-                               f"{time_per_visit:g} worker-s per visit")
+                               f"{time_per_visit:g} worker-s per visit, contractors in {summary['contractors']}")
     click.echo(md)
     if md_out:
         md_out.write_text(md + "\n")

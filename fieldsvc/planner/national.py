@@ -5,7 +5,7 @@ proportion to their population (2016 census, :data:`PROVINCE_POPULATION`), aroun
 the gazetteer ``geo/iran_cities_2025-01-18.json`` (the province capital takes
 :data:`CAPITAL_SHARE` of its province, the county seats share the rest, each city spread over the
 area its population needs, :data:`KM2_PER_PERSON`), both under ``$FIELDSVC_SHARED_DATA``. Each
-province has two to five contractors sharing its visits; the technicians are shared out by
+province has two to five contractors, each covering a zone of it; the technicians are shared out by
 visits (every region has the country's visits per technician), homes in the same cities, and
 every city's team covers the terminal families. Visits and technicians are the
 city day's mix (:func:`fieldsvc.planner.synth.visits_at`, :func:`~fieldsvc.planner.synth.technicians_at`).
@@ -249,13 +249,16 @@ def _cover_families(techs: list[Technician], city_of: list[int]) -> list[Technic
 
 
 def country_day(n_visits: int, n_technicians: int, seed: int = 0, em_share: float = 0.08,
-                directory: str | Path | None = None) -> list[Region]:
+                directory: str | Path | None = None, shared_cities: bool = False) -> list[Region]:
     """A national day of ``n_visits`` visits and ``n_technicians`` technicians, as regions
     (at least four technicians per province: two contractors of two).
 
     Technicians follow the visits: provinces and contractors get technicians in proportion to
     their visits (above those floors), so every region has the country's visits per technician
-    and the day is as servable as a city day with the same ratio."""
+    and the day is as servable as a city day with the same ratio.  The contractors of a province
+    cover zones of it, as a contract names the regions it covers (:func:`_zones`: a big city is
+    shared by sectors); with ``shared_cities`` each contractor instead works across the whole of
+    every city it is stationed in, overlapping the others (the earlier generator)."""
     rng = np.random.default_rng(seed)
     provinces = load_provinces(directory)
     if n_visits < 1 or n_technicians < 4 * len(provinces):
@@ -271,16 +274,40 @@ def country_day(n_visits: int, n_technicians: int, seed: int = 0, em_share: floa
         cv = _shares(weights, int(nv))
         ct = _shares_at_least(cv, int(nt), 2)
         code = f"P{k:02d}"
+        zones = None if shared_cities else _zones(*_contractor_points(p, int(nv), int(nt), rng), cv, ct, seed)
         for j in range(contractors):
             if cv[j] == 0:
                 continue
             prefix = f"{code}{j + 1}-"
-            homes, city_of, spots = _contractor_points(p, int(cv[j]), int(ct[j]), rng)
+            homes, city_of, spots = zones[j] if zones else _contractor_points(p, int(cv[j]), int(ct[j]), rng)
             techs = _cover_families(technicians_at(homes, rng, prefix=prefix + "T"), city_of)
             visits = visits_at(spots, rng, em_share, prefix=prefix + "V", merchant_prefix=prefix + "M")
             regions.append(Region(p.name, f"{code}{j + 1}",
                                   Problem(tuple(techs), tuple(visits), name=f"{p.name}/{code}{j + 1}")))
     return regions
+
+
+def _zones(homes: list[Point], city_of: list[int], spots: list[Point], visits: np.ndarray, techs: np.ndarray,
+           seed: int) -> list[tuple[list[Point], list[int], list[Point]]]:
+    """A province's homes and visit positions cut into one compact zone per contractor, zone ``j``
+    with exactly ``visits[j]`` visits and ``techs[j]`` technicians (k-means centres, then
+    least-distance assignments within those sizes, as territories are cut): per zone its homes,
+    their cities and its visit positions."""
+    from ._ortools import assign_capacitated
+    from .partition import _distances, kmeans
+
+    lat0 = float(np.mean([p.lat for p in spots])) if spots else 0.0
+
+    def km(points: list[Point]) -> np.ndarray:
+        return np.array([(p.lat * 111.32, p.lon * 111.32 * math.cos(math.radians(lat0))) for p in points])
+
+    vxy, hxy = km(spots), km(homes)
+    _, cent = kmeans(vxy, len(visits), seed)
+    vzone = assign_capacitated(_distances(vxy * 1000, cent * 1000), np.asarray(visits))
+    cent = np.array([vxy[vzone == j].mean(0) if np.any(vzone == j) else cent[j] for j in range(len(visits))])
+    hzone = assign_capacitated(_distances(hxy * 1000, cent * 1000), np.asarray(techs))
+    return [([h for h, z in zip(homes, hzone) if z == j], [c for c, z in zip(city_of, hzone) if z == j],
+             [v for v, z in zip(spots, vzone) if z == j]) for j in range(len(visits))]
 
 
 # --------------------------------------------------------------------------- the staged solve

@@ -74,17 +74,17 @@ def test_technicians_follow_the_visits_across_provinces_and_contractors():
     # where the floors take half the technicians, the others still follow the visits (the
     # earlier generator gave Tehran's contractors 35 visits a technician here, Ilam's 7)
     small = national.country_day(5000, 250, seed=0, directory=GEO)
-    assert max(len(r.problem.visits) / len(r.problem.technicians) for r in small) <= 26
+    assert max(len(r.problem.visits) / len(r.problem.technicians) for r in small) <= 27
 
 
 def test_every_city_team_covers_the_terminal_families():
     regions = national.country_day(3000, 200, seed=1, directory=GEO)
     for r in regions:
-        teams: dict[tuple, set] = {}
-        for t in r.problem.technicians:  # homes within a few km of each other: one city
-            key = (round(t.start.lat, 0), round(t.start.lon, 0))
-            teams.setdefault(key, set()).update(t.skills)
-        assert any(skills == set(FAMILIES) for skills in teams.values()), r.contractor
+        techs = r.problem.technicians
+        teams = [set().union(*(u.skills for u in techs  # homes within a few km of each other: one city
+                               if abs(u.start.lat - t.start.lat) < 0.3 and abs(u.start.lon - t.start.lon) < 0.3))
+                 for t in techs]
+        assert any(skills == set(FAMILIES) for skills in teams), r.contractor
 
 
 def test_cities_spread_over_the_area_their_population_needs():
@@ -178,3 +178,26 @@ def test_territories_solved_one_after_another_share_the_time_limit(monkeypatch):
     partition.solve_parts(parts, SolveParams(time_limit=20))
     assert len(limits) == len(parts) == 4
     assert all(x == pytest.approx(20 / 4 - 0.4) for x in limits)
+
+
+def _nearest_km(problem: Problem) -> float:
+    """Mean distance from a visit to the nearest other visit of the same day (km)."""
+    xy = np.array([(v.location.lat * 111.32, v.location.lon * 90.0) for v in problem.visits])
+    d = np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))
+    np.fill_diagonal(d, np.inf)
+    return float(d.min(1).mean())
+
+
+def test_contractors_of_a_province_cover_zones_of_it_unless_they_share_the_cities():
+    """A contract names the regions it covers: the contractors of Tehran province split it into
+    compact zones of the visits and technicians their shares give them."""
+    zoned = [r for r in national.country_day(5000, 250, seed=0, directory=GEO) if r.province == "Tehran"]
+    shared = [r for r in national.country_day(5000, 250, seed=0, directory=GEO, shared_cities=True)
+              if r.province == "Tehran"]
+    assert len(zoned) >= 2 and len(shared) >= 2
+    assert sum(len(r.problem.visits) for r in zoned) == sum(len(r.problem.visits) for r in shared)
+    assert sum(len(r.problem.technicians) for r in zoned) == sum(len(r.problem.technicians) for r in shared)
+    # a contractor's visits lie as close together as the province's own (no one else's between them)
+    assert np.mean([_nearest_km(r.problem) for r in zoned]) < 0.85 * np.mean([_nearest_km(r.problem) for r in shared])
+    for r in zoned:  # every zone's team still covers the terminal families
+        assert frozenset().union(*(t.skills for t in r.problem.technicians)) == frozenset(FAMILIES)
