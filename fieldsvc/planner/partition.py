@@ -344,6 +344,7 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
             gain = before.total - sol.cost.total
             stale = stale + 1 if gain < ROUND_GAIN * max(1, before.travel + before.lateness) else 0
             if params.stagnation is not None and stale >= STALE_ROUNDS:
+                sol.statistics["stopped"] = "stagnation"
                 break
             if os.environ.get("FIELDSVC_DEBUG"):
                 print(f"round {rnd}: served {len(sol.served)} cost {sol.cost.total} left {deadline - time.perf_counter():.1f} warm "

@@ -146,6 +146,7 @@ def test_regrouping_stops_after_rounds_that_lower_nothing_when_asked_to_stop_on_
                                      group_size=1, executor=one, workers=1)
     assert until_limit.statistics["improve_rounds"] == 5
     assert stopping.statistics["improve_rounds"] == partition.STALE_ROUNDS
+    assert stopping.statistics["stopped"] == "stagnation" and "stopped" not in until_limit.statistics
 
 
 def test_a_regrouped_group_is_solved_from_scratch_by_the_iterated_local_search(monkeypatch):
