@@ -120,8 +120,8 @@ MIN_SOLVE, BUILD_MARGIN = 0.5, 0.4
 #: share of the time limit for the regrouping rounds, and their number at most: the territories'
 #: first plan only needs to be a sound start; the rounds, each re-solving groups of neighbouring
 #: routes from scratch, do most of the work (tuned on the 400-customer Gehring & Homberger
-#: instances R1_4_2 and RC1_4_2 at 60 s: 0.6 and 8 rounds 3.1 % and 4.3 % above the best known,
-#: 0.8 and 16 rounds 2.5 % and 3.4 %)
+#: instances R1_4_2 and RC1_4_2 at 60 s, single runs: with groups solved from scratch, 0.6 and 8
+#: rounds 3.1 % and 4.3 % above the best known, 0.8 and 16 rounds 2.5 % and 3.4 %)
 IMPROVE_SHARE, ROUNDS = 0.8, 16
 #: regrouping rounds in a row that gain less than ROUND_GAIN of the plan's travel and lateness
 #: cost (one more visit served always counts) before the rounds stop, when the parameters ask the
