@@ -131,17 +131,32 @@ def live_server(app):
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    """Debian's Chromium driven by Playwright (its own browser download does not work here)."""
+def _chromium_process():
+    """Debian's Chromium driven by Playwright (its own browser download does not work here): a
+    function returning the session's browser, started again if it is no longer connected."""
     from playwright.sync_api import sync_playwright
 
     path = os.environ.get("FIELDSVC_CHROMIUM", "/usr/bin/chromium")
     if not Path(path).exists():
         pytest.fail(f"Chromium not found at {path}: install Debian's chromium (.ci/run does)")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        held = [p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)]
+
+        def live():
+            if not held[0].is_connected():
+                held[0] = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+            return held[0]
+
+        yield live
+        if held[0].is_connected():
+            held[0].close()
+
+
+@pytest.fixture
+def chromium(_chromium_process):
+    """The browser, one per test process: a browser that died in an earlier test (a crash of
+    Chromium) is started again, so that one crash fails one test, not every browser test after it."""
+    return _chromium_process()
 
 
 @pytest.fixture
