@@ -22,6 +22,7 @@ from fieldsvc.visits.states import IllegalTransition
 from fieldsvc.web.desk_text import notification_text
 from fieldsvc.web.ids import request_int
 from fieldsvc.web.nav import add_nav
+from fieldsvc.web.psp_calls import changed_meanwhile
 from fieldsvc.web.redirects import safe_redirect_target
 
 bp = Blueprint("desk", __name__)
@@ -107,9 +108,7 @@ def act(call_id: int):
     user = _user()
     require_role(user, *STAFF)
     call = get_scoped(ServiceCall, call_id, user)
-    version = request_int(request.form, "version")
-    if version is not None and version != call.version:
-        flash(_("Someone else changed this call meanwhile; here is its current state. Try again."), "warning")
+    if changed_meanwhile(call):
         return _back(call.id)
     action = request.form.get("action", "")
     try:

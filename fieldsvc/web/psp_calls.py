@@ -163,15 +163,23 @@ def _recent_history(call: ServiceCall) -> dict[str, list]:
             "merchant": recent(merchant_history(call.merchant), 8)}
 
 
+def changed_meanwhile(call: ServiceCall) -> bool:
+    """Whether the posted form was made from an older version of ``call`` (someone else acted
+    meanwhile); if so the user is told, and the caller shows the call again."""
+    version = request_int(request.form, "version")
+    if version is not None and version != call.version:
+        flash(_("Someone else changed this call meanwhile; here is its current state. Try again."), "warning")
+        return True
+    return False
+
+
 @bp.post("/<int:call_id>/action")
 @login_required
 def action(call_id: int):
     user = _user()
     require_role(user, *VIEW_ROLES)
     call = get_scoped(ServiceCall, call_id, user)
-    version = request_int(request.form, "version")
-    if version is not None and version != call.version:
-        flash(_("Someone else changed this call meanwhile; here is its current state. Try again."), "warning")
+    if changed_meanwhile(call):
         return redirect(url_for("psp_calls.show", call_id=call.id)), 303
     try:
         svc.apply_action(call, user, request.form.get("action", ""), reason=request.form.get("reason", ""),
