@@ -542,8 +542,10 @@ def _extract(routing, manager, m: RoutingModel, sol, time_dim, breaks, status: s
         arrive_end = sol.Min(time_dim.CumulVar(idx))
         brk = []
         for iv in breaks.get(v, []):
-            if sol.PerformedValue(iv):
-                brk.append((sol.StartValue(iv), sol.DurationValue(iv)))
+            # a break's start need not be bound in a solution (StartValue would abort the process
+            # with a failed CHECK): its earliest start, like the stops' cumuls above
+            if sol.PerformedMin(iv):
+                brk.append((sol.StartMin(iv), sol.DurationMin(iv)))
         served.update(nodes)
         routes.append(RawRoute(v, nodes, starts, depart, arrive_end, sorted(brk)))
     served_primary = {m.alt_of.get(x, x) for x in served}

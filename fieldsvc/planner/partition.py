@@ -15,6 +15,7 @@ import math
 import os
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 import numpy as np
@@ -337,7 +338,15 @@ def improve(problem: Problem, sol: Solution, params: SolveParams, rounds: int, g
             if per_wave < MIN_SOLVE:
                 break
             p = replace(params, time_limit=per_wave)
-            results = list(ex.map(_solve_group, [(*shrink(sub), p, routes) for sub, routes in jobs]))
+            try:
+                results = list(ex.map(_solve_group, [(*shrink(sub), p, routes) for sub, routes in jobs]))
+            except BrokenProcessPool:  # a solver process died (OR-Tools aborts on a failed CHECK)
+                if not own:
+                    raise
+                ex.shutdown(cancel_futures=True)
+                ex = ProcessPoolExecutor(max_workers=workers)
+                sol.statistics["lost_rounds"] = sol.statistics.get("lost_rounds", 0) + 1
+                continue  # the plan so far stands; the next round regroups
             before = sol.cost
             sol = _splice(problem, sol, jobs, results, params)
             done += 1

@@ -2,6 +2,7 @@
 depot's fleet, and the national generator's technicians following the work."""
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -202,3 +203,29 @@ def test_contractors_of_a_province_cover_zones_of_it_unless_they_share_the_citie
     assert np.mean([_nearest_km(r.problem) for r in zoned]) < 0.85 * np.mean([_nearest_km(r.problem) for r in shared])
     for r in zoned:  # every zone's team still covers the terminal families
         assert frozenset().union(*(t.skills for t in r.problem.technicians)) == frozenset(FAMILIES)
+
+
+def _dies_once(args):
+    """A group solve whose first call kills its process, as OR-Tools does on a failed CHECK."""
+    marker = os.environ["FIELDSVC_TEST_DIE_MARKER"]
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(134)
+    return _REAL_SOLVE_GROUP(args)
+
+
+_REAL_SOLVE_GROUP = partition._solve_group
+
+
+def test_a_solver_process_that_dies_costs_one_round_not_the_plan(monkeypatch, tmp_path):
+    """A group search that aborts its process breaks the pool: the rounds start a new pool and
+    go on from the plan so far."""
+    problem = _depot_day()
+    params = SolveParams(time_limit=5, solution_limit=30)
+    plan = partition.solve_parts([problem], params)[0]
+    monkeypatch.setattr(partition, "_solve_group", _dies_once)
+    monkeypatch.setenv("FIELDSVC_TEST_DIE_MARKER", str(tmp_path / "died"))
+    out = partition.improve(problem, plan, params, rounds=3, group_size=5)
+    assert (tmp_path / "died").exists() and out.statistics["lost_rounds"] == 1
+    assert out.statistics["improve_rounds"] >= 1 and out.cost.total <= plan.cost.total
+    assert sorted(out.served + [u.visit_id for u in out.unassigned]) == sorted(v.id for v in problem.visits)
