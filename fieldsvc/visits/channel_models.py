@@ -115,6 +115,9 @@ class HeldCall(Model):
     caller_name: Mapped[str] = mapped_column(String(120), default="")
     caller_phone: Mapped[str] = mapped_column(String(32), default="")
     caller_email: Mapped[str] = mapped_column(String(200), default="")
+    #: the ticket type asked for (fault, change, information, installation): the call opened on
+    #: confirmation has it
+    ticket_type: Mapped[str] = mapped_column(String(16), default="fault", server_default="fault")
     #: not_designated, terminal_unknown
     reason: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(12), default=HoldStatus.PENDING, index=True)

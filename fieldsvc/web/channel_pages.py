@@ -17,6 +17,7 @@ from fieldsvc.visits.channel_models import GroupKind, InboundEmail, NotifyBy
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk import holds, sms, telephony
 from fieldsvc.visits.desk.errors import CallError
+from fieldsvc.visits.desk.ticket_types import TICKET_TYPES
 from fieldsvc.visits.master import requesters
 from fieldsvc.visits.models import Merchant, Psp, Role
 from fieldsvc.visits.scope import require_role, scoped
@@ -39,10 +40,12 @@ class ConfirmForm(FlaskForm):
     terminal_serial = StringField(_l("Terminal serial"), filters=[code_filter], validators=[Optional(), Length(max=64)])
     priority = SelectField(_l("Priority"), choices=[], validators=[DataRequired()])
     symptom = SelectField(_l("Symptom"), choices=[], validators=[DataRequired()])
+    ticket_type = SelectField(_l("Ticket type"), choices=[], validators=[Optional()])
 
     def fill(self) -> "ConfirmForm":
         self.priority.choices = [(k, str(v)) for k, v in svc.PRIORITIES.items()]
         self.symptom.choices = [(k, str(v)) for k, v in svc.SYMPTOMS.items()]
+        self.ticket_type.choices = [(k, str(v)) for k, v in TICKET_TYPES.items()]
         return self
 
 
@@ -89,7 +92,7 @@ def index():
                                 .order_by(InboundEmail.id.desc()).limit(50)))
     return render_template("channels/index.html", held=held, failed=failed,
                            confirm_form=ConfirmForm().fill(), reject_form=RejectForm(), svc=svc,
-                           reasons=REASON_LABELS)
+                           reasons=REASON_LABELS, ticket_types=TICKET_TYPES)
 
 
 def incoming_context(user, ring_id: int | None, form) -> telephony.RingContext | None:
@@ -128,7 +131,8 @@ def confirm(held_id: int):
         return redirect(url_for("channel_pages.index"))
     try:
         call = holds.confirm(user, held, terminal_serial=form.terminal_serial.data or None,
-                             priority=form.priority.data, symptom_code=form.symptom.data)
+                             priority=form.priority.data, symptom_code=form.symptom.data,
+                             ticket_type=form.ticket_type.data or None)
     except CallError as e:
         flash(e.message, "danger")
         return redirect(url_for("channel_pages.index"))

@@ -121,6 +121,50 @@ def test_the_intake_form_holds_and_the_desk_page_confirms(client, world, chain):
     assert r.status_code == 302 and _count(m.ServiceCall) == 1
 
 
+def test_a_held_request_keeps_its_ticket_type_through_either_door(client, world, chain):
+    login(client, "psp-p1")
+    typed = client.post("/api/v1/call-queues", json={"ticket_type": "change", "terminal_serial": "SN110",
+                                                     "priority": "normal", "symptom": "other",
+                                                     "caller_phone": "09127778899"})
+    assert typed.status_code == 202 and typed.get_json()["ticket_type"] == "change"
+    assert _count(m.ServiceCall) == 0  # the typed door holds strangers too
+    plain = _post_call(client, caller_phone="09127778899", ticket_type="installation", symptom="other",
+                       terminal_serial="SN120")
+    assert plain.status_code == 202 and plain.get_json()["ticket_type"] == "installation"
+    kept = client.post(f"/api/v1/held-calls/{typed.get_json()['id']}/confirm", json={}).get_json()
+    assert client.get(f"/api/v1/call-queues/{kept['call_id']}").get_json()["ticket_type"] == "change"
+    changed = client.post(f"/api/v1/held-calls/{plain.get_json()['id']}/confirm",
+                          json={"ticket_type": "information"}).get_json()
+    assert client.get(f"/api/v1/call-queues/{changed['call_id']}").get_json()["ticket_type"] == "information"
+
+
+def test_a_bad_ticket_type_or_channel_is_refused_before_anything_is_held(client, world, chain):
+    login(client, "psp-p1")
+    r = _post_call(client, caller_phone="09127778899", ticket_type="repair")
+    assert r.status_code == 422 and "ticket_type" in r.get_data(as_text=True)
+    r = client.post("/api/v1/call-queues", json={"ticket_type": "change", "terminal_serial": "SN110",
+                                                 "priority": "normal", "symptom": "other", "channel": "fax",
+                                                 "caller_phone": "09127778899"})
+    assert r.status_code == 422 and "channel" in r.get_data(as_text=True)
+    user = world.users["psp-p1"]
+    with pytest.raises(CallError) as e:
+        holds.open_or_hold(user, priority="urgent", symptom_code="printer", terminal_serial="SN110",
+                           caller_phone="09127778899", ticket_type="repair")
+    assert e.value.field == "ticket_type" and _count(HeldCall) == 0
+
+
+def test_the_desk_page_shows_and_can_change_a_held_requests_type(client, world, chain):
+    login(client, "psp-p1")
+    hid = _post_call(client, caller_phone="09127778899", ticket_type="change", symptom="other").get_json()["id"]
+    page = client.get("/psp/desk/").get_data(as_text=True)
+    assert f'id="ticket-type-{hid}"' in page and '<option value="change" selected>' in page
+    r = client.post(f"/psp/desk/held/{hid}/confirm", data={"terminal_serial": "SN110", "priority": "normal",
+                                                            "symptom": "other", "ticket_type": "installation"})
+    assert r.status_code == 302
+    call = db.session.get(m.ServiceCall, db.session.get(HeldCall, hid).call_id)
+    assert call.profile.ticket_type == "installation"
+
+
 @pytest.mark.parametrize("body,status,field", [
     ({"kind": "shop", "name": "X"}, 422, "kind"),
     ({"kind": "chain", "name": ""}, 422, "name"),

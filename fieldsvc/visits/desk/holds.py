@@ -16,10 +16,11 @@ from fieldsvc.text import normalize_digits
 from fieldsvc.visits.audit import record
 from fieldsvc.visits.channel_models import HeldCall, HoldStatus
 from fieldsvc.visits.desk import calls as svc
+from fieldsvc.visits.desk.call_targets import TICKET_TYPE_VALUES
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.master import requesters
-from fieldsvc.visits.models import Merchant, Role, ServiceCall, Terminal, User
+from fieldsvc.visits.models import Channel, Merchant, Role, ServiceCall, Terminal, User
 from fieldsvc.visits.scope import get_scoped, require_role, scoped
 
 REASONS = ("not_designated", "terminal_unknown")
@@ -29,14 +30,14 @@ def hold(*, psp_id: int, reason: str, channel: str, merchant: Optional[Merchant]
          terminal: Optional[Terminal] = None, priority: str = "normal", symptom_code: str = "other",
          symptom_text: str = "", caller_name: str = "", caller_phone: str = "", caller_email: str = "",
          inbound_email_id: int | None = None, actor: User | None = None,
-         received_at: datetime | None = None) -> HeldCall:
+         received_at: datetime | None = None, ticket_type: str = "fault") -> HeldCall:
     """Put a request in the hold queue (added to the session and audited; the caller commits)."""
     held = HeldCall(psp_id=psp_id, merchant_id=merchant.id if merchant else None,
                     terminal_id=terminal.id if terminal else None, channel=channel, priority=priority,
                     symptom_code=symptom_code, symptom_text=(symptom_text or "").strip()[:4000],
                     caller_name=(caller_name or "").strip()[:120],
                     caller_phone=normalize_digits(caller_phone or "").strip()[:32],
-                    caller_email=(caller_email or "").strip().lower()[:200], reason=reason,
+                    caller_email=(caller_email or "").strip().lower()[:200], reason=reason, ticket_type=ticket_type,
                     status=HoldStatus.PENDING, received_at=received_at or utcnow(),
                     inbound_email_id=inbound_email_id)
     db.session.add(held)
@@ -57,16 +58,26 @@ def open_or_hold(user: User, *, priority: str, symptom_code: str, channel: str =
         raise CallError(422, "priority", _("Choose a priority: critical, urgent or normal."), "priority")
     if symptom_code not in svc.SYMPTOMS:
         raise CallError(422, "symptom", _("Choose a symptom from the list."), "symptom")
+    _check_ticket_type(ticket_type)
+    if channel not in {c.value for c in Channel}:
+        raise CallError(422, "channel", _("Choose a channel: phone, portal, e-mail or web."), "channel")
     terminal = svc._terminal_for_intake(user, terminal_serial, terminal_id, merchant_id)
     if terminal.merchant_id is not None and not requesters.may_open(terminal.merchant_id, caller_phone, caller_email):
         held = hold(psp_id=terminal.psp_id, reason="not_designated", channel=channel, merchant=terminal.merchant,
                     terminal=terminal, priority=priority, symptom_code=symptom_code, symptom_text=symptom_text,
-                    caller_name=caller_name, caller_phone=caller_phone, caller_email=caller_email, actor=user)
+                    caller_name=caller_name, caller_phone=caller_phone, caller_email=caller_email, actor=user,
+                    ticket_type=ticket_type)
         db.session.commit()
         return held
     return svc.open_call(user, priority=priority, symptom_code=symptom_code, channel=channel,
                          terminal_id=terminal.id, symptom_text=symptom_text, photo_path=photo_path,
                          caller_name=caller_name, caller_phone=caller_phone, ticket_type=ticket_type)
+
+
+def _check_ticket_type(ticket_type: str) -> None:
+    if ticket_type not in TICKET_TYPE_VALUES:
+        raise CallError(422, "ticket_type", _("Choose a ticket type: fault, change, information or installation."),
+                        "ticket_type")
 
 
 def list_held(user: User, status: str = HoldStatus.PENDING) -> list[HeldCall]:
@@ -93,9 +104,10 @@ def _claim(held: HeldCall, to: HoldStatus) -> None:
 
 
 def confirm(user: User, held: HeldCall, *, terminal_serial: str | None = None, priority: str | None = None,
-            symptom_code: str | None = None, note: str = "") -> ServiceCall:
-    """Open the held request as a real call (the desk may fill in the terminal, priority, symptom);
-    nothing changes if the call cannot be opened; commits."""
+            symptom_code: str | None = None, note: str = "", ticket_type: str | None = None) -> ServiceCall:
+    """Open the held request as a real call (the desk may fill in the terminal, priority, symptom,
+    ticket type; by default the call has the ticket type asked for); nothing changes if the call
+    cannot be opened; commits."""
     require_role(user, Role.PSP, Role.ADMIN)
     if held.status != HoldStatus.PENDING:
         raise CallError(409, "already_decided", _("This request was already confirmed or rejected."), "status")
@@ -108,7 +120,7 @@ def confirm(user: User, held: HeldCall, *, terminal_serial: str | None = None, p
         call = svc.open_call(user, priority=priority or held.priority, symptom_code=symptom_code or held.symptom_code,
                              channel=held.channel, terminal_serial=terminal_serial or None, terminal_id=terminal_id,
                              symptom_text=held.symptom_text, caller_name=held.caller_name,
-                             caller_phone=held.caller_phone)
+                             caller_phone=held.caller_phone, ticket_type=ticket_type or held.ticket_type or "fault")
     except Exception:
         db.session.rollback()
         raise

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timezone
 from typing import Any
 
-from flask import current_app, url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from fieldsvc.visits.channel_models import HeldCall
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk import first_response, holds, slotting, tiers
+from fieldsvc.visits.desk.call_targets import TICKET_TYPE_VALUES
 from fieldsvc.visits.desk.slot_answer import slot_answer
 from fieldsvc.visits.models import Channel, Route, ServiceCall
 from fieldsvc.visits.i18n_text import gettext as _
@@ -45,6 +47,8 @@ class CallCreateSchema(Schema):
                                  metadata={"description": "the caller's phone number"})
     caller_email = fields.String(load_default="", validate=validate.Length(max=200),
                                  metadata={"description": "the caller's e-mail (checked against designated requesters)"})
+    ticket_type = fields.String(load_default="fault", validate=validate.OneOf(list(TICKET_TYPE_VALUES)),
+                                metadata={"description": "fault (default), change, information or installation"})
 
 
 class CallPartySchema(Schema):
@@ -240,6 +244,11 @@ def _user():
     return current_user._get_current_object()
 
 
+def held_response(held: HeldCall) -> Response:
+    """202 with the held request: its caller is not designated for the merchant."""
+    return current_app.response_class(HeldSchema().dumps(held_dict(held)), status=202, mimetype="application/json")
+
+
 @blp.route("")
 class Calls(MethodView):
     decorators = [login_required]
@@ -256,12 +265,12 @@ class Calls(MethodView):
                                       channel=body.get("channel", "phone"), terminal_serial=body.get("terminal_serial"),
                                       terminal_id=body.get("terminal_id"), merchant_id=body.get("merchant_id"),
                                       symptom_text=body.get("symptom_text", ""), caller_name=body.get("caller_name", ""),
-                                      caller_phone=body.get("caller_phone", ""), caller_email=body.get("caller_email", ""))
+                                      caller_phone=body.get("caller_phone", ""), caller_email=body.get("caller_email", ""),
+                                      ticket_type=body.get("ticket_type", "fault"))
         except svc.CallError as e:
             raise _error(e) from e
         if not isinstance(call, ServiceCall):  # the caller is not designated: held for confirmation
-            return current_app.response_class(HeldSchema().dumps(held_dict(call)), status=202,
-                                              mimetype="application/json")
+            return held_response(call)
         return call_dict(call)
 
     @blp.response(200, CallSchema(many=True))

@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, validate
 from fieldsvc.visits.channel_models import GroupKind, HeldCall, NotifyBy, RequesterGroup
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk import holds, sms
+from fieldsvc.visits.desk.call_targets import TICKET_TYPE_VALUES
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.master import requesters
 from fieldsvc.visits.models import Merchant, Role
@@ -47,6 +48,7 @@ class HeldSchema(Schema):
     priority = fields.String()
     symptom = fields.String()
     symptom_text = fields.String()
+    ticket_type = fields.String(metadata={"description": "fault, change, information or installation"})
     caller_name = fields.String()
     caller_phone = fields.String()
     caller_email = fields.String()
@@ -60,7 +62,8 @@ class HeldSchema(Schema):
 def held_dict(h: HeldCall) -> dict[str, Any]:
     return {"id": h.id, "status": h.status, "reason": h.reason, "channel": h.channel, "merchant_id": h.merchant_id,
             "terminal_serial": h.terminal.serial if h.terminal else None, "priority": h.priority,
-            "symptom": h.symptom_code, "symptom_text": h.symptom_text, "caller_name": h.caller_name,
+            "symptom": h.symptom_code, "symptom_text": h.symptom_text, "ticket_type": h.ticket_type,
+            "caller_name": h.caller_name,
             "caller_phone": h.caller_phone, "caller_email": h.caller_email, "received_at": h.received_at,
             "decided_at": h.decided_at, "decision_note": h.decision_note, "call_id": h.call_id,
             "tracking_number": h.call.tracking_number if h.call else None}
@@ -76,6 +79,8 @@ class ConfirmSchema(Schema):
     priority = fields.String(validate=validate.OneOf(list(svc.PRIORITIES)))
     symptom = fields.String(validate=validate.OneOf(list(svc.SYMPTOMS)))
     note = fields.String(load_default="", validate=validate.Length(max=1000))
+    ticket_type = fields.String(validate=validate.OneOf(list(TICKET_TYPE_VALUES)),
+                                metadata={"description": "the call's ticket type (default: the one asked for)"})
 
 
 class RejectSchema(Schema):
@@ -105,7 +110,8 @@ class ConfirmHeld(MethodView):
         held = holds.get_held(user, held_id)
         try:
             holds.confirm(user, held, terminal_serial=body.get("terminal_serial"), priority=body.get("priority"),
-                          symptom_code=body.get("symptom"), note=body.get("note", ""))
+                          symptom_code=body.get("symptom"), note=body.get("note", ""),
+                          ticket_type=body.get("ticket_type"))
         except CallError as e:
             raise _err(e) from e
         return held_dict(holds.get_held(user, held_id))

@@ -14,12 +14,14 @@ from marshmallow import Schema, fields, validate
 
 from fieldsvc.visits.contracts import service_tiers as tiers
 from fieldsvc.visits.desk import calls as svc
+from fieldsvc.visits.desk import holds
 from fieldsvc.visits.desk import ticket_types as tt
 from fieldsvc.visits.desk.call_targets import targets_dict, ticket_type_of
-from fieldsvc.visits.models import Role, ServiceCall
+from fieldsvc.visits.models import Channel, Role, ServiceCall
 from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.scorecards.service_phases import phase_report
-from fieldsvc.web.api.calls_api import CallSchema, _error, call_dict
+from fieldsvc.web.api.calls_api import CallSchema, _error, call_dict, held_response
+from fieldsvc.web.api.channels_api import HeldSchema
 from fieldsvc.web.errors import ApiError
 from fieldsvc.web.ids import DbInt
 
@@ -80,9 +82,11 @@ class TypedCallCreateSchema(Schema):
     priority = fields.String(required=True, validate=validate.OneOf(list(svc.PRIORITIES)))
     symptom = fields.String(required=True, validate=validate.OneOf(list(svc.SYMPTOMS)))
     symptom_text = fields.String(load_default="", validate=validate.Length(max=2000))
-    channel = fields.String(load_default="phone")
+    channel = fields.String(load_default="phone", validate=validate.OneOf([c.value for c in Channel]))
     caller_name = fields.String(load_default="", validate=validate.Length(max=120))
     caller_phone = fields.String(load_default="", validate=validate.Length(max=32))
+    caller_email = fields.String(load_default="", validate=validate.Length(max=200),
+                                 metadata={"description": "the caller's e-mail (checked against designated requesters)"})
 
 
 @blp.route("/call-queues")
@@ -99,17 +103,23 @@ class Queues(MethodView):
 
     @blp.arguments(TypedCallCreateSchema)
     @blp.response(201, TypedCallSchema)
+    @blp.alt_response(202, schema=HeldSchema, description="held for confirmation: the caller is not one of "
+                      "the people the merchant's chain or branch designated (see /api/v1/held-calls)")
     def post(self, body: dict):
         """Open a call of a ticket type (fault, change, information, installation request); its SLA
-        targets are the type's in the contract, tightened by the merchant's tier."""
+        targets are the type's in the contract, tightened by the merchant's tier. From someone a
+        merchant's chain or branch did not designate, the request is held instead (202), keeping
+        its type."""
         try:
-            call = svc.open_call(_user(), priority=body["priority"], symptom_code=body["symptom"],
-                                 channel=body["channel"], terminal_serial=body.get("terminal_serial"),
-                                 terminal_id=body.get("terminal_id"), symptom_text=body["symptom_text"],
-                                 caller_name=body["caller_name"], caller_phone=body["caller_phone"],
-                                 ticket_type=body["ticket_type"])
+            call = holds.open_or_hold(_user(), priority=body["priority"], symptom_code=body["symptom"],
+                                      channel=body["channel"], terminal_serial=body.get("terminal_serial"),
+                                      terminal_id=body.get("terminal_id"), symptom_text=body["symptom_text"],
+                                      caller_name=body["caller_name"], caller_phone=body["caller_phone"],
+                                      caller_email=body["caller_email"], ticket_type=body["ticket_type"])
         except svc.CallError as e:
             raise _error(e) from e
+        if not isinstance(call, ServiceCall):
+            return held_response(call)
         return typed_call_dict(call)
 
 
