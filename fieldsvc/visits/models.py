@@ -489,6 +489,8 @@ class Visit(TimestampMixin, Model):
     failure_reason: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     parts_used: Mapped[list] = mapped_column(JSON, default=list)
+    #: counted parts used (item → count), taken from the technician's van at check-out
+    consumables_used: Mapped[Optional[dict]] = mapped_column(JSON, default=dict)
     old_serial: Mapped[Optional[str]] = mapped_column(String(64))
     new_serial: Mapped[Optional[str]] = mapped_column(String(64))
     merchant_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -43,6 +43,9 @@ ACTIONS.update({"email_note": _l("e-mail added as a note"), "held": _l("held for
                 "telephony_token": _l("phone system token renewed")})
 OBJECTS.update({"held_call": _l("held request"), "requester_group": _l("requester group")})
 KEYS.update({"sender": _l("sender"), "subject": _l("subject"), "text": _l("text"), "notify_by": _l("notify by")})
+# counted parts used at a visit that the van did not hold by the books
+ACTIONS.update({"van_stock_short": _l("part used that the van did not hold")})
+KEYS.update({"item": _l("part"), "used": _l("used"), "in_van": _l("in the van")})
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _CODE = re.compile(r"^[\x21-\x7e]+$")

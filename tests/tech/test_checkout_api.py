@@ -286,3 +286,61 @@ def test_check_out_api_is_documented(client, day):
     assert "202" in op["responses"]
     assert "/api/v1/visits/{visit_id}/check-in" in spec["paths"]
 
+
+
+def _van_levels(technician: m.Technician) -> dict[str, int]:
+    from fieldsvc.visits.stock.moves import levels
+    from fieldsvc.visits.stock.places import van
+
+    db.session.expire_all()
+    return {lv.item: lv.quantity for lv in levels(van(technician))}
+
+
+def test_counted_parts_used_are_taken_from_the_van_once(tech, day, world):
+    from fieldsvc.visits.lifecycle_models import StockMove
+    from fieldsvc.visits.stock.moves import move_consumable
+    from fieldsvc.visits.stock.places import van
+
+    technician = world.technicians[0]
+    move_consumable("paper_roll", 5, None, van(technician), actor=None, reason="loaded")
+    db.session.commit()
+    # the check-out arrives before its check-in, then twice: the van gives its parts once
+    body = checkout_body("pm_done", consumables_used={"paper_roll": 2, "battery": 0})
+    assert tech.post(OUT.format(day.pm.id), json=body).status_code == 202
+    assert _van_levels(technician)["paper_roll"] == 5  # held: nothing taken yet
+    checked_in(tech, day.pm)
+    again = tech.post(OUT.format(day.pm.id), json=body)
+    assert again.status_code == 200 and again.json["checkout"]["consumables_used"] == {"paper_roll": 2}
+    assert _van_levels(technician) == {"paper_roll": 3, "battery": 0, "sim_card": 0}
+    moves = db.session.scalars(select(StockMove).where(StockMove.visit_id == day.pm.id)).all()
+    assert [(mv.item, mv.quantity, mv.to_place_id) for mv in moves] == [("paper_roll", 2, None)]
+
+
+def test_a_part_the_van_did_not_hold_is_a_shortfall_not_a_refused_check_out(tech, day, world):
+    from fieldsvc.visits.stock.moves import move_consumable
+    from fieldsvc.visits.stock.places import van
+
+    technician = world.technicians[0]
+    move_consumable("sim_card", 1, None, van(technician), actor=None, reason="loaded")
+    db.session.commit()
+    checked_in(tech, day.em)
+    r = tech.post(OUT.format(day.em.id), json=checkout_body("fixed", consumables_used={"sim_card": 3}))
+    assert r.status_code == 200 and r.json["status"] == "completed"
+    assert _van_levels(technician)["sim_card"] == 0
+    short = db.session.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "van_stock_short")).all()
+    assert [(e.object_id, e.data["item"], e.data["used"], e.data["in_van"]) for e in short] == \
+        [(day.em.id, "sim_card", 3, 1)]
+
+
+@pytest.mark.parametrize("used,field", [
+    ({"toner": 1}, "consumables_used.toner"),
+    ({"paper_roll": -1}, "consumables_used.paper_roll"),
+    ({"paper_roll": 51}, "consumables_used.paper_roll"),
+    ({"paper_roll": 1.5}, "consumables_used.paper_roll"),
+])
+def test_bad_counted_parts_are_refused_naming_the_part(tech, day, world, used, field):
+    checked_in(tech, day.pm)
+    r = tech.post(OUT.format(day.pm.id), json=checkout_body("pm_done", consumables_used=used))
+    assert r.status_code == 422 and r.json["error"]["field"] == field, r.json
+    db.session.expire_all()
+    assert db.session.get(m.Visit, day.pm.id).status == "checked_in"

@@ -33,7 +33,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -57,6 +57,8 @@ from fieldsvc.visits.scope import get_scoped, require_role
 from fieldsvc.visits.contracts.sla import elapsed_working_minutes
 from fieldsvc.visits.contracts.versions import version_in_force
 from fieldsvc.visits.states import OPEN_CALL_STATES, CallStatus, VisitStatus
+from fieldsvc.visits.stock.moves import CONSUMABLES, use_at_visit
+from fieldsvc.visits.stock.places import van
 from fieldsvc.visits.field.photos import PhotoError, StoredPhoto, check_photos, remove_photos, store_photos
 
 DEFAULT_GEOFENCE_M = 200
@@ -389,16 +391,19 @@ def check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime,
               new_serial: Optional[str] = None, confirmation_code: Optional[str] = None,
               photos: Iterable[tuple[str, bytes]] = (), *, received_at: Optional[datetime] = None,
               upload_dir: str, reason: Optional[str] = None, checklist: Sequence[dict] = (),
-              feedback: Optional[dict] = None) -> EventResult:
+              feedback: Optional[dict] = None, consumables_used: Optional[Mapping[str, int]] = None) -> EventResult:
     """Record the end of a visit with its outcome (see the module rules) and commit.
 
     `photos` are (file name, bytes) pairs, stored under `upload_dir`. A check-out that arrives before its check-in is kept
     pending and applied when the check-in arrives (EventResult.status == "pending").
     `checklist` and `feedback`: the PM inspection's answers (:mod:`fieldsvc.visits.field.checklists`).
+    `consumables_used` (item → count, see :data:`~fieldsvc.visits.stock.moves.CONSUMABLES`): taken from the
+    technician's van when the check-out is applied, once; what the van did not hold is recorded as a shortfall.
     Raises VisitEventError (422/409), NotFound (another technician's visit), Forbidden."""
     return _retrying(_check_out, visit_id, user, outcome, notes, at, client_event_id, parts_used, old_serial,
                      new_serial, confirmation_code, list(photos), received_at=received_at, upload_dir=upload_dir,
-                     reason=reason, checklist=list(checklist or ()), feedback=feedback)
+                     reason=reason, checklist=list(checklist or ()), feedback=feedback,
+                     consumables_used=dict(consumables_used or {}))
 
 
 def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime, client_event_id: str,
@@ -406,7 +411,7 @@ def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime
                confirmation_code: Optional[str], photos: list[tuple[str, bytes]], *,
                received_at: Optional[datetime], upload_dir: str,
                reason: Optional[str] = None, checklist: Sequence[dict] = (),
-               feedback: Optional[dict] = None) -> EventResult:
+               feedback: Optional[dict] = None, consumables_used: Optional[Mapping[str, int]] = None) -> EventResult:
     visit = _visit_for(visit_id, user)
     existing = _existing(client_event_id, user, visit.id, CHECK_OUT)
     if existing is not None:
@@ -414,6 +419,7 @@ def _check_out(visit_id: int, user: User, outcome: str, notes: str, at: datetime
     received = received_at or utcnow()
     at_b, clamp = _bound(at, received, visit)
     payload = _check_out_payload(visit, outcome, notes, parts_used, old_serial, new_serial, confirmation_code)
+    payload["consumables"] = _consumables(consumables_used or {})
     if visit.status in (VisitStatus.COMPLETED, VisitStatus.FAILED):
         raise VisitEventError(409, "already_checked_out",
                               _("This visit was already checked out (%(outcome)s); nothing was changed.",
@@ -497,6 +503,35 @@ def _check_out_payload(visit: Visit, outcome: str, notes: str, parts_used: Seque
             "old_serial": old, "new_serial": new, "confirmed": confirmed}
 
 
+#: most of one counted part a check-out may report
+MAX_CONSUMABLE = 50
+
+
+def _consumables(used: Mapping[str, int]) -> dict[str, int]:
+    """The counted parts a check-out reports, checked (item → count, zero counts left out)."""
+    out = {}
+    for item, n in used.items():
+        field = f"consumables_used.{item}"
+        if item not in CONSUMABLES:
+            raise VisitEventError(422, "invalid", _("%(field)s: not a counted part; choose from %(items)s",
+                                                    field=field, items=", ".join(CONSUMABLES)), field)
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= MAX_CONSUMABLE:
+            raise VisitEventError(422, "invalid", _("%(field)s: give a whole number from 0 to %(max)s",
+                                                    field=field, max=MAX_CONSUMABLE), field)
+        if n:
+            out[item] = n
+    return out
+
+
+def _use_from_van(visit: Visit, used: Mapping[str, int], user: Optional[User]) -> None:
+    """Take the visit's counted parts from its technician's van; a shortfall is audited on the visit."""
+    visit.consumables_used = dict(used)
+    if not used or visit.technician is None:
+        return
+    for s in use_at_visit(van(visit.technician), used, actor=user, visit_id=visit.id):
+        record("van_stock_short", visit, actor=user, item=s.item, used=s.used, in_van=s.held)
+
+
 def _check_swap(visit: Visit, old: Optional[str], new: Optional[str]) -> None:
     if not old:
         raise VisitEventError(422, "invalid", _("old_serial: type the serial of the terminal taken out"), "old_serial")
@@ -537,6 +572,7 @@ def _apply_check_out(visit: Visit, ev: ClientEvent, user: Optional[User]) -> Non
     visit.outcome = str(outcome)
     visit.notes = p.get("notes", "")
     visit.parts_used = list(p.get("parts_used", []))
+    _use_from_van(visit, p.get("consumables") or {}, user)
     visit.old_serial, visit.new_serial = p.get("old_serial"), p.get("new_serial")
     visit.merchant_confirmed = bool(p.get("confirmed"))
     visit.checkout_flags = list(rules.check_out_flags(visit.checkin_at, at))

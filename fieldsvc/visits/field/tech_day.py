@@ -69,7 +69,8 @@ def visit_dict(visit: Visit) -> dict[str, Any]:
             "flags": list(visit.checkin_flags or []), "reason": visit.checkin_reason},
         "checkout": None if visit.checkout_at is None else {
             "at": visit.checkout_at, "received_at": visit.checkout_received_at, "outcome": visit.outcome,
-            "notes": visit.notes, "parts_used": list(visit.parts_used or []), "old_serial": visit.old_serial,
+            "notes": visit.notes, "parts_used": list(visit.parts_used or []),
+            "consumables_used": dict(visit.consumables_used or {}), "old_serial": visit.old_serial,
             "new_serial": visit.new_serial, "merchant_confirmed": visit.merchant_confirmed,
             "flags": list(visit.checkout_flags or []), "reason": visit.checkout_reason,
             "photos": [{"id": p.id, "content_type": p.content_type, "size_bytes": p.size_bytes}

@@ -9,7 +9,7 @@ Functions here flush but never commit; the caller's transaction decides (service
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Mapping, Optional
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -181,6 +181,46 @@ def move_consumable(item: str, quantity: int, from_place: Optional[StockPlace], 
         change_consumable(from_place, item, -quantity)
     if to_place is not None:
         change_consumable(to_place, item, quantity)
+    return _logged(item, quantity, from_place, to_place, actor, reason, visit_id)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A part a visit used that its place did not hold by the books (``held`` of ``used``)."""
+    item: str
+    used: int
+    held: int
+
+
+def use_at_visit(place: StockPlace, used: Mapping[str, int], *, actor: Optional[m.User],
+                 visit_id: int) -> list[Shortfall]:
+    """Take the parts a visit used from ``place`` (the technician's van). A check-out is never
+    refused for stock (the part is already used): what the books say the place did not hold is
+    taken down to zero and returned as a shortfall for the stock keeper."""
+    short = []
+    for item, n in used.items():
+        check_item(item)
+        check_count(n)
+        taken = 0
+        for _attempt in range(3):  # another check-out may take from the same van meanwhile
+            held = db.session.get(ConsumableStock, _row(place, item).id, populate_existing=True).quantity
+            taken = min(held, n)
+            if taken == 0:
+                break
+            try:
+                change_consumable(place, item, -taken)
+                break
+            except StockError:
+                taken = 0
+        if taken:
+            _logged(item, taken, place, None, actor, f"used at visit {visit_id}", visit_id)
+        if taken < n:
+            short.append(Shortfall(item, n, taken))
+    return short
+
+
+def _logged(item: str, quantity: int, from_place: Optional[StockPlace], to_place: Optional[StockPlace],
+            actor: Optional[m.User], reason: str, visit_id: Optional[int]) -> StockMove:
     mv = StockMove(at=utcnow(), item=item, quantity=quantity, from_place_id=from_place.id if from_place else None,
                    to_place_id=to_place.id if to_place else None, reason=reason[:200],
                    actor_id=actor.id if actor else None, actor=actor.username if actor else "system",

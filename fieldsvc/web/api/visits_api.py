@@ -94,6 +94,10 @@ class TechCheckOutSchema(Schema):
     at = fields.AwareDateTime(required=True, **_aware, metadata={"description": "device time of the check-out"})
     client_event_id = fields.String(required=True, validate=validate.Length(8, 64))
     parts_used = fields.List(fields.String(validate=validate.Length(max=200)), load_default=list)
+    # counts checked by the service, so that an error names the part: consumables_used.paper_roll
+    consumables_used = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict,
+                                   metadata={"description": "counted parts used, taken from the technician's van: "
+                                             "paper_roll, battery, sim_card → count (0–50)"})
     old_serial = fields.String(allow_none=True, validate=validate.Length(max=64))
     new_serial = fields.String(allow_none=True, validate=validate.Length(max=64))
     confirmation_code = fields.String(allow_none=True, validate=validate.Length(max=20))
@@ -149,6 +153,7 @@ class TechCheckOutOut(Schema):
     outcome = fields.String()
     notes = fields.String()
     parts_used = fields.List(fields.String())
+    consumables_used = fields.Dict(keys=fields.String(), values=fields.Integer())
     old_serial = fields.String(allow_none=True)
     new_serial = fields.String(allow_none=True)
     merchant_confirmed = fields.Boolean()
@@ -274,7 +279,8 @@ class CheckOut(MethodView):
                                    body["client_event_id"], body["parts_used"], body.get("old_serial"),
                                    body.get("new_serial"), body.get("confirmation_code"), photos,
                                    upload_dir=current_app.config["UPLOAD_DIR"], reason=body.get("reason"),
-                                   checklist=body["checklist"], feedback=body.get("feedback"))
+                                   checklist=body["checklist"], feedback=body.get("feedback"),
+                                   consumables_used=body["consumables_used"])
         except svc.VisitEventError as e:
             g.wrong_confirmation_code = e.code == "confirmation_mismatch"
             raise _service_error(e) from e

@@ -53,4 +53,5 @@ def js_messages() -> dict[str, str]:
         "kind_check_out": _("Check-out"),
         "checklist_missing": _("Answer every required checklist item: %(label)s"),
         "checklist_number": _("Type a number for %(label)s"),
+        "parts_count": _("Type a whole number from 0 to %(max)s for %(label)s"),
     }

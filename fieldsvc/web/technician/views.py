@@ -18,9 +18,10 @@ from fieldsvc.visits.scope import require_role
 from fieldsvc.visits.field.tech_day import day_visits, hours_on
 from fieldsvc.visits.field.outcomes import OUTCOME_LABELS, outcomes_for
 from fieldsvc.visits.desk.calls import SYMPTOMS
-from fieldsvc.visits.field.checkin import geofence_m, requires_confirmation_code
+from fieldsvc.visits.field.checkin import MAX_CONSUMABLE, geofence_m, requires_confirmation_code
 from fieldsvc.visits.field.photos import MAX_PHOTO_BYTES, MAX_PHOTOS
 from fieldsvc.visits.field.checklists import FEEDBACK_QUESTION, phone_checklists
+from fieldsvc.visits.stock.moves import CONSUMABLES
 from fieldsvc.web.i18n import lang
 from fieldsvc.web.nav import add_nav
 from fieldsvc.web.technician.messages import js_messages
@@ -80,7 +81,8 @@ def route():
         kind_labels=KIND_LABELS, kind_titles=KIND_TITLES, status_labels=STATUS_LABELS,
         outcome_labels={str(k): str(v) for k, v in OUTCOME_LABELS.items()},
         messages=messages, feedback_question=str(FEEDBACK_QUESTION),
-        max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES, symptoms=SYMPTOMS))
+        max_photos=MAX_PHOTOS, max_photo_bytes=MAX_PHOTO_BYTES, symptoms=SYMPTOMS, consumables=CONSUMABLES,
+        max_consumable=MAX_CONSUMABLE))
     resp.headers["Cache-Control"] = "no-cache, private"
     return resp
 

@@ -377,7 +377,7 @@
         } else if (kind === 'reading') {
           const raw = el.querySelector('.ck-value').value.trim();
           if (raw) {
-            const n = Number(raw.replace(/[۰-۹]/g, (d) => '۰۱۲۳۴۵۶۷۸۹'.indexOf(d)).replace('٫', '.'));
+            const n = typedNumber(raw);
             if (Number.isNaN(n)) { setMessage(card, fmt(T.checklist_number, { label }), 'danger'); return null; }
             answer.value = n;
           }
@@ -431,6 +431,8 @@
     }
     const inspection = await readChecklist(card, form, outcome, photos);
     if (!inspection) return;
+    const consumables = countedParts(card, form);
+    if (!consumables) return;
     const reason = $(form, '.checkout-reason').value.trim();
     const arrived = card.dataset.checkinAt ? new Date(card.dataset.checkinAt) : null;
     if (arrived && at - arrived < MIN_VISIT_MS && !reason) {
@@ -443,12 +445,36 @@
       reason: reason || null,
       outcome, notes: $(form, '.notes').value.trim(), at: at.toISOString(), client_event_id: uuid(),
       parts_used: $(form, '.parts').value.split('\n').map((s) => s.trim()).filter(Boolean),
+      consumables_used: consumables,
       old_serial: ['swapped', 'removed'].includes(outcome) ? oldSerial : null, new_serial: ['swapped', 'installed'].includes(outcome) ? newSerial : null,
       confirmation_code: codeInput ? codeInput.value.trim() : null,
       checklist: inspection.checklist, feedback: inspection.feedback,
     };
     await enqueue(card, 'check_out', body, photos);
     form.reset();
+  }
+
+  /** A number typed with Persian or Latin digits (NaN when it is not one). */
+  function typedNumber(raw) {
+    return Number(raw.replace(/[۰-۹]/g, (d) => '۰۱۲۳۴۵۶۷۸۹'.indexOf(d)).replace('٫', '.'));
+  }
+
+  /** Counted parts used: item → a whole number above zero (empty and zero left out); null, with
+   * a message on the card, when one is not a whole number in range. */
+  function countedParts(card, form) {
+    const used = {};
+    for (const el of form.querySelectorAll('.consumable')) {
+      const raw = el.value.trim();
+      if (!raw) continue;
+      const n = typedNumber(raw), max = Number(el.dataset.max);
+      if (!Number.isInteger(n) || n < 0 || n > max) {
+        setMessage(card, fmt(T.parts_count, { label: el.dataset.label, max }), 'danger');
+        el.focus();
+        return null;
+      }
+      if (n > 0) used[el.dataset.item] = n;
+    }
+    return used;
   }
 
   /* ------------------------------------------------------------------ wiring */
