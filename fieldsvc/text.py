@@ -135,6 +135,14 @@ def normalize_phone(s: str, *, mobile_only: bool = False) -> str:
     return "0" + national
 
 
+def phone_key(s: str | None) -> str | None:
+    """``s`` in canonical form for lookups, or None when it is empty or not an Iranian number."""
+    try:
+        return normalize_phone(s) if s else None
+    except ValueError:
+        return None
+
+
 def to_persian_digits(s: str | int) -> str:
     """ASCII digits → Persian digits (``"1405/09/01"`` → ``"۱۴۰۵/۰۹/۰۱"``)."""
     return str(s).translate(_TO_PERSIAN)

@@ -8,16 +8,11 @@ from sqlalchemy import text
 
 from fieldsvc.db import db
 from fieldsvc.web import MIGRATIONS_DIR
-
-
-def _drop_everything() -> None:
-    db.drop_all()
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+from tests.migrating import drop_everything
 
 
 def test_existing_contracts_get_version_one(app):
-    _drop_everything()
+    drop_everything()
     try:
         upgrade(directory=str(MIGRATIONS_DIR), revision="852f7945aa61")
         targets = {"critical": {"response_minutes": 60, "resolution_minutes": 120}}
@@ -43,5 +38,5 @@ def test_existing_contracts_get_version_one(app):
             1, "2026-02-01", 60, targets, 150, True, 4)
         assert kind == "uc" and bool(active)
     finally:
-        _drop_everything()
+        drop_everything()
         db.create_all()

@@ -8,16 +8,11 @@ from sqlalchemy import inspect
 
 from fieldsvc.db import db
 from fieldsvc.web import MIGRATIONS_DIR
-
-
-def _drop_everything() -> None:
-    db.drop_all()
-    with db.engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+from tests.migrating import drop_everything
 
 
 def test_upgrade_from_empty_matches_models(app):
-    _drop_everything()
+    drop_everything()
     try:
         upgrade(directory=str(MIGRATIONS_DIR))
         tables = set(inspect(db.engine).get_table_names())
@@ -29,5 +24,5 @@ def test_upgrade_from_empty_matches_models(app):
         downgrade(directory=str(MIGRATIONS_DIR), revision="base")
         assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     finally:
-        _drop_everything()
+        drop_everything()
         db.create_all()

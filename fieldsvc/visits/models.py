@@ -7,10 +7,11 @@ from typing import Any, Optional
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Date, Float, ForeignKey, Integer, String,
                         Table, Text, UniqueConstraint, event)
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from fieldsvc.db import UTCDateTime, db, utcnow
+from fieldsvc.text import phone_key
 from fieldsvc.visits.states import CallStatus, VisitStatus
 
 Model = db.Model
@@ -216,6 +217,9 @@ class Merchant(TimestampMixin, Model):
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(400), default="")
     phone: Mapped[str] = mapped_column(String(32), default="")
+    #: ``phone`` in canonical form (:func:`fieldsvc.text.normalize_phone`; None when it is not a
+    #: number): an incoming call finds its merchant by an index, not by scanning every phone
+    phone_key: Mapped[Optional[str]] = mapped_column(String(16), index=True)
     email: Mapped[str] = mapped_column(String(200), default="")
     contact_name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(5), default="fa")
@@ -232,6 +236,11 @@ class Merchant(TimestampMixin, Model):
     psp: Mapped[Psp] = relationship()
     region: Mapped[Optional[Region]] = relationship()
     terminals: Mapped[list["Terminal"]] = relationship(back_populates="merchant")
+
+    @validates("phone")
+    def _keep_phone_key(self, _key: str, phone: str) -> str:
+        self.phone_key = phone_key(phone)
+        return phone
 
 
 class Terminal(TimestampMixin, Model):

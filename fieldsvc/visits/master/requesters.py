@@ -227,18 +227,10 @@ def merchants_by_phone(phone: str, psp_id: int | None = None) -> list[Merchant]:
         canonical = normalize_phone(phone)
     except ValueError:
         return []
-    digits = canonical[1:]
-    stored = func.replace(func.replace(func.replace(Merchant.phone, " ", ""), "-", ""), "+", "")
-    q = select(Merchant).where(stored.like(f"%{digits}"), Merchant.active.is_(True))
+    q = select(Merchant).where(Merchant.phone_key == canonical, Merchant.active.is_(True))
     if psp_id is not None:
         q = q.where(Merchant.psp_id == psp_id)
-    found = []
-    for m in db.session.scalars(q.order_by(Merchant.id).limit(50)):
-        try:
-            if normalize_phone(m.phone) == canonical:
-                found.append(m)
-        except ValueError:
-            continue
+    found = list(db.session.scalars(q.order_by(Merchant.id).limit(50)))
     people = select(DesignatedRequester).join(RequesterGroup).where(
         DesignatedRequester.phone == canonical, DesignatedRequester.active.is_(True), RequesterGroup.active.is_(True))
     if psp_id is not None:
