@@ -118,6 +118,8 @@ class HeldCall(Model):
     #: the ticket type asked for (fault, change, information, installation): the call opened on
     #: confirmation has it
     ticket_type: Mapped[str] = mapped_column(String(16), default="fault", server_default="fault")
+    #: the photo sent with the request (under the upload folder): the call opened on confirmation has it
+    photo_path: Mapped[Optional[str]] = mapped_column(String(300))
     #: not_designated, terminal_unknown
     reason: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(12), default=HoldStatus.PENDING, index=True)

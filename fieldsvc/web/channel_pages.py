@@ -24,6 +24,7 @@ from fieldsvc.visits.scope import require_role, scoped
 from fieldsvc.web.forms import code_filter, text_filter
 from fieldsvc.web.ids import request_int
 from fieldsvc.web.nav import add_nav
+from fieldsvc.web.upload_files import send_upload
 
 bp = Blueprint("channel_pages", __name__, url_prefix="/psp/desk")
 add_nav(lambda: _("Incoming calls"), "channel_pages.incoming", {Role.PSP, Role.ADMIN}, "/psp/desk/incoming")
@@ -139,6 +140,13 @@ def confirm(held_id: int):
     flash(_("Call %(number)s registered. Give this tracking number to the merchant.",
             number=call.tracking_number), "success")
     return redirect(url_for("psp_calls.show", call_id=call.id))
+
+
+@bp.get("/held/<int:held_id>/photo")
+@login_required
+def held_photo(held_id: int):
+    """The photo sent with a held request, for the desk to see before deciding."""
+    return send_upload(holds.get_held(_user(), held_id).photo_path)
 
 
 @bp.post("/held/<int:held_id>/reject")

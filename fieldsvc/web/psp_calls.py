@@ -3,10 +3,8 @@ history, clock and lifecycle actions; dispatchers see slot options there and acc
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file,
-                   url_for)
+from flask import (Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -18,6 +16,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from fieldsvc.visits.desk import calls as svc
 from fieldsvc.visits.desk import holds, slotting, ticket_types
 from fieldsvc.visits.desk.slot_answer import slot_answer
+from fieldsvc.web.upload_files import send_upload
 from fieldsvc.web.channel_pages import incoming_context
 from fieldsvc.visits.master.terminal_search import search_terminals, terminal_choice
 from fieldsvc.visits.models import Role, ServiceCall
@@ -230,11 +229,4 @@ def assign(call_id: int):
 @bp.get("/<int:call_id>/photo")
 @login_required
 def photo(call_id: int):
-    call = get_scoped(ServiceCall, call_id, _user())
-    if not call.photo_path:
-        abort(404)
-    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
-    path = (root / call.photo_path).resolve()
-    if root not in path.parents or not path.exists():
-        abort(404)
-    return send_file(path, max_age=3600)
+    return send_upload(get_scoped(ServiceCall, call_id, _user()).photo_path)

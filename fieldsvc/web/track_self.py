@@ -8,10 +8,9 @@ by fieldsvc.web.ratelimits) and per address.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -22,6 +21,7 @@ from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.desk_extra_models import FEEDBACK_FACTORS, MerchantComment
 from fieldsvc.visits.models import Role, ServiceCall, Visit
 from fieldsvc.visits.scope import get_scoped, require_role
+from fieldsvc.web.upload_files import send_upload
 from fieldsvc.web.extensions import limiter
 from fieldsvc.web.ratelimits import address_key, tracking_number_key
 from fieldsvc.web.track import _call_or_404, is_verified
@@ -140,10 +140,6 @@ def comment_photo(call_id: int, comment_id: int):
     require_role(user, Role.PSP, Role.DISPATCHER, Role.ADMIN)
     call = get_scoped(ServiceCall, call_id, user)
     comment = db.session.get(MerchantComment, comment_id) if comment_id < 2**31 else None
-    if comment is None or comment.call_id != call.id or not comment.photo_path:
+    if comment is None or comment.call_id != call.id:
         abort(404)
-    root = Path(current_app.config["UPLOAD_DIR"]).resolve()
-    path = (root / comment.photo_path).resolve()
-    if root not in path.parents or not path.exists():
-        abort(404)
-    return send_file(path, max_age=3600)
+    return send_upload(comment.photo_path)

@@ -2,6 +2,8 @@
 or rejects each once; groups and people are managed by API and pages with clear errors."""
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import func, select, update
 
@@ -12,6 +14,7 @@ from fieldsvc.visits.desk import holds
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.master import requesters
 from tests.conftest import login
+from tests.tech.conftest import image_bytes
 
 
 def _count(model) -> int:
@@ -111,14 +114,20 @@ def test_another_psp_cannot_see_or_decide_held_calls(client, world, chain):
 def test_the_intake_form_holds_and_the_desk_page_confirms(client, world, chain):
     login(client, "psp-p1")
     r = client.post("/psp/calls/new", data={"terminal_serial": "SN110", "priority": "urgent", "symptom": "printer",
-                                            "channel": "phone", "caller_phone": "09127778899"})
+                                            "channel": "phone", "caller_phone": "09127778899",
+                                            "photo": (io.BytesIO(image_bytes("PNG")), "jam.png")})
     assert r.status_code == 302 and r.headers["Location"].endswith("/psp/desk/")
     page = client.get("/psp/desk/").get_data(as_text=True)
     held = db.session.scalars(select(HeldCall)).one()
     assert f"/psp/desk/held/{held.id}/confirm" in page
+    assert f"/psp/desk/held/{held.id}/photo" in page  # the desk sees the photo before deciding
+    assert client.get(f"/psp/desk/held/{held.id}/photo").data == image_bytes("PNG")
     r = client.post(f"/psp/desk/held/{held.id}/confirm", data={"terminal_serial": "SN110", "priority": "urgent",
                                                                 "symptom": "printer"})
     assert r.status_code == 302 and _count(m.ServiceCall) == 1
+    call = db.session.scalars(select(m.ServiceCall)).one()  # the photo sent with the request came along
+    assert call.photo_path and call.photo_path == held.photo_path
+    assert client.get(f"/psp/calls/{call.id}/photo").data == image_bytes("PNG")
 
 
 def test_a_held_request_keeps_its_ticket_type_through_either_door(client, world, chain):

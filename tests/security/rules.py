@@ -554,6 +554,28 @@ RULES["channel_pages.confirm"] = Rule(PSP, params=_HELD, form=lambda c: {
     foreign=(404,))
 RULES["channel_pages.reject"] = Rule(PSP, params=_HELD, form=lambda c: {"reason": "matrix"}, ok=(302,),
                                      foreign=(404,))
+
+
+def _held_with_photo(ctx: Ctx) -> int:
+    """A held request with a photo (made on first use)."""
+    if "held_photo" not in ctx.objs.extra:
+        import io
+
+        from flask import current_app
+        from PIL import Image
+
+        from fieldsvc.visits.channel_models import HeldCall
+        from fieldsvc.visits.desk import calls as svc
+        buf = io.BytesIO()
+        Image.new("RGB", (4, 4), "green").save(buf, "PNG")
+        held = db.session.get(HeldCall, _held_id(ctx))
+        held.photo_path = svc.store_photo(buf.getvalue(), "image/png", current_app.config["UPLOAD_DIR"])
+        db.session.commit()
+        ctx.objs.extra["held_photo"] = held.id
+    return ctx.objs.extra["held_photo"]
+
+
+RULES["channel_pages.held_photo"] = Rule(PSP, params={"held_id": _held_with_photo}, foreign=(404,))
 RULES["channel_pages.groups"] = Rule(PSP, form=lambda c: {"kind": "chain", "name": f"matrix {uuid.uuid4().hex}"})
 RULES["channel_pages.group"] = Rule(PSP, params=_GROUP, form=lambda c: {
     "action": "merchant", "m-merchant_code": c.objs.merchant.code}, foreign=(404,))

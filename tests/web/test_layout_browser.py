@@ -16,6 +16,8 @@ import pytest
 
 from fieldsvc.db import db
 from fieldsvc.visits import models as m
+from fieldsvc.visits.desk.holds import hold
+from fieldsvc.visits.desk.telephony import register_ring
 from fieldsvc.visits.scorecards.ledger import recompute_period
 from tests.calls.conftest import add_route
 from tests.conftest import browser_login
@@ -36,6 +38,8 @@ PAGES = [
     ("psp-p1", "/psp/unresolved?hours=0", "psp-unresolved"),
     ("psp-p1", "/psp/calls/", "calls-list"),
     ("psp-p1", "/psp/calls/new", "calls-new"),
+    ("psp-p1", "/psp/desk/", "intake-desk"),
+    ("psp-p1", "/psp/desk/incoming", "intake-incoming"),
     ("dispatcher-c1", "/dispatch/?date={today}", "dispatch-board"),
     ("tech-c1-1", "/tech/", "tech-route"),
     ("admin", "/admin/audit", "audit-log"),
@@ -97,6 +101,11 @@ def _prepare(month, world, language: str) -> dt.date:  # noqa: F811 - the fixtur
     db.session.add(m.Visit(kind="pm", status="planned", merchant_id=world.merchants[2].id,
                            contractor_id=tech.contractor_id, planned_date=today, service_minutes=20,
                            unassigned_reason="capacity"))
+    terminal = world.terminals[0]
+    hold(psp_id=terminal.psp_id, reason="not_designated", channel="phone", merchant=terminal.merchant,
+         terminal=terminal, priority="urgent", symptom_code="printer", symptom_text="The printer jams",
+         caller_name="Clerk", caller_phone="09127778899", caller_email="clerk@shop.test", ticket_type="change")
+    register_ring(terminal.psp_id, "09127778899", "psp-p1", "ring-1")
     db.session.commit()
     return today
 

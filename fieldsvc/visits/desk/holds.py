@@ -30,7 +30,8 @@ def hold(*, psp_id: int, reason: str, channel: str, merchant: Optional[Merchant]
          terminal: Optional[Terminal] = None, priority: str = "normal", symptom_code: str = "other",
          symptom_text: str = "", caller_name: str = "", caller_phone: str = "", caller_email: str = "",
          inbound_email_id: int | None = None, actor: User | None = None,
-         received_at: datetime | None = None, ticket_type: str = "fault") -> HeldCall:
+         received_at: datetime | None = None, ticket_type: str = "fault",
+         photo_path: str | None = None) -> HeldCall:
     """Put a request in the hold queue (added to the session and audited; the caller commits)."""
     held = HeldCall(psp_id=psp_id, merchant_id=merchant.id if merchant else None,
                     terminal_id=terminal.id if terminal else None, channel=channel, priority=priority,
@@ -38,6 +39,7 @@ def hold(*, psp_id: int, reason: str, channel: str, merchant: Optional[Merchant]
                     caller_name=(caller_name or "").strip()[:120],
                     caller_phone=normalize_digits(caller_phone or "").strip()[:32],
                     caller_email=(caller_email or "").strip().lower()[:200], reason=reason, ticket_type=ticket_type,
+                    photo_path=photo_path,
                     status=HoldStatus.PENDING, received_at=received_at or utcnow(),
                     inbound_email_id=inbound_email_id)
     db.session.add(held)
@@ -66,7 +68,7 @@ def open_or_hold(user: User, *, priority: str, symptom_code: str, channel: str =
         held = hold(psp_id=terminal.psp_id, reason="not_designated", channel=channel, merchant=terminal.merchant,
                     terminal=terminal, priority=priority, symptom_code=symptom_code, symptom_text=symptom_text,
                     caller_name=caller_name, caller_phone=caller_phone, caller_email=caller_email, actor=user,
-                    ticket_type=ticket_type)
+                    ticket_type=ticket_type, photo_path=photo_path)
         db.session.commit()
         return held
     return svc.open_call(user, priority=priority, symptom_code=symptom_code, channel=channel,
@@ -119,7 +121,7 @@ def confirm(user: User, held: HeldCall, *, terminal_serial: str | None = None, p
     try:
         call = svc.open_call(user, priority=priority or held.priority, symptom_code=symptom_code or held.symptom_code,
                              channel=held.channel, terminal_serial=terminal_serial or None, terminal_id=terminal_id,
-                             symptom_text=held.symptom_text, caller_name=held.caller_name,
+                             symptom_text=held.symptom_text, photo_path=held.photo_path, caller_name=held.caller_name,
                              caller_phone=held.caller_phone, ticket_type=ticket_type or held.ticket_type or "fault")
     except Exception:
         db.session.rollback()
