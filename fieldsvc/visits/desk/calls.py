@@ -253,13 +253,8 @@ def add_new_call(call: ServiceCall, contract: Contract, at: datetime) -> None:
                 raise  # same tracking number drawn eight times: something else is wrong
 
 
-def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "phone",
-              terminal_serial: str | None = None, terminal_id: int | None = None,
-              merchant_id: int | None = None, symptom_text: str = "", photo_path: str | None = None,
-              reported_at: datetime | None = None, caller_name: str = "", caller_phone: str = "",
-              ticket_type: str = "fault") -> ServiceCall:
-    """Register a call (PSP staff or admin): tracking number, contractor, deadlines; commits."""
-    require_role(user, Role.PSP, Role.ADMIN)
+def check_choices(priority: str, symptom_code: str, channel: str, ticket_type: str) -> None:
+    """CallError naming the first of a request's chosen values that is not one of the choices."""
     if ticket_type not in TICKET_TYPE_VALUES:
         raise CallError(422, "ticket_type", _("Choose a ticket type: fault, change, information or installation."),
                         "ticket_type")
@@ -269,6 +264,16 @@ def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "p
         raise CallError(422, "symptom", _("Choose a symptom from the list."), "symptom")
     if channel not in {c.value for c in Channel}:
         raise CallError(422, "channel", _("Choose a channel: phone, portal, e-mail or web."), "channel")
+
+
+def open_call(user: User, *, priority: str, symptom_code: str, channel: str = "phone",
+              terminal_serial: str | None = None, terminal_id: int | None = None,
+              merchant_id: int | None = None, symptom_text: str = "", photo_path: str | None = None,
+              reported_at: datetime | None = None, caller_name: str = "", caller_phone: str = "",
+              ticket_type: str = "fault") -> ServiceCall:
+    """Register a call (PSP staff or admin): tracking number, contractor, deadlines; commits."""
+    require_role(user, Role.PSP, Role.ADMIN)
+    check_choices(priority, symptom_code, channel, ticket_type)
     terminal = _terminal_for_intake(user, terminal_serial, terminal_id, merchant_id)
     dup = open_duplicate(terminal.id, symptom_code)
     if dup is not None:

@@ -16,11 +16,10 @@ from fieldsvc.text import normalize_digits
 from fieldsvc.visits.audit import record
 from fieldsvc.visits.channel_models import HeldCall, HoldStatus
 from fieldsvc.visits.desk import calls as svc
-from fieldsvc.visits.desk.call_targets import TICKET_TYPE_VALUES
 from fieldsvc.visits.desk.errors import CallError
 from fieldsvc.visits.i18n_text import gettext as _
 from fieldsvc.visits.master import requesters
-from fieldsvc.visits.models import Channel, Merchant, Role, ServiceCall, Terminal, User
+from fieldsvc.visits.models import Merchant, Role, ServiceCall, Terminal, User
 from fieldsvc.visits.scope import get_scoped, require_role, scoped
 
 REASONS = ("not_designated", "terminal_unknown")
@@ -56,13 +55,7 @@ def open_or_hold(user: User, *, priority: str, symptom_code: str, channel: str =
     """Open the call (:func:`fieldsvc.visits.desk.calls.open_call`) when the caller may open calls for
     the terminal's merchant, else hold it for confirmation; commits either way."""
     require_role(user, Role.PSP, Role.ADMIN)
-    if priority not in svc.PRIORITIES:
-        raise CallError(422, "priority", _("Choose a priority: critical, urgent or normal."), "priority")
-    if symptom_code not in svc.SYMPTOMS:
-        raise CallError(422, "symptom", _("Choose a symptom from the list."), "symptom")
-    _check_ticket_type(ticket_type)
-    if channel not in {c.value for c in Channel}:
-        raise CallError(422, "channel", _("Choose a channel: phone, portal, e-mail or web."), "channel")
+    svc.check_choices(priority, symptom_code, channel, ticket_type)
     terminal = svc._terminal_for_intake(user, terminal_serial, terminal_id, merchant_id)
     if terminal.merchant_id is not None and not requesters.may_open(terminal.merchant_id, caller_phone, caller_email):
         held = hold(psp_id=terminal.psp_id, reason="not_designated", channel=channel, merchant=terminal.merchant,
@@ -74,12 +67,6 @@ def open_or_hold(user: User, *, priority: str, symptom_code: str, channel: str =
     return svc.open_call(user, priority=priority, symptom_code=symptom_code, channel=channel,
                          terminal_id=terminal.id, symptom_text=symptom_text, photo_path=photo_path,
                          caller_name=caller_name, caller_phone=caller_phone, ticket_type=ticket_type)
-
-
-def _check_ticket_type(ticket_type: str) -> None:
-    if ticket_type not in TICKET_TYPE_VALUES:
-        raise CallError(422, "ticket_type", _("Choose a ticket type: fault, change, information or installation."),
-                        "ticket_type")
 
 
 def list_held(user: User, status: str = HoldStatus.PENDING) -> list[HeldCall]:
