@@ -290,9 +290,10 @@ def country_day(n_visits: int, n_technicians: int, seed: int = 0, em_share: floa
 def _zones(homes: list[Point], city_of: list[int], spots: list[Point], visits: np.ndarray, techs: np.ndarray,
            seed: int) -> list[tuple[list[Point], list[int], list[Point]]]:
     """A province's homes and visit positions cut into one compact zone per contractor, zone ``j``
-    with exactly ``visits[j]`` visits and ``techs[j]`` technicians (k-means centres, then
-    least-distance assignments within those sizes, as territories are cut): per zone its homes,
-    their cities and its visit positions."""
+    with exactly ``visits[j]`` visits and ``techs[j]`` technicians (k-means centres and
+    least-distance assignments within those sizes, as territories are cut; then the visits go, in
+    the same sizes, to the zones with the nearest homes, so a contractor works in the towns its
+    technicians live in): per zone its homes, their cities and its visit positions."""
     from ._ortools import assign_capacitated
     from .partition import _distances, kmeans
 
@@ -306,6 +307,11 @@ def _zones(homes: list[Point], city_of: list[int], spots: list[Point], visits: n
     vzone = assign_capacitated(_distances(vxy * 1000, cent * 1000), np.asarray(visits))
     cent = np.array([vxy[vzone == j].mean(0) if np.any(vzone == j) else cent[j] for j in range(len(visits))])
     hzone = assign_capacitated(_distances(hxy * 1000, cent * 1000), np.asarray(techs))
+    # the visits then follow the homes: each to a zone with a home near it (a contract covers the
+    # towns its technicians are stationed in), each zone keeping its exact number of visits
+    near = np.stack([_distances(vxy * 1000, hxy[hzone == j] * 1000).min(axis=1) if np.any(hzone == j)
+                     else np.full(len(vxy), 1e9) for j in range(len(visits))], axis=1)
+    vzone = assign_capacitated(near, np.asarray(visits))
     return [([h for h, z in zip(homes, hzone) if z == j], [c for c, z in zip(city_of, hzone) if z == j],
              [v for v, z in zip(spots, vzone) if z == j]) for j in range(len(visits))]
 

@@ -3,8 +3,10 @@ territory, solved as tasks; its figures on the command line and in --json."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -31,6 +33,21 @@ def test_country_day_follows_population_and_keeps_regions_apart():
     assert all(len(c) >= 2 for c in contractors.values())  # several contractors per province
     kinds = {v.kind for v in visits}
     assert kinds == {"pm", "em"} and all(v.time_windows for v in visits)  # the city day's mix
+
+
+def test_a_contractor_works_where_its_technicians_are_stationed():
+    """A contractor's zone is the towns its technicians live in: (almost) every visit has a home of
+    its own contractor within 15 km, as on the city day (cut apart, the visits and the homes fell
+    in different towns: a fifth of some contractors' visits were tens of kilometres from them)."""
+    regions = national.country_day(6000, 300, seed=0, directory=GEO)
+    far = 0
+    for r in regions:
+        homes = np.array([(t.start.lat, t.start.lon) for t in r.problem.technicians])
+        for v in r.problem.visits:
+            dlat = (homes[:, 0] - v.location.lat) * 111.32
+            dlon = (homes[:, 1] - v.location.lon) * 111.32 * math.cos(math.radians(v.location.lat))
+            far += float(np.hypot(dlat, dlon).min()) > 15
+    assert far <= 0.01 * 6000  # 102 when the visits were cut apart from the homes
 
 
 def test_too_few_technicians_is_a_clear_error():
