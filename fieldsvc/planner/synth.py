@@ -85,8 +85,8 @@ def visits_at(pts: list[Point], rng: np.random.Generator, em_share: float = 0.08
     visits = []
     merchant = 0
     for i, p in enumerate(pts):
-        if i > 0 and rng.random() < 0.08:  # a second terminal at the previous merchant
-            p = pts[i - 1]
+        if i > 0 and rng.random() < 0.08:  # a second terminal at the previous merchant, same place
+            p = visits[-1].location
         else:
             merchant += 1
         fam = str(rng.choice(FAMILIES))

@@ -146,3 +146,16 @@ def test_a_search_stopped_by_its_limit_is_a_plan_not_a_failure():
     status = routing_enums_pb2.RoutingSearchStatus
     assert _STATUS[status.ROUTING_FAIL_TIMEOUT] == "fail_timeout"
     assert _STATUS[status.ROUTING_INVALID] == "invalid"
+
+
+def test_the_terminals_of_one_merchant_are_at_one_place():
+    """The synthetic days' second (and third) terminals stand at their merchant's shop: a third
+    terminal was put at an unrelated spot under the same merchant, which the planner's merged stop
+    served for free while a peer given the locations drove there."""
+    from fieldsvc.planner.synth import city_day
+
+    places: dict[str, set] = {}
+    for v in city_day(1500, 75, 0).visits:
+        places.setdefault(v.merchant, set()).add((float(v.location.lat), float(v.location.lon)))
+    assert sum(len(p) > 1 for p in places.values()) == 0
+    assert len(places) < 1500  # some merchants have two
