@@ -4,7 +4,8 @@ A service *stages* a file (:func:`stage`) while it builds the rows that name it;
 disk yet. When the session's transaction commits, the staged files are written (each to a temporary
 name first, then renamed, so a reader never sees half a file); when it rolls back or is closed
 without committing — a refused intake, a duplicate check-out — the staged files are dropped and no
-stray photo is left behind.
+stray photo is left behind. Removing works the same way: a file marked with :func:`discard` is
+deleted only once the transaction that stops naming it commits.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 _STAGED = "fieldsvc_staged_uploads"
+_DISCARDED = "fieldsvc_discarded_uploads"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,17 @@ def unstage(session: Session, upload_dir: str | Path, relative_paths: list[str])
     session.info[_STAGED] = [f for f in session.info.get(_STAGED, []) if f.target not in targets]
 
 
+def discard(session: Session, upload_dir: str | Path, relative_path: str | None) -> None:
+    """Delete upload_dir/relative_path when `session` commits (nothing when it rolls back)."""
+    if not relative_path:
+        return
+    root = Path(upload_dir).resolve()
+    target = (root / relative_path).resolve()
+    if root not in target.parents:
+        raise ValueError(f"an upload path must stay inside the upload folder: {relative_path}")
+    session.info.setdefault(_DISCARDED, []).append(target)
+
+
 def staged(session: Session) -> list[Path]:
     """Where the staged files of `session` will be written (for tests and diagnostics)."""
     return [f.target for f in session.info.get(_STAGED, [])]
@@ -64,7 +77,15 @@ def _write_staged(session: Session) -> None:
             log.exception("could not write the uploaded file %s", item.target)
 
 
+    for target in session.info.pop(_DISCARDED, []):
+        try:
+            target.unlink(missing_ok=True)
+        except OSError:  # the rows are committed; a file left behind is logged, never raised
+            log.exception("could not delete the uploaded file %s", target)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _drop_staged(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
         session.info.pop(_STAGED, None)
+        session.info.pop(_DISCARDED, None)

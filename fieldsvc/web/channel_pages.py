@@ -3,7 +3,7 @@ form, the hold queue (confirm or reject), e-mails that could not be processed, r
 (chains and branches with their designated people) and each merchant's choice of SMS or e-mail."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -159,7 +159,7 @@ def reject(held_id: int):
         flash(_("Say why the request is rejected."), "danger")
         return redirect(url_for("channel_pages.index"))
     try:
-        holds.reject(user, held, form.reason.data)
+        holds.reject(user, held, form.reason.data, current_app.config["UPLOAD_DIR"])
     except CallError as e:
         flash(e.message, "danger")
     else:

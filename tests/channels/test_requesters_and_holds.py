@@ -3,6 +3,7 @@ or rejects each once; groups and people are managed by API and pages with clear 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
@@ -128,6 +129,30 @@ def test_the_intake_form_holds_and_the_desk_page_confirms(client, world, chain):
     call = db.session.scalars(select(m.ServiceCall)).one()  # the photo sent with the request came along
     assert call.photo_path and call.photo_path == held.photo_path
     assert client.get(f"/psp/calls/{call.id}/photo").data == image_bytes("PNG")
+
+
+def test_a_rejected_requests_photo_is_deleted(client, world, chain, app):
+    login(client, "psp-p1")
+    client.post("/psp/calls/new", data={"terminal_serial": "SN110", "priority": "urgent", "symptom": "printer",
+                                        "channel": "phone", "caller_phone": "09127778899",
+                                        "photo": (io.BytesIO(image_bytes("PNG")), "jam.png")})
+    held = db.session.scalars(select(HeldCall)).one()
+    path = Path(app.config["UPLOAD_DIR"]) / held.photo_path
+    assert path.exists()
+    r = client.post(f"/psp/desk/held/{held.id}/reject", data={"reason": "not the owner"})
+    assert r.status_code == 302
+    db.session.refresh(held)
+    assert held.status == "rejected" and held.photo_path is None and not path.exists()
+    assert client.get(f"/psp/desk/held/{held.id}/photo").status_code == 404
+    # a rejection that does not happen (already decided) deletes nothing
+    other = _post_call(client, caller_phone="09120001111").get_json()["id"]
+    kept = Path(app.config["UPLOAD_DIR"]) / "calls" / "kept.png"
+    kept.write_bytes(image_bytes("PNG"))
+    db.session.execute(update(HeldCall).where(HeldCall.id == other).values(photo_path="calls/kept.png",
+                                                                          status="rejected"))
+    db.session.commit()
+    assert client.post(f"/api/v1/held-calls/{other}/reject", json={"reason": "again"}).status_code == 409
+    assert kept.exists() and db.session.get(HeldCall, other).photo_path == "calls/kept.png"
 
 
 def test_a_held_request_keeps_its_ticket_type_through_either_door(client, world, chain):

@@ -7,12 +7,14 @@ call is opened, its SLA clock starting at the confirmation) or reject it with a 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Optional
 
 from sqlalchemy import update
 
 from fieldsvc.db import db, utcnow
 from fieldsvc.text import normalize_digits
+from fieldsvc.visits import uploads
 from fieldsvc.visits.audit import record
 from fieldsvc.visits.channel_models import HeldCall, HoldStatus
 from fieldsvc.visits.desk import calls as svc
@@ -122,8 +124,9 @@ def confirm(user: User, held: HeldCall, *, terminal_serial: str | None = None, p
     return call
 
 
-def reject(user: User, held: HeldCall, reason: str) -> None:
-    """Turn the request down with a reason; commits."""
+def reject(user: User, held: HeldCall, reason: str, upload_dir: str | Path) -> None:
+    """Turn the request down with a reason; commits. The photo sent with it, if any, is deleted
+    from ``upload_dir`` once the rejection is committed (a stranger's picture is not kept)."""
     require_role(user, Role.PSP, Role.ADMIN)
     reason = (reason or "").strip()
     if not reason:
@@ -131,6 +134,9 @@ def reject(user: User, held: HeldCall, reason: str) -> None:
     _claim(held, HoldStatus.REJECTED)
     db.session.refresh(held)
     held.decided_at, held.decided_by_id, held.decision_note = utcnow(), user.id, reason[:1000]
+    if held.photo_path:
+        uploads.discard(db.session, upload_dir, held.photo_path)
+        held.photo_path = None
     record("status", held, actor=user, from_state=HoldStatus.PENDING.value, to_state=HoldStatus.REJECTED.value,
            reason=reason)
     db.session.commit()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timezone
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_login import current_user, login_required
 from flask_smorest import Blueprint
@@ -128,7 +129,7 @@ class RejectHeld(MethodView):
         user = _user()
         held = holds.get_held(user, held_id)
         try:
-            holds.reject(user, held, body["reason"])
+            holds.reject(user, held, body["reason"], current_app.config["UPLOAD_DIR"])
         except CallError as e:
             raise _err(e) from e
         return held_dict(holds.get_held(user, held_id))
