@@ -40,6 +40,22 @@ def test_a_merchants_message_becomes_a_call_and_is_marked_read(app, world, imap)
     assert any(call.tracking_number in str(msg["Subject"]) for msg in _replies_to(app, "shop11@example.com"))
 
 
+def test_the_ticket_type_is_read_from_the_message(app, world, imap):
+    """A request to install, move or explain is opened as such (its own SLA targets), a breakdown as
+    a fault even when it also says one of those words; the desk can change the type either way."""
+    from fieldsvc.visits.desk.call_targets import ticket_type_of
+
+    imap.deliver(email_bytes("shop10@example.com", "SN100", "لطفاً یک کارتخوان جدید برای شعبه دوم نصب کنید"))
+    imap.deliver(email_bytes("shop10@example.com", "SN101 move", "We are moving the terminal to the other counter"))
+    imap.deliver(email_bytes("shop11@example.com", "SN110", "سوال: گزارش تراکنش‌های ماه را از کجا بگیرم؟"))
+    imap.deliver(email_bytes("shop12@example.com", "SN120", "دستگاهی که دیروز نصب شد کار نمی‌کند"))
+    poll_support_mailbox()
+    types = {c.terminal.serial: ticket_type_of(c) for c in _calls()}
+    assert types == {"SN100": "installation", "SN101": "change", "SN110": "information", "SN120": "fault"}
+    assert email_intake.guess_ticket_type("how do I print a report", email_intake.guess_symptom("how do I print")) \
+        == "fault"  # it names a symptom (printing): a fault, not a question
+
+
 def test_replayed_and_repolled_messages_never_make_a_second_call(app, world, imap):
     raw = email_bytes("shop11@example.com", "Terminal dead", "It does not power on", "<same-1@shop.test>")
     imap.deliver(raw)

@@ -44,10 +44,11 @@ WORD_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{3,63}")
 MAX_ATTEMPTS = 3
 #: A message claimed this long ago by a scheduler that then died is taken up again.
 STALE_CLAIM = timedelta(minutes=10)
-#: Words in a message that name a symptom (Persian and English), checked in this order.
+#: Words in a message that name a symptom (Persian and English), checked in this order (not
+#: "کارتخوان": merchants call the whole terminal so, not only its card reader).
 SYMPTOM_WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("no_power", ("روشن نمی", "خاموش", "power", "does not turn on")),
-    ("card_reader", ("کارت نمی", "کارتخوان", "card reader", "reader")),
+    ("card_reader", ("کارت نمی", "card reader", "reader")),
     ("printer", ("چاپ", "پرینت", "printer", "print")),
     ("paper_jam", ("کاغذ", "paper")),
     ("no_connection", ("اتصال", "شبکه", "ارتباط", "connect", "network")),
@@ -55,6 +56,16 @@ SYMPTOM_WORDS: list[tuple[str, tuple[str, ...]]] = [
     ("pin_error", ("رمز", "pin")),
     ("sim", ("سیم کارت", "sim")),
     ("battery", ("باتری", "شارژ", "battery", "charger")),
+]
+
+#: Words of a breakdown that names no symptom: such a message is a fault whatever else it says
+FAULT_WORDS = ("کار نمی", "خراب", "مشکل", "خطا", "ایراد", "not work", "broken", "error", "fault", "problem")
+#: Words that ask for something other than a repair (Persian and English), checked in this order
+#: when the message names no symptom and no breakdown.
+TICKET_TYPE_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    ("installation", ("نصب", "دستگاه جدید", "کارتخوان جدید", "install", "new terminal")),
+    ("change", ("تغییر", "جابجایی", "جابه‌جایی", "انتقال", "change", "move", "relocat", "replace")),
+    ("information", ("سوال", "سؤال", "اطلاعات", "راهنمایی", "question", "information", "how do", "how to")),
 ]
 
 
@@ -139,6 +150,19 @@ def guess_symptom(text: str) -> str:
     return "other"
 
 
+def guess_ticket_type(text: str, symptom: str) -> str:
+    """``fault`` when the message names a symptom or a breakdown (:data:`FAULT_WORDS`), else the
+    first type whose words it holds (:data:`TICKET_TYPE_WORDS`), else ``fault``; the desk can
+    change it."""
+    low = normalize_text(text).lower()
+    if symptom != "other" or any(w in low for w in FAULT_WORDS):
+        return "fault"
+    for code, words in TICKET_TYPE_WORDS:
+        if any(w in low for w in words):
+            return code
+    return "fault"
+
+
 def intake_user(psp_id: int) -> User:
     """The PSP's system account that e-mail calls are opened by (cannot log in); created once."""
     psp = db.session.get(Psp, psp_id)
@@ -212,6 +236,7 @@ def _open_or_hold(row: InboundEmail, who: requesters.Sender, sender: str, name: 
     psp_id = merchant.psp_id if merchant is not None else who.merchants[0].psp_id
     row.psp_id = psp_id
     symptom = guess_symptom(f"{subject}\n{text}")
+    ticket_type = guess_ticket_type(f"{subject}\n{text}", symptom)
     description = f"{subject}\n\n{text}".strip()
     caller = (who.requester.name if who.requester else normalize_text(name or ""))[:120]
     allowed = merchant is not None and requesters.may_open(merchant.id, email=sender)
@@ -223,24 +248,25 @@ def _open_or_hold(row: InboundEmail, who: requesters.Sender, sender: str, name: 
         row.outcome = "call"
         try:
             call = svc.open_call(intake_user(psp_id), priority="normal", symptom_code=symptom, channel="email",
-                                 terminal_id=terminal.id, symptom_text=description, caller_name=caller)
+                                 terminal_id=terminal.id, symptom_text=description, caller_name=caller,
+                                 ticket_type=ticket_type)
         except CallError as e:  # e.g. no contract covers the region: the desk decides
             db.session.rollback()
             db.session.add(row)
             row.status, row.processed_at = "done", utcnow()
-            return _hold(row, psp_id, e.code, merchant, terminal, symptom, description, caller, sender)
+            return _hold(row, psp_id, e.code, merchant, terminal, symptom, description, caller, sender, ticket_type)
         row.call_id = call.id
         return None
     reason = "not_designated" if merchant is not None and not allowed else "terminal_unknown"
-    return _hold(row, psp_id, reason, merchant, terminal, symptom, description, caller, sender)
+    return _hold(row, psp_id, reason, merchant, terminal, symptom, description, caller, sender, ticket_type)
 
 
 def _hold(row: InboundEmail, psp_id: int, reason: str, merchant: Optional[Merchant], terminal: Optional[Terminal],
-          symptom: str, description: str, caller: str, sender: str) -> Reply:
+          symptom: str, description: str, caller: str, sender: str, ticket_type: str = "fault") -> Reply:
     row.psp_id = psp_id
     hold(psp_id=psp_id, reason=reason[:40], channel="email", merchant=merchant, terminal=terminal,
          symptom_code=symptom, symptom_text=description, caller_name=caller, caller_email=sender,
-         inbound_email_id=row.id, received_at=row.received_at)
+         inbound_email_id=row.id, received_at=row.received_at, ticket_type=ticket_type)
     row.outcome = "held"
     return Reply(sender, "held", row.subject, row.message_id, merchant.language if merchant else "fa")
 
