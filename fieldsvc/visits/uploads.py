@@ -70,13 +70,12 @@ def _write(item: StagedFile) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _write_staged(session: Session) -> None:
+    """The transaction committed: write the staged files, delete the discarded ones."""
     for item in session.info.pop(_STAGED, []):
         try:
             _write(item)
         except OSError:  # the rows are committed; a full disk is logged, never raised into the caller
             log.exception("could not write the uploaded file %s", item.target)
-
-
     for target in session.info.pop(_DISCARDED, []):
         try:
             target.unlink(missing_ok=True)
