@@ -212,9 +212,9 @@ def _around(city: City, n: int, rng: np.random.Generator, sigma_km: float) -> li
     return out
 
 
-def _contractor_points(province: Province, n_visits: int, n_techs: int,
-                       rng: np.random.Generator) -> tuple[list[Point], list[int], list[Point]]:
-    """Technician homes, the city of each home, and visit positions of one contractor: technicians
+def _contractor_points(province: Province, n_visits: int, n_techs: int, rng: np.random.Generator
+                       ) -> tuple[list[Point], list[int], list[Point], list[int]]:
+    """Technician homes, the city of each home, visit positions and the city of each: technicians
     stationed in pairs in the cities (drawn by city weight), visits in those cities in proportion
     to their technicians (technicians live where the work is)."""
     weights = _city_weights(province)
@@ -227,13 +227,15 @@ def _contractor_points(province: Province, n_visits: int, n_techs: int,
     homes: list[Point] = []
     city_of: list[int] = []
     spots: list[Point] = []
+    spot_city: list[int] = []
     for i, nv in zip(staffed, visits_per_city):
         sigma = spread_km(province.population * weights[i] / weights.sum())
         homes += _around(province.cities[i], int(per_city[i]), rng, sigma)
         city_of += [int(i)] * int(per_city[i])
         spots += _around(province.cities[i], int(nv), rng, sigma)
+        spot_city += [int(i)] * int(nv)
     order = rng.permutation(len(spots))  # visit ids do not follow the cities
-    return homes, city_of, [spots[k] for k in order]
+    return homes, city_of, [spots[k] for k in order], [spot_city[k] for k in order]
 
 
 def _cover_families(techs: list[Technician], city_of: list[int]) -> list[Technician]:
@@ -279,7 +281,7 @@ def country_day(n_visits: int, n_technicians: int, seed: int = 0, em_share: floa
             if cv[j] == 0:
                 continue
             prefix = f"{code}{j + 1}-"
-            homes, city_of, spots = zones[j] if zones else _contractor_points(p, int(cv[j]), int(ct[j]), rng)
+            homes, city_of, spots = zones[j] if zones else _contractor_points(p, int(cv[j]), int(ct[j]), rng)[:3]
             techs = _cover_families(technicians_at(homes, rng, prefix=prefix + "T"), city_of)
             visits = visits_at(spots, rng, em_share, prefix=prefix + "V", merchant_prefix=prefix + "M")
             regions.append(Region(p.name, f"{code}{j + 1}",
@@ -287,13 +289,15 @@ def country_day(n_visits: int, n_technicians: int, seed: int = 0, em_share: floa
     return regions
 
 
-def _zones(homes: list[Point], city_of: list[int], spots: list[Point], visits: np.ndarray, techs: np.ndarray,
-           seed: int) -> list[tuple[list[Point], list[int], list[Point]]]:
-    """A province's homes and visit positions cut into one compact zone per contractor, zone ``j``
-    with exactly ``visits[j]`` visits and ``techs[j]`` technicians (k-means centres and
-    least-distance assignments within those sizes, as territories are cut; then the visits go, in
-    the same sizes, to the zones with the nearest homes, so a contractor works in the towns its
-    technicians live in): per zone its homes, their cities and its visit positions."""
+def _zones(homes: list[Point], city_of: list[int], spots: list[Point], spot_city: list[int], visits: np.ndarray,
+           techs: np.ndarray, seed: int) -> list[tuple[list[Point], list[int], list[Point]]]:
+    """A province's homes and visit positions cut into one zone per contractor: zone ``j`` gets
+    ``techs[j]`` technicians (k-means centres of the visits in ``visits`` shares, then
+    least-distance assignments of the homes within those sizes, as territories are cut; a big
+    city is shared by sectors), and each city's visits are shared among the zones stationed in it
+    in proportion to their technicians there, each visit to the zone with a home nearest it: a
+    contractor works in the towns its technicians live in, with the country's visits per
+    technician. Per zone: its homes, their cities and its visit positions."""
     from ._ortools import assign_capacitated
     from .partition import _distances, kmeans
 
@@ -302,18 +306,21 @@ def _zones(homes: list[Point], city_of: list[int], spots: list[Point], visits: n
     def km(points: list[Point]) -> np.ndarray:
         return np.array([(p.lat * 111.32, p.lon * 111.32 * math.cos(math.radians(lat0))) for p in points])
 
+    k = len(visits)
     vxy, hxy = km(spots), km(homes)
-    _, cent = kmeans(vxy, len(visits), seed)
+    _, cent = kmeans(vxy, k, seed)
     vzone = assign_capacitated(_distances(vxy * 1000, cent * 1000), np.asarray(visits))
-    cent = np.array([vxy[vzone == j].mean(0) if np.any(vzone == j) else cent[j] for j in range(len(visits))])
+    cent = np.array([vxy[vzone == j].mean(0) if np.any(vzone == j) else cent[j] for j in range(k)])
     hzone = assign_capacitated(_distances(hxy * 1000, cent * 1000), np.asarray(techs))
-    # the visits then follow the homes: each to a zone with a home near it (a contract covers the
-    # towns its technicians are stationed in), each zone keeping its exact number of visits
-    near = np.stack([_distances(vxy * 1000, hxy[hzone == j] * 1000).min(axis=1) if np.any(hzone == j)
-                     else np.full(len(vxy), 1e9) for j in range(len(visits))], axis=1)
-    vzone = assign_capacitated(near, np.asarray(visits))
+    homes_city, spots_city = np.asarray(city_of), np.asarray(spot_city)
+    for c in np.unique(spots_city):
+        at, here = np.flatnonzero(spots_city == c), homes_city == c
+        share = _shares(np.bincount(hzone[here], minlength=k).astype(float), len(at))
+        near = np.stack([_distances(vxy[at] * 1000, hxy[here & (hzone == j)] * 1000).min(axis=1)
+                         if share[j] else np.zeros(len(at), dtype=np.int64) for j in range(k)], axis=1)
+        vzone[at] = assign_capacitated(near, share)
     return [([h for h, z in zip(homes, hzone) if z == j], [c for c, z in zip(city_of, hzone) if z == j],
-             [v for v, z in zip(spots, vzone) if z == j]) for j in range(len(visits))]
+             [v for v, z in zip(spots, vzone) if z == j]) for j in range(k)]
 
 
 # --------------------------------------------------------------------------- the staged solve

@@ -38,16 +38,20 @@ def test_country_day_follows_population_and_keeps_regions_apart():
 def test_a_contractor_works_where_its_technicians_are_stationed():
     """A contractor's zone is the towns its technicians live in: (almost) every visit has a home of
     its own contractor within 15 km, as on the city day (cut apart, the visits and the homes fell
-    in different towns: a fifth of some contractors' visits were tens of kilometres from them)."""
+    in different towns: a fifth of some contractors' visits were tens of kilometres from them), and
+    every contractor has its province's visits per technician."""
     regions = national.country_day(6000, 300, seed=0, directory=GEO)
     far = 0
+    per_tech: dict[str, list[float]] = {}
     for r in regions:
+        per_tech.setdefault(r.province, []).append(len(r.problem.visits) / len(r.problem.technicians))
         homes = np.array([(t.start.lat, t.start.lon) for t in r.problem.technicians])
         for v in r.problem.visits:
             dlat = (homes[:, 0] - v.location.lat) * 111.32
             dlon = (homes[:, 1] - v.location.lon) * 111.32 * math.cos(math.radians(v.location.lat))
             far += float(np.hypot(dlat, dlon).min()) > 15
     assert far <= 0.01 * 6000  # 102 when the visits were cut apart from the homes
+    assert all(max(v) <= 1.25 * min(v) for v in per_tech.values())
 
 
 def test_too_few_technicians_is_a_clear_error():
