@@ -278,8 +278,8 @@ def country_day(n_visits: int, n_technicians: int, seed: int = 0, em_share: floa
         code = f"P{k:02d}"
         zones = None if shared_cities else _zones(*_contractor_points(p, int(nv), int(nt), rng), cv, ct, seed)
         for j in range(contractors):
-            if cv[j] == 0:
-                continue
+            if not (len(zones[j][2]) if zones else cv[j]):
+                continue  # a contractor without visits this day
             prefix = f"{code}{j + 1}-"
             homes, city_of, spots = zones[j] if zones else _contractor_points(p, int(cv[j]), int(ct[j]), rng)[:3]
             techs = _cover_families(technicians_at(homes, rng, prefix=prefix + "T"), city_of)
