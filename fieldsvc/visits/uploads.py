@@ -45,13 +45,19 @@ def unstage(session: Session, upload_dir: str | Path, relative_paths: list[str])
     session.info[_STAGED] = [f for f in session.info.get(_STAGED, []) if f.target not in targets]
 
 
+def inside(upload_dir: str | Path, relative_path: str) -> Path | None:
+    """upload_dir/relative_path resolved, or None when it leads outside the upload folder."""
+    root = Path(upload_dir).resolve()
+    target = (root / relative_path).resolve()
+    return target if root in target.parents else None
+
+
 def discard(session: Session, upload_dir: str | Path, relative_path: str | None) -> None:
     """Delete upload_dir/relative_path when `session` commits (nothing when it rolls back)."""
     if not relative_path:
         return
-    root = Path(upload_dir).resolve()
-    target = (root / relative_path).resolve()
-    if root not in target.parents:
+    target = inside(upload_dir, relative_path)
+    if target is None:
         raise ValueError(f"an upload path must stay inside the upload folder: {relative_path}")
     session.info.setdefault(_DISCARDED, []).append(target)
 
