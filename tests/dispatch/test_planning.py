@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from fieldsvc.db import db
+from fieldsvc.planner.day import solve_day
 from fieldsvc.visits import models as m
 from fieldsvc.visits.plans import planning
 from fieldsvc.visits.audit import transition_visit
@@ -208,6 +211,32 @@ def test_all_contractors_in_parallel(pm_world):
     assert sum(r.summary["served"] for r in runs) == 6
     techs_with_routes = {db.session.get(m.Technician, t).contractor_id for t in _routes()}
     assert techs_with_routes == {c.id for c in pm_world.contractors}
+
+
+def _dies_or_solves(problem, params):
+    """The day's solve as a worker process runs it, except that a day named "die …" ends its
+    process the way OR-Tools does on a failed internal check."""
+    if problem.name.startswith("die "):
+        os._exit(134)
+    return solve_day(problem, params)
+
+
+def test_a_solver_process_that_dies_fails_its_own_day_only(pm_world, monkeypatch):
+    c1, c2 = pm_world.contractors
+    real_build = planning.build_day
+
+    def build(contractor_id, day, **kw):
+        ctx = real_build(contractor_id, day, **kw)
+        if contractor_id == c1.id:
+            ctx = replace(ctx, problem=replace(ctx.problem, name="die " + ctx.problem.name))
+        return ctx
+
+    monkeypatch.setattr(planning, "build_day", build)
+    monkeypatch.setattr(planning, "solve_day", _dies_or_solves)
+    runs = {r.contractor_id: r for r in planning.plan_all_contractors(DAY, time_limit=1)}
+    assert runs[c1.id].status == "failed" and "stopped abruptly" in runs[c1.id].message
+    assert runs[c2.id].status == "succeeded" and runs[c2.id].summary["served"] == 3
+    assert {db.session.get(m.Technician, t).contractor_id for t in _routes()} == {c2.id}
 
 
 def test_horizon_stores_days_inside_windows(pm_world):

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
@@ -579,17 +580,23 @@ def _workers(n: int) -> int:
     return max(1, min(n, os.cpu_count() or 1))
 
 
-def _solver_pool(n: int) -> ProcessPoolExecutor:
-    # forkserver: workers never inherit the parent's database connections or web threads; the
-    # server imports the solver once, so each worker starts warm
+def _solver_process() -> ProcessPoolExecutor:
+    """One worker process for one day. Forkserver: it never inherits the parent's database
+    connections or web threads; the server imports the solver once, so each process starts warm."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["fieldsvc.planner.day", "fieldsvc.planner._ortools"])
-    return ProcessPoolExecutor(max_workers=_workers(n), mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+
+
+#: what a day's run says when the process solving it died (OR-Tools ends its process on a failed
+#: internal check): only that day is lost, the others are solved in processes of their own
+SOLVER_DIED_MESSAGE = ("the process solving this day stopped abruptly (the solver ended it); the other "
+                       "contractors' days were planned. Start this plan again; if it stops again, report the run number")
 
 
 def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, progress: ProgressFn | None,
               actor: m.User | None, dask_scheduler: str | None = None) -> None:
-    """Solve built days in worker processes (or, given ``dask_scheduler``, on that Dask cluster:
+    """Solve built days, each in a worker process of its own (or, given ``dask_scheduler``, on that Dask cluster:
     territories and regrouping rounds as tasks), reporting progress, and store each as it finishes."""
     params = _params(time_limit)
     todo = [(run.id, ctx) for run, ctx in items]
@@ -634,33 +641,48 @@ def _run_days(items: list[tuple[m.PlanRun, DayContext]], time_limit: float, prog
             return
         pool = ThreadPoolExecutor(max_workers=len(solvable), thread_name_prefix="dask-day")
     else:
-        pool = _solver_pool(len(solvable))
+        pool = None
     solve_one = cluster.solve_day if cluster else solve_day
+    # locally, each day in a process of its own, as many at once as there are cores, the biggest
+    # days first (they take longest): a process that dies takes only its own day with it
+    slots = len(solvable) if cluster else _workers(len(solvable))
+    queue = sorted(solvable, key=lambda item: -len(item[1].problem.visits))
     # expected wall time: waves of contractors over the workers, each up to its time limit
-    expected = params.time_limit * -(-len(solvable) // _workers(len(solvable))) * 1.15 + 2
+    expected = params.time_limit * -(-len(solvable) // slots) * 1.15 + 2
+    running: dict[Future, tuple[int, DayContext, ProcessPoolExecutor | None]] = {}
     try:
-        futures: dict[Future, tuple[int, DayContext]] = {}
-        for rid, ctx in solvable:
+        for rid, ctx in queue:
             set_progress(rid, 0.1, f"solving {len(ctx.problem.visits)} visits", status=m.PlanStatus.RUNNING)
-            futures[pool.submit(solve_one, ctx.problem, params)] = (rid, ctx)
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+        while queue or running:
+            while queue and len(running) < slots:
+                rid, ctx = queue.pop(0)
+                own = None if pool else _solver_process()
+                running[(pool or own).submit(solve_one, ctx.problem, params)] = (rid, ctx, own)
+            done, _ = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
             frac = 0.1 + 0.8 * min(1.0, (time.monotonic() - t0) / expected)
-            for f in pending:
-                report(futures[f][0], frac, "solving")
+            for f in set(running) - done:
+                report(running[f][0], frac, "solving")
             for f in done:
-                rid, ctx = futures[f]
+                rid, ctx, own = running.pop(f)
+                if own is not None:
+                    own.shutdown(wait=False)
                 try:
                     sol = f.result()
                     report(rid, 0.92, "storing")
                     store_plan(ctx, sol, rid, actor)
+                except BrokenProcessPool:
+                    log.error("plan run %s: its solver process died", rid)
+                    _fail(rid, RuntimeError(SOLVER_DIED_MESSAGE))
                 except Exception as exc:
                     log.exception("plan run %s failed", rid)
                     _fail(rid, exc)
                 finished += 1
     finally:
-        pool.shutdown(cancel_futures=True)
+        for _f, (_rid, _ctx, own) in running.items():
+            if own is not None:
+                own.shutdown(cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         if cluster is not None:
             cluster.close()
     if progress:
