@@ -425,3 +425,51 @@ def markdown_small_days(rows: list[dict], title: str = "") -> str:
                       f"travel. Quick wall time: median {walls[len(walls) // 2]} s, max {walls[-1]} s; "
                       f"{sum(w <= 3 for w in walls)} of {len(walls)} within 3 s."]
     return "\n".join(lines)
+
+
+def multi_town(problems: list[Problem], max_visits: int = 150) -> list[Problem]:
+    """The days of at most ``max_visits`` visits whose technicians live in more than one town
+    (:func:`fieldsvc.planner.partition.towns`): the days solved one model each before."""
+    from .partition import towns
+
+    return [p for p in problems if len(p.visits) <= max_visits and len(towns(p)) > 1]
+
+
+def bench_towns(problems: list[Problem], time_per_visit: float = 0.08, runs: int = 3,
+                progress: Callable[[dict], None] | None = None) -> list[dict]:
+    """Each day solved as one model and town by town, ``runs`` times, one after the other: a part
+    gets ``time_per_visit`` seconds per visit (at least 1 s), as the national benchmark's tasks.
+    One row per run and way: served, priority, travel hours and seconds per served visit."""
+    from .partition import merge, towns
+    from .pm import solve
+
+    rows = []
+    for run in range(1, runs + 1):
+        for way in ("one model", "town by town"):
+            served = priority = travel = 0
+            tick = time.perf_counter()
+            for p in problems:
+                parts = [p] if way == "one model" else towns(p)
+                sol = merge(p, [solve(part, SolveParams(time_limit=max(1.0, time_per_visit * len(part.visits))))
+                                for part in parts])
+                served, priority, travel = served + len(sol.served), priority + sol.served_priority(p), travel + sol.travel_seconds
+            row = {"run": run, "way": way, "days": len(problems), "visits": sum(len(p.visits) for p in problems),
+                   "served": served, "priority_served": priority, "travel_hours": round(travel / 3600, 1),
+                   "travel_seconds_per_served": round(travel / max(1, served)),
+                   "wall_seconds": round(time.perf_counter() - tick, 1)}
+            rows.append(row)
+            if progress:
+                progress(row)
+    return rows
+
+
+def markdown_towns(rows: list[dict], title: str = "") -> str:
+    """Median (min–max) of every figure, one line per way of solving."""
+    lines = [f"**{title}**", ""] if title else []
+    lines += ["| way | runs | served | priority | travel h | travel s / served visit | wall s |", "|---|---|---|---|---|---|---|"]
+    for way in dict.fromkeys(r["way"] for r in rows):
+        mine = [r for r in rows if r["way"] == way]
+        cells = [_spread([r[k] for r in mine]) for k in ("served", "priority_served", "travel_hours",
+                                                          "travel_seconds_per_served", "wall_seconds")]
+        lines.append(f"| {way} | {len(mine)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

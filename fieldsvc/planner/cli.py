@@ -372,6 +372,37 @@ def bench_city_shared_cmd(visits: int, technicians: int, contractors: int, seed:
         json_out.write_text(json.dumps(out, indent=1))
 
 
+@bench.command("towns")
+@click.option("--visits", type=click.IntRange(min=1), default=20000, show_default=True)
+@click.option("--technicians", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--time-per-visit", type=click.FloatRange(min=0.001), default=0.08, show_default=True,
+              help="Seconds of search per visit (as bench national).")
+@click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path))
+def bench_towns_cmd(visits: int, technicians: int, seed: int, time_per_visit: float, runs: int,
+                    json_out: Path | None) -> None:
+    """The national day's contractors of at most 150 visits whose technicians live in several
+    towns: each solved as one model and town by town, one after the other."""
+    from . import bench as b
+    from . import national as nat
+
+    try:
+        regions = nat.country_day(visits, technicians, seed)
+    except (FileNotFoundError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    days = b.multi_town([r.problem for r in regions])
+    if not days:
+        raise click.ClickException(f"no contractor of this day ({len(regions)}) has technicians in several towns")
+    click.echo(f"{len(days)} of {len(regions)} contractors span towns: "
+               + ", ".join(f"{p.name} ({len(p.visits)} visits)" for p in days), err=True)
+    rows = b.bench_towns(days, time_per_visit, runs, progress=lambda row: click.echo(json.dumps(row), err=True))
+    click.echo(b.markdown_towns(rows, f"{len(days)} multi-town contractors of the national day {visits} / "
+                                      f"{technicians}, seed {seed}, {time_per_visit:g} s per visit, {runs} runs"))
+    if json_out:
+        json_out.write_text(json.dumps(rows, indent=1))
+
+
 @bench.command("em")
 @click.option("--technicians", type=int, default=40, show_default=True)
 @click.option("--stops", type=int, default=15, show_default=True, help="Stops per technician.")

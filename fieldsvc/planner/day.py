@@ -7,15 +7,16 @@ current position and time, and pinned visits stay with their technician.
 """
 from __future__ import annotations
 
+import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping
 
 from .day_over import DayOver, days_over, leave_out
 from .params import SolveParams
-from .partition import ROUNDS, solve_partitioned
+from .partition import ROUNDS, merge, solve_partitioned, solve_parts, towns
 from .pm import solve
-from .problem import Id, Point, Problem, TimeWindow
+from .problem import Id, Point, Problem, TimeWindow, validate
 from .solution import Solution, Unassigned
 
 
@@ -32,14 +33,27 @@ def solve_day(problem: Problem, params: SolveParams | None = None, executor: Exe
     :func:`fieldsvc.planner.partition.solve_partitioned`).  ``initial``
     (technician id → visit ids, or a previous Solution; by default the technicians' given
     ``steps``) warm-starts a single model directly.  Days with shipments are one model.
-    A small day (at most ``params.small_day_visits``) stops when it stops improving, see
-    :func:`small_day_params`.
+    A day of technicians stationed in several towns is solved town by town (see
+    :func:`fieldsvc.planner.partition.towns`). A small day (at most ``params.small_day_visits``)
+    stops when it stops improving, see :func:`small_day_params`.
     """
     params = params or SolveParams()
+    validate(problem)  # bad input is refused before it is cut into towns or territories
     if not initial and any(t.steps for t in problem.technicians):  # given steps: the warm start
         initial = {t.id: [sid for typ, sid in t.steps if typ != "break"] for t in problem.technicians}
-    if len(problem.visits) <= max_part_visits or initial or problem.shipments:
+    if initial or problem.shipments:
         return solve(problem, small_day_params(problem, params), initial or None)
+    if len(problem.visits) <= max_part_visits:
+        parts = towns(problem)
+        if len(parts) == 1:
+            return solve(problem, small_day_params(problem, params))
+        t0 = time.perf_counter()
+        sols = solve_parts(parts, small_day_params(problem, params), executor, workers)
+        sol = merge(problem, sols)
+        sol.statistics.update(towns=len(parts), wall_seconds=round(time.perf_counter() - t0, 3))
+        if all(s.statistics.get("stopped") == "stagnation" for s in sols):
+            sol.statistics["stopped"] = "stagnation"
+        return sol
     return solve_partitioned(problem, params, executor, part_visits, workers, rounds=rounds)
 
 

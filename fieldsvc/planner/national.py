@@ -35,7 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .params import SolveParams
-from .partition import IMPROVE_SHARE, ROUNDS, _recost, improve, merge, split
+from .partition import IMPROVE_SHARE, ROUNDS, _recost, improve, merge, split, towns
 from .problem import Point, Problem, Technician
 from .solution import Solution
 from .synth import FAMILIES, REPO_ROOT, technicians_at, visits_at
@@ -408,16 +408,21 @@ def solve_country(regions: list[Region], executor: Executor, time_per_visit: flo
     stages = stages if stages is not None else []
     tick = time.perf_counter()
     parts: list[list[Problem]] = []
-    for r in regions:
-        big = len(r.problem.visits) > max_part_visits
-        parts.append(split(r.problem, part_visits) if big else [r.problem])
+    regrouped: set[int] = set()  # the regions cut into territories, whose regrouping rounds follow
+    for i, r in enumerate(regions):
+        if len(r.problem.visits) > max_part_visits:
+            parts.append(split(r.problem, part_visits))
+            if len(parts[-1]) > 1:
+                regrouped.add(i)
+        else:  # a small region over several towns: town by town, no rounds between them
+            parts.append(towns(r.problem))
     stages.append(Stage("split by territory", round(time.perf_counter() - tick, 2), peak_rss_mb(),
                         sum(len(p) for p in parts)))
 
     tick = time.perf_counter()
     jobs = []
     for i, ps in enumerate(parts):
-        share = 1 - IMPROVE_SHARE if len(ps) > 1 else 1.0
+        share = 1 - IMPROVE_SHARE if i in regrouped else 1.0
         for j, part in enumerate(ps):
             limit = max(1.0, share * time_per_visit * len(part.visits))
             jobs.append((i, j, part, replace(params, time_limit=limit)))
@@ -437,9 +442,8 @@ def solve_country(regions: list[Region], executor: Executor, time_per_visit: flo
                         *_quality(sols)))
 
     tick = time.perf_counter()
-    split_regions = [i for i, ps in enumerate(parts) if len(ps) > 1]
     futures = {}
-    for i in sorted(split_regions, key=lambda i: -len(regions[i].problem.visits)):
+    for i in sorted(regrouped, key=lambda i: -len(regions[i].problem.visits)):
         problem = regions[i].problem
         p = replace(params, time_limit=max(1.0, IMPROVE_SHARE * time_per_visit * len(problem.visits)))
         futures[executor.submit(_regroup_task, (problem, sols[i], p, rounds))] = i

@@ -17,6 +17,7 @@ import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -72,6 +73,17 @@ def split(problem: Problem, max_visits: int = 150, seed: int = 0, pos: Positions
     # as many visits per technician in every territory: no territory gets more work than its
     # technicians can do while a neighbour's technicians idle
     labels = assign_capacitated(_distances(vxy, cent), np.ceil(quota * len(visits) / len(techs)).astype(int))
+    return _cut(problem, labels, tech_part, k, lambda i: np.argsort(((cent - vxy[i]) ** 2).sum(-1)))
+
+
+def _cut(problem: Problem, labels: np.ndarray, tech_part: np.ndarray, k: int,
+         nearest: Callable[[int], Sequence[int]]) -> list[Problem]:
+    """``problem`` in ``k`` parts: technician ``i`` in part ``tech_part[i]``, visit ``i`` in part
+    ``labels[i]``, except that a pinned visit or one in a frozen prefix goes with its technician,
+    a visit whose skills its part lacks goes to the first part of ``nearest(i)`` (parts, nearest
+    first) that has them, and a merchant's visits stay together. Parts without technicians are left out."""
+    visits, techs = problem.visits, problem.technicians
+    labels = np.array(labels)
     tid_part = {t.id: int(tech_part[i]) for i, t in enumerate(techs)}
     skills = [frozenset().union(*(t.skills for i, t in enumerate(techs) if tech_part[i] == j)) for j in range(k)]
     locked: set[int] = set()
@@ -81,11 +93,10 @@ def split(problem: Problem, max_visits: int = 150, seed: int = 0, pos: Positions
             labels[vid_i] = tid_part[prefixed if prefixed is not None else v.pinned_to]
             locked.add(vid_i)
         elif not v.skills <= skills[labels[vid_i]]:
-            order = np.argsort(((cent - vxy[vid_i]) ** 2).sum(-1))
-            ok = [j for j in order if v.skills <= skills[j]]
+            ok = [j for j in nearest(vid_i) if v.skills <= skills[j]]
             if ok:
                 labels[vid_i] = ok[0]
-    # merchant groups stay together, in the territory of their pinned or frozen visit if they have one
+    # merchant groups stay together, in the part of their pinned or frozen visit if they have one
     first: dict = {visits[i].merchant: labels[i] for i in sorted(locked, reverse=True)
                    if visits[i].merchant is not None}
     for vid_i, v in enumerate(visits):
@@ -98,6 +109,42 @@ def split(problem: Problem, max_visits: int = 150, seed: int = 0, pos: Positions
         if pt:
             parts.append(replace(problem, technicians=pt, visits=pv, name=f"{problem.name}#{j}"))
     return parts
+
+
+#: technicians' homes farther apart than this (straight-line metres, or travel seconds when only a
+#: matrix is given), with no home between them, are in different towns
+TOWN_GAP = {"metres": 30_000.0, "seconds": 1_800.0}
+
+
+def towns(problem: Problem, pos: Positions | None = None) -> list[Problem]:
+    """A day over several towns, cut town by town: technicians whose homes lie within
+    :data:`TOWN_GAP` of one another (through other homes) form a town, and each visit goes to the
+    town of the home nearest it (see :func:`_cut` for pins, skills and merchants). One part when the
+    homes are all in one town. One model over towns 70 km apart searches routes between them that
+    no good plan has (see the README's national benchmark for what cutting saves)."""
+    techs = problem.technicians
+    pos = pos if pos is not None or len(techs) < 2 else positions(problem)
+    if len(techs) < 2 or pos is None or not problem.visits:
+        return [problem]
+    home = pos.technicians
+    near = np.sqrt(((home[:, None] - home[None]) ** 2).sum(-1)) <= TOWN_GAP[pos.unit]
+    town = np.full(len(techs), -1)
+    k = 0
+    for i in range(len(techs)):  # connected components of "homes within the gap"
+        if town[i] >= 0:
+            continue
+        town[i], todo = k, [i]
+        while todo:
+            j = todo.pop()
+            for n in np.flatnonzero(near[j] & (town < 0)):
+                town[n] = k
+                todo.append(int(n))
+        k += 1
+    if k == 1:
+        return [problem]
+    to_home = np.sqrt(((pos.visits[:, None] - home[None]) ** 2).sum(-1))
+    to_town = np.stack([to_home[:, town == j].min(1) for j in range(k)], axis=1)
+    return _cut(problem, np.argmin(to_town, 1), town, k, lambda i: np.argsort(to_town[i]))
 
 
 #: territories this many times bigger when the whole fleet leaves from one depot: every route

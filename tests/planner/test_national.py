@@ -86,6 +86,19 @@ def test_bench_national_prints_and_writes_the_figures(tmp_path, monkeypatch):
     assert "| territories |" in out.output and "priority served" in out.output
 
 
+def test_bench_towns_solves_the_multi_town_contractors_both_ways(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIELDSVC_SHARED_DATA", str(GEO.parent))
+    out_json = tmp_path / "towns.json"
+    out = CliRunner().invoke(bench, ["towns", "--visits", "1000", "--technicians", "124", "--runs", "1",
+                                     "--time-per-visit", "0.005", "--json", str(out_json)])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out_json.read_text())
+    assert [r["way"] for r in rows] == ["one model", "town by town"]
+    assert rows[0]["days"] == rows[1]["days"] >= 1 and rows[0]["visits"] == rows[1]["visits"]
+    assert all(0 < r["served"] <= r["visits"] for r in rows)
+    assert "| town by town | 1 |" in out.output
+
+
 @pytest.mark.slow
 def test_matrices_are_built_per_part_never_for_the_country(monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
